@@ -1,0 +1,91 @@
+import { Command, CommanderError, Option } from 'commander';
+import { ExitCode, TrailhoundError } from '../core/errors.js';
+import { toolVersion } from '../core/version.js';
+
+/** Builds the trailhound command line; `run` parses argv and sets process.exitCode. */
+export function buildProgram(): Command {
+  const program = new Command('trailhound')
+    .description('CloudTrail forensic log analyzer: ingest trails into DuckDB, then ask what a key did.')
+    .version(toolVersion())
+    .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({ outputError: (text, write) => write(text) })
+    .exitOverride();
+
+  const db = () => new Option('--db <path>', 'the store file (default: $TRAILHOUND_DB or ./trailhound.duckdb)');
+
+  program
+    .command('ingest')
+    .description('load CloudTrail files and directories (gz or not; Records, arrays, JSON Lines, lookup-events output) into the store')
+    .argument('<paths...>', 'files or directories, e.g. an `aws s3 sync` copy of a trail bucket')
+    .addOption(db())
+    .option('--since <time>', 'only events at or after this time (ISO-8601 or a span such as 30d)')
+    .option('--until <time>', 'only events before this time')
+    .option('--account <ids...>', 'only these account ids (also prunes AWSLogs/<account>/ folders)')
+    .option('--region <names...>', 'only these regions (also prunes CloudTrail/<region>/ folders)')
+    .option('--max-file-mb <n>', 'largest decompressed file to load, in MiB', '1024')
+    .addOption(new Option('--format <format>', 'summary format').choices(['text', 'json']).default('text'))
+    .option('--no-progress', 'no progress bar on stderr')
+    .action(async (paths: string[], opts) => {
+      const { ingestCommand } = await import('./ingest-command.js');
+      await ingestCommand(paths, opts);
+    });
+
+  program
+    .command('query')
+    .description('run a read-only SQL query on the store (table: events, inputs, ingest_runs, digests)')
+    .argument('<sql>', 'one SQL statement, e.g. "select eventname, count(*) from events group by 1"')
+    .addOption(db())
+    .addOption(new Option('--format <format>', 'output format').choices(['table', 'csv', 'json', 'jsonl']).default('table'))
+    .action(async (sql: string, opts) => {
+      const { queryCommand } = await import('./small-commands.js');
+      await queryCommand(sql, opts);
+    });
+
+  program
+    .command('stats')
+    .description('what the store holds: events by account, region, day and event source')
+    .addOption(db())
+    .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']).default('table'))
+    .action(async (opts) => {
+      const { statsCommand } = await import('./small-commands.js');
+      await statsCommand(opts);
+    });
+
+  program
+    .command('demo')
+    .description('ingest the bundled demo scenario (a leaked access key) into a fresh store and show what was loaded')
+    .option('--db <path>', 'the store to (re)create', 'trailhound-demo.duckdb')
+    .addOption(new Option('--format <format>', 'summary format').choices(['text', 'json']).default('text'))
+    .action(async (opts) => {
+      const { demoCommand } = await import('./small-commands.js');
+      await demoCommand(opts);
+    });
+
+  return program;
+}
+
+/** Prints a known error as one line and sets its exit code; anything else gets its full stack. */
+export function reportError(error: unknown): void {
+  if (error instanceof CommanderError) {
+    if (error.exitCode !== 0 && error.code !== 'commander.helpDisplayed' && error.code !== 'commander.version') {
+      process.exitCode = ExitCode.usage;
+    }
+    return;
+  }
+  if (error instanceof TrailhoundError) {
+    process.stderr.write(`trailhound: ${error.message}\n`);
+    process.exitCode = error.exitCode;
+    return;
+  }
+  process.stderr.write(`trailhound: unexpected error (please report it)\n${(error as Error)?.stack ?? String(error)}\n`);
+  process.exitCode = ExitCode.internal;
+}
+
+/** Entry point of the binary. */
+export async function run(argv: readonly string[]): Promise<void> {
+  try {
+    await buildProgram().parseAsync([...argv]);
+  } catch (error) {
+    reportError(error);
+  }
+}

@@ -1,0 +1,78 @@
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ingestFiles } from '../commands/ingest.js';
+import { runQuery } from '../commands/query.js';
+import { storeStats, type StoreStats } from '../commands/stats.js';
+import { ExitCode } from '../core/errors.js';
+import { packageRoot } from '../core/version.js';
+import { renderTable, type TableFormat } from '../report/tabular.js';
+import { Store } from '../store/store.js';
+import { formatSummary } from './ingest-command.js';
+import { storePath } from './options.js';
+
+/** `trailhound query SQL`: a read-only statement, rendered as a table, CSV or JSON. */
+export async function queryCommand(sql: string, opts: { readonly db?: string; readonly format: TableFormat }): Promise<void> {
+  const store = await Store.open(storePath(opts), { readOnly: true });
+  try {
+    process.stdout.write(renderTable(await runQuery(store, sql), opts.format));
+  } finally {
+    store.close();
+  }
+}
+
+/** `trailhound stats`: what the store holds. */
+export async function statsCommand(opts: { readonly db?: string; readonly format: 'table' | 'json' }): Promise<void> {
+  const store = await Store.open(storePath(opts), { readOnly: true });
+  try {
+    const stats = await storeStats(store);
+    process.stdout.write(opts.format === 'json' ? `${JSON.stringify(statsJson(stats), null, 2)}\n` : formatStats(stats));
+  } finally {
+    store.close();
+  }
+}
+
+function statsJson(stats: StoreStats): Record<string, unknown> {
+  return { ...stats, byAccount: stats.byAccount.rows, byRegion: stats.byRegion.rows, byDay: stats.byDay.rows, bySource: stats.bySource.rows };
+}
+
+function formatStats(stats: StoreStats): string {
+  const head = [
+    `${stats.events.toLocaleString('en-US')} events, ${stats.firstEventTime ?? '-'} .. ${stats.lastEventTime ?? '-'}`,
+    `inputs: ${stats.inputs.loaded} loaded, ${stats.inputs.skipped} skipped, ${stats.inputs.digests} digests; ${stats.runs} ingest runs`,
+  ].join('\n');
+  const sections = [
+    ['By account', stats.byAccount],
+    ['By region', stats.byRegion],
+    ['By day', stats.byDay],
+    ['By event source', stats.bySource],
+  ] as const;
+  return `${head}\n${sections.map(([title, table]) => `\n${title}\n${renderTable(table, 'table')}`).join('')}`;
+}
+
+/** `trailhound demo`: a fresh store from the bundled scenario, its ingest summary and a first look at the leaked key. */
+export async function demoCommand(opts: { readonly db: string; readonly format: 'text' | 'json' }): Promise<void> {
+  await rm(opts.db, { force: true });
+  await rm(`${opts.db}.wal`, { force: true });
+  const store = await Store.open(opts.db);
+  try {
+    const summary = await ingestFiles({ paths: [join(packageRoot(), 'fixtures', 'demo')], store });
+    if (opts.format === 'json') {
+      process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+    } else {
+      process.stdout.write(formatSummary(summary, opts.db));
+      const keys = await store.all(
+        `select access_key_id, principal_arn, count(*)::bigint as events, count(distinct sourceipaddress)::bigint as ips,
+                count(distinct awsregion)::bigint as regions, min(eventtime) as first, max(eventtime) as last
+         from events
+         where access_key_id like 'AKIA%'
+         group by all
+         order by first`,
+      );
+      process.stdout.write(`\nLong-term access keys seen (AKIA…):\n${renderTable({ columns: ['access_key_id', 'principal_arn', 'events', 'ips', 'regions', 'first', 'last'], rows: keys }, 'table')}`);
+      process.stdout.write(`\nNext: trailhound query --db ${opts.db} "select eventtime, eventname, awsregion, sourceipaddress from events where access_key_id = '<key>' order by eventtime"\n`);
+    }
+    process.exitCode = summary.skipped.length > 0 ? ExitCode.partial : ExitCode.ok;
+  } finally {
+    store.close();
+  }
+}

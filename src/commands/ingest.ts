@@ -1,0 +1,434 @@
+import { mkdtemp, readFile, rm, symlink } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { extname, join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { randomBytes } from 'node:crypto';
+import { LIST, VARCHAR, listValue } from '@duckdb/node-api';
+import { mapLimit } from '../core/pool.js';
+import { isoSeconds } from '../core/time.js';
+import { toolVersion } from '../core/version.js';
+import { discoverFiles } from '../ingest/discover.js';
+import { probeFile, type ProbedFile } from '../ingest/probe.js';
+import { parseTrailPath, type Scope } from '../ingest/trail-layout.js';
+import { loadBatch, type Batch, type BatchFile } from '../store/bulk-load.js';
+import { Store } from '../store/store.js';
+
+/** Options of an ingest of local files and directories. */
+export interface IngestOptions {
+  readonly paths: readonly string[];
+  /** The store to load into (opened by the caller) . */
+  readonly store: Store;
+  readonly scope?: Scope;
+  /** Largest decompressed file (and single JSON value) to load; default 1 GiB. */
+  readonly maxFileBytes?: number;
+  /** Decompressed bytes per load batch; default 256 MiB. */
+  readonly batchBytes?: number;
+  /** Stops between batches (and interrupts the running one) when aborted. */
+  readonly signal?: AbortSignal;
+  readonly onProgress?: (progress: IngestProgress) => void;
+}
+
+/** Where an ingest is, for a progress bar. */
+export interface IngestProgress {
+  readonly phase: 'scan' | 'load';
+  readonly done: number;
+  readonly total: number;
+  readonly events: number;
+}
+
+/** A file that was not loaded, and why. */
+export interface SkippedInput {
+  readonly path: string;
+  readonly reason: string;
+}
+
+/** The result of an ingest: what was read, loaded, passed over and why. */
+export interface IngestSummary {
+  readonly runId: string;
+  readonly status: 'completed' | 'completed-with-skips' | 'interrupted';
+  readonly filesFound: number;
+  readonly filesRead: number;
+  readonly alreadyIngested: number;
+  readonly digestFiles: number;
+  readonly eventsLoaded: number;
+  readonly duplicates: number;
+  readonly outOfScope: number;
+  readonly skipped: readonly SkippedInput[];
+  readonly warnings: readonly SkippedInput[];
+  readonly prunedDirectories: number;
+  readonly ignoredFiles: number;
+  readonly firstEventTime: string | null;
+  readonly lastEventTime: string | null;
+  readonly accounts: readonly string[];
+  readonly regions: readonly string[];
+  readonly seconds: number;
+}
+
+const MiB = 1024 * 1024;
+const MAX_FILES_PER_BATCH = 4000;
+const GLOB_CHARS = /[*?[\]{}]/;
+
+/**
+ * Loads CloudTrail files and directories into the store, exactly once: files already loaded
+ * (same sha256) are passed over, events already stored (same eventID) are not added again,
+ * and each batch commits with its manifest rows so an interrupted ingest resumes cleanly.
+ */
+export async function ingestFiles(options: IngestOptions): Promise<IngestSummary> {
+  const started = performance.now();
+  const { store } = options;
+  const scope = options.scope ?? {};
+  const maxFileBytes = options.maxFileBytes ?? 1024 * MiB;
+  const batchBytes = options.batchBytes ?? 256 * MiB;
+  const runId = newRunId();
+  await store.run(
+    `insert into ingest_runs (run_id, started_at, status, source, arguments, tool_version) values (?, now(), 'running', 'files', ?, ?)`,
+    [runId, JSON.stringify({ paths: options.paths, scope: describeScope(scope) }), toolVersion()],
+  );
+
+  const discovery = await discoverFiles(options.paths, scope);
+  const skipped: SkippedInput[] = discovery.unreadable.map((u) => ({ path: u.path, reason: u.reason }));
+  const warnings: SkippedInput[] = [];
+  const total = discovery.files.length;
+  let scanned = 0;
+  const probed = await mapLimit(discovery.files, 4, async (file) => {
+    const result = await probeFile(file.path, { maxFileBytes }).catch((error: unknown) => ({ path: file.path, error }));
+    options.onProgress?.({ phase: 'scan', done: ++scanned, total, events: 0 });
+    return result;
+  });
+
+  const known = await knownHashes(store, probed);
+  const seenThisRun = new Set<string>();
+  let alreadyIngested = 0;
+  const eventFiles: ProbedFile[] = [];
+  const digestFiles: ProbedFile[] = [];
+  const skipRows: Array<{ file: ProbedFile | undefined; path: string; reason: string }> = [];
+  for (const item of probed) {
+    if ('error' in item) {
+      skipRows.push({ file: undefined, path: item.path, reason: `cannot read: ${(item.error as Error).message}` });
+      continue;
+    }
+    if (known.has(item.sha256) || seenThisRun.has(item.sha256)) {
+      alreadyIngested++;
+      continue;
+    }
+    seenThisRun.add(item.sha256);
+    if (item.sniffed.kind === 'skip') skipRows.push({ file: item, path: item.path, reason: item.sniffed.reason });
+    else if (item.sniffed.kind === 'digest') digestFiles.push(item);
+    else eventFiles.push(item);
+  }
+
+  for (const row of skipRows) {
+    await recordInput(store, runId, row.file, row.path, 'skipped', row.reason);
+    skipped.push({ path: row.path, reason: row.reason });
+  }
+  for (const file of digestFiles) {
+    const reason = await recordDigest(store, runId, file);
+    if (reason) skipped.push({ path: file.path, reason });
+  }
+
+  const links = await GlobSafePaths.create();
+  let eventsLoaded = 0;
+  let duplicates = 0;
+  let outOfScope = 0;
+  let filesLoaded = 0;
+  let processed = 0;
+  let interrupted = false;
+  const onAbort = () => store.connection.interrupt();
+  options.signal?.addEventListener('abort', onAbort);
+  try {
+    const batches = planBatches(eventFiles, batchBytes);
+    const loadTotal = eventFiles.length;
+    const queue = [...batches];
+    while (queue.length > 0) {
+      if (options.signal?.aborted) {
+        interrupted = true;
+        break;
+      }
+      const files = queue.shift()!;
+      const first = files[0]!;
+      if (first.sniffed.kind !== 'events') continue;
+      const ids = await allocateInputIds(store, files.length);
+      const batchFiles: BatchFile[] = [];
+      for (let i = 0; i < files.length; i++) batchFiles.push({ inputId: ids[i]!, readPath: await links.pathFor(files[i]!.path, ids[i]!) });
+      const batch: Batch = { container: first.sniffed.container, embedded: first.sniffed.embedded, gzip: first.gzip, files: batchFiles };
+      try {
+        const counts = await store.transaction(async () => {
+          const result = await loadBatch(store, runId, batch, scope, maxFileBytes);
+          for (let i = 0; i < files.length; i++) {
+            const file = files[i]!;
+            const c = result.find((r) => r.inputId === ids[i]);
+            const allRejected = c !== undefined && c.records > 0 && c.rejected === c.records;
+            await insertInput(store, {
+              inputId: ids[i]!,
+              runId,
+              file,
+              status: allRejected ? 'skipped' : 'loaded',
+              reason: allRejected ? notCloudTrail(c.records) : null,
+              counts: c,
+            });
+          }
+          return result;
+        });
+        for (let i = 0; i < files.length; i++) {
+          const c = counts.find((r) => r.inputId === ids[i]);
+          if (!c) continue;
+          const path = files[i]!.path;
+          if (c.records > 0 && c.rejected === c.records) {
+            skipped.push({ path, reason: notCloudTrail(c.records) });
+            continue;
+          }
+          filesLoaded++;
+          eventsLoaded += c.loaded;
+          duplicates += c.duplicates;
+          outOfScope += c.filtered;
+          if (c.rejected > 0) warnings.push({ path, reason: `${c.rejected} of ${c.records} objects are not CloudTrail events (no eventTime or eventName) and were left out` });
+        }
+        processed += files.length;
+        options.onProgress?.({ phase: 'load', done: processed, total: loadTotal, events: eventsLoaded });
+      } catch (error) {
+        if (options.signal?.aborted) {
+          interrupted = true;
+          break;
+        }
+        if (!isInputError(error)) throw error;
+        if (files.length > 1) {
+          // One bad file fails the whole statement: split the batch until the bad file stands alone.
+          const half = Math.ceil(files.length / 2);
+          queue.unshift(files.slice(0, half), files.slice(half));
+          continue;
+        }
+        const reason = describeLoadError(error);
+        await recordInput(store, runId, first, first.path, 'skipped', reason);
+        skipped.push({ path: first.path, reason });
+        processed++;
+      }
+    }
+  } finally {
+    options.signal?.removeEventListener('abort', onAbort);
+    await links.dispose();
+  }
+
+  const status: IngestSummary['status'] = interrupted ? 'interrupted' : skipped.length > 0 ? 'completed-with-skips' : 'completed';
+  await store.run(
+    `update ingest_runs set finished_at = now(), status = ?, files_read = ?, events_loaded = ?, duplicates = ?, files_skipped = ? where run_id = ?`,
+    [status, filesLoaded, eventsLoaded, duplicates, skipped.length, runId],
+  );
+  await store.checkpoint();
+  const range = await store.one<{ first: string | null; last: string | null; accounts: string[] | null; regions: string[] | null }>(
+    `select min(eventtime) as first, max(eventtime) as last,
+            list(distinct recipientaccountid order by recipientaccountid) filter (where recipientaccountid is not null) as accounts,
+            list(distinct awsregion order by awsregion) filter (where awsregion is not null) as regions
+     from events where run_id = ?`,
+    [runId],
+  );
+  return {
+    runId,
+    status,
+    filesFound: discovery.files.length,
+    filesRead: filesLoaded + digestFiles.length,
+    alreadyIngested,
+    digestFiles: digestFiles.length,
+    eventsLoaded,
+    duplicates,
+    outOfScope,
+    skipped: sortByPath(skipped),
+    warnings: sortByPath(warnings),
+    prunedDirectories: discovery.prunedDirectories,
+    ignoredFiles: discovery.ignoredFiles,
+    firstEventTime: range?.first ?? null,
+    lastEventTime: range?.last ?? null,
+    accounts: range?.accounts ?? [],
+    regions: range?.regions ?? [],
+    seconds: Math.round((performance.now() - started) / 10) / 100,
+  };
+}
+
+function newRunId(): string {
+  return `${isoSeconds(new Date()).replace(/[-:]/g, '')}-${randomBytes(3).toString('hex')}`;
+}
+
+function describeScope(scope: Scope): Record<string, unknown> {
+  return {
+    since: scope.since ? isoSeconds(scope.since) : null,
+    until: scope.until ? isoSeconds(scope.until) : null,
+    accounts: scope.accounts ?? [],
+    regions: scope.regions ?? [],
+  };
+}
+
+function notCloudTrail(records: number): string {
+  return `no CloudTrail events in it (${records} objects without eventTime or eventName)`;
+}
+
+function sortByPath(items: SkippedInput[]): SkippedInput[] {
+  return items.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
+
+async function knownHashes(store: Store, probed: ReadonlyArray<ProbedFile | { path: string; error: unknown }>): Promise<Set<string>> {
+  const hashes = probed.flatMap((p) => ('sha256' in p ? [p.sha256] : []));
+  if (hashes.length === 0) return new Set();
+  const rows = await store.all<{ sha256: string }>(
+    `select distinct sha256 from inputs where status in ('loaded', 'digest') and list_contains($hashes, sha256)`,
+    { hashes: listValue(hashes) },
+    { hashes: LIST(VARCHAR) },
+  );
+  return new Set(rows.map((r) => r.sha256));
+}
+
+/** Groups files into batches of one shape (container, embedded, gzip), bounded in bytes and count. */
+function planBatches(files: readonly ProbedFile[], batchBytes: number): ProbedFile[][] {
+  const key = (f: ProbedFile) => (f.sniffed.kind === 'events' ? `${f.sniffed.container}|${f.sniffed.embedded}|${f.gzip}` : 'other');
+  const groups = new Map<string, ProbedFile[]>();
+  for (const file of files) {
+    const k = key(file);
+    const group = groups.get(k) ?? [];
+    group.push(file);
+    groups.set(k, group);
+  }
+  const batches: ProbedFile[][] = [];
+  for (const group of groups.values()) {
+    let current: ProbedFile[] = [];
+    let bytes = 0;
+    for (const file of group) {
+      if (current.length > 0 && (bytes + file.estimatedBytes > batchBytes || current.length >= MAX_FILES_PER_BATCH)) {
+        batches.push(current);
+        current = [];
+        bytes = 0;
+      }
+      current.push(file);
+      bytes += file.estimatedBytes;
+    }
+    if (current.length > 0) batches.push(current);
+  }
+  return batches;
+}
+
+async function allocateInputIds(store: Store, n: number): Promise<number[]> {
+  const rows = await store.all<{ id: number }>(`select nextval('input_id_seq') as id from range(?)`, [n]);
+  return rows.map((r) => r.id);
+}
+
+interface InputRow {
+  readonly inputId: number;
+  readonly runId: string;
+  readonly file: ProbedFile | undefined;
+  readonly uri?: string;
+  readonly status: 'loaded' | 'skipped' | 'digest';
+  readonly reason: string | null;
+  readonly counts?: { records: number; loaded: number; duplicates: number; rejected: number; filtered: number } | undefined;
+}
+
+async function insertInput(store: Store, row: InputRow): Promise<void> {
+  const path = row.file?.path ?? row.uri ?? '';
+  const layout = parseTrailPath(path);
+  const format = row.file?.sniffed.kind === 'events' ? row.file.sniffed.format : row.file?.sniffed.kind === 'digest' ? 'digest' : null;
+  await store.run(
+    `insert into inputs (input_id, run_id, source, uri, sha256, size_bytes, format, status, reason, records, loaded, duplicates, rejected, filtered, account, region, recorded_at)
+     values (?, ?, 'file', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now())`,
+    [
+      row.inputId,
+      row.runId,
+      path,
+      row.file?.sha256 ?? null,
+      row.file?.size ?? null,
+      format,
+      row.status,
+      row.reason,
+      row.counts?.records ?? null,
+      row.counts?.loaded ?? null,
+      row.counts?.duplicates ?? null,
+      row.counts?.rejected ?? null,
+      row.counts?.filtered ?? null,
+      layout?.account ?? null,
+      layout?.region ?? null,
+    ],
+  );
+}
+
+async function recordInput(store: Store, runId: string, file: ProbedFile | undefined, path: string, status: InputRow['status'], reason: string | null): Promise<void> {
+  const [inputId] = await allocateInputIds(store, 1);
+  await insertInput(store, { inputId: inputId!, runId, file, uri: path, status, reason });
+}
+
+/** Stores a digest file for later validation; returns a skip reason if it cannot be read. */
+async function recordDigest(store: Store, runId: string, file: ProbedFile): Promise<string | undefined> {
+  let content: Record<string, unknown>;
+  try {
+    const bytes = await readFile(file.path);
+    const text = (file.gzip ? gunzipSync(bytes, { maxOutputLength: 64 * MiB }) : bytes).toString('utf8');
+    content = JSON.parse(text) as Record<string, unknown>;
+  } catch (error) {
+    const reason = `digest file that cannot be read (${(error as Error).message}); re-download it`;
+    await recordInput(store, runId, file, file.path, 'skipped', reason);
+    return reason;
+  }
+  const layout = parseTrailPath(file.path);
+  const [inputId] = await allocateInputIds(store, 1);
+  await store.transaction(async () => {
+    await insertInput(store, { inputId: inputId!, runId, file, status: 'digest', reason: null });
+    await store.run(
+      `insert into digests (input_id, uri, sha256, account, region, digest_start, digest_end, content) values (?, ?, ?, ?, ?, try_cast(? as timestamptz), try_cast(? as timestamptz), ?)`,
+      [
+        inputId!,
+        file.path,
+        file.sha256,
+        stringField(content, 'awsAccountId') ?? layout?.account ?? null,
+        layout?.region ?? stringField(content, 'digestS3Object')?.split('/')[4] ?? null,
+        stringField(content, 'digestStartTime') ?? null,
+        stringField(content, 'digestEndTime') ?? null,
+        JSON.stringify(content),
+      ],
+    );
+  });
+  return undefined;
+}
+
+function stringField(object: Record<string, unknown>, key: string): string | undefined {
+  const value = object[key];
+  return typeof value === 'string' ? value : undefined;
+}
+
+/** Whether a load failure comes from a file's content (so the file is skipped) rather than from trailhound itself. */
+function isInputError(error: unknown): boolean {
+  const message = error instanceof Error ? error.message : String(error);
+  return !/^(Binder|Parser|Catalog|Internal|Not implemented|Out of Memory|Interrupt)/i.test(message.replace(/^\w*Error:\s*/, ''));
+}
+
+/** Turns DuckDB's reader error into a one-line reason with what to do. */
+export function describeLoadError(error: unknown): string {
+  const message = (error instanceof Error ? error.message : String(error)).split('\n')[0] ?? '';
+  if (/maximum_object_size|maximum object size/i.test(message)) {
+    return 'holds a single JSON value larger than the size limit; raise --max-file-mb if the file is genuine';
+  }
+  if (/gzip|inflate|zlib|compress|unexpected end|truncated/i.test(message)) {
+    return `truncated or corrupt gzip (${clip(message)}); re-download the file`;
+  }
+  if (/JSON|parse|malformed|unexpected character|expected/i.test(message)) {
+    return `malformed JSON (${clip(message)}); fix or re-download the file`;
+  }
+  return `could not be loaded (${clip(message)})`;
+}
+
+function clip(text: string): string {
+  const cleaned = text.replace(/^[A-Za-z ]+Error:\s*/, '');
+  return cleaned.length > 200 ? `${cleaned.slice(0, 197)}...` : cleaned;
+}
+
+/** Gives DuckDB a glob-free path for files whose names contain glob characters (DuckDB would expand them). */
+class GlobSafePaths {
+  private dir: string | undefined;
+  private constructor() {}
+  static async create(): Promise<GlobSafePaths> {
+    return new GlobSafePaths();
+  }
+  async pathFor(path: string, inputId: number): Promise<string> {
+    if (!GLOB_CHARS.test(path)) return path;
+    this.dir ??= await mkdtemp(join(tmpdir(), 'trailhound-'));
+    const link = join(this.dir, `input-${inputId}${extname(path).toLowerCase().replace(GLOB_CHARS, '')}`);
+    await symlink(path, link);
+    return link;
+  }
+  async dispose(): Promise<void> {
+    if (this.dir) await rm(this.dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,49 @@
+import type { Table } from '../report/tabular.js';
+import type { Store } from '../store/store.js';
+
+/** What a store holds: totals, and event counts by account, region, day and event source. */
+export interface StoreStats {
+  readonly events: number;
+  readonly firstEventTime: string | null;
+  readonly lastEventTime: string | null;
+  readonly inputs: { readonly loaded: number; readonly skipped: number; readonly digests: number };
+  readonly runs: number;
+  readonly byAccount: Table;
+  readonly byRegion: Table;
+  readonly byDay: Table;
+  readonly bySource: Table;
+}
+
+/** Counts what the store holds. */
+export async function storeStats(store: Store): Promise<StoreStats> {
+  const totals = await store.one<{ events: number; first: string | null; last: string | null }>(
+    `select count(*)::bigint as events, min(eventtime) as first, max(eventtime) as last from events`,
+  );
+  const inputs = await store.one<{ loaded: number; skipped: number; digests: number }>(
+    `select count(*) filter (where status = 'loaded')::bigint as loaded,
+            count(*) filter (where status = 'skipped')::bigint as skipped,
+            count(*) filter (where status = 'digest')::bigint as digests
+     from inputs`,
+  );
+  const runs = await store.one<{ n: number }>(`select count(*)::bigint as n from ingest_runs`);
+  const grouped = async (label: string, expr: string): Promise<Table> => {
+    const rows = await store.all(
+      `select ${expr} as ${label}, count(*)::bigint as events, min(eventtime) as first, max(eventtime) as last
+       from events
+       group by 1
+       order by 1 nulls last`,
+    );
+    return { columns: [label, 'events', 'first', 'last'], rows };
+  };
+  return {
+    events: totals?.events ?? 0,
+    firstEventTime: totals?.first ?? null,
+    lastEventTime: totals?.last ?? null,
+    inputs: { loaded: inputs?.loaded ?? 0, skipped: inputs?.skipped ?? 0, digests: inputs?.digests ?? 0 },
+    runs: runs?.n ?? 0,
+    byAccount: await grouped('account', 'recipientaccountid'),
+    byRegion: await grouped('region', 'awsregion'),
+    byDay: await grouped('day', `strftime(eventtime, '%Y-%m-%d')`),
+    bySource: await grouped('eventsource', 'eventsource'),
+  };
+}

@@ -1,0 +1,83 @@
+import { createHash } from 'node:crypto';
+import { open } from 'node:fs/promises';
+import { constants, gunzipSync } from 'node:zlib';
+import { sniff, type Sniffed } from './sniff.js';
+
+/** What trailhound learned about a local file before loading it. */
+export interface ProbedFile {
+  readonly path: string;
+  readonly size: number;
+  readonly sha256: string;
+  readonly gzip: boolean;
+  /** Decompressed size as far as it can be told without inflating the whole file. */
+  readonly estimatedBytes: number;
+  readonly sniffed: Sniffed;
+}
+
+/** Limits a probe enforces. */
+export interface ProbeLimits {
+  /** Largest decompressed file trailhound will load. */
+  readonly maxFileBytes: number;
+}
+
+const HEAD_PLAIN = 64 * 1024;
+// 4 KiB of deflate inflates to at most ~4 MiB, so the peek itself cannot be a bomb.
+const HEAD_GZIP = 4 * 1024;
+const CHUNK = 1024 * 1024;
+// JSON compresses 10-30x; past this ratio a small file is a decompression bomb, not a log.
+const MAX_RATIO = 200;
+const GZIP_ISIZE_WRAP = 2 ** 32;
+
+/** Reads a file once: sha256 of its bytes, gzip or not, a look at its start, and its likely decompressed size. */
+export async function probeFile(path: string, limits: ProbeLimits): Promise<ProbedFile> {
+  const handle = await open(path, 'r');
+  try {
+    const hash = createHash('sha256');
+    const buffer = Buffer.allocUnsafe(CHUNK);
+    let size = 0;
+    let head = Buffer.alloc(0);
+    let tail = Buffer.alloc(0);
+    for (;;) {
+      const { bytesRead } = await handle.read(buffer, 0, CHUNK, null);
+      if (bytesRead === 0) break;
+      const chunk = buffer.subarray(0, bytesRead);
+      hash.update(chunk);
+      if (head.length < HEAD_PLAIN) head = Buffer.concat([head, chunk.subarray(0, HEAD_PLAIN - head.length)]);
+      tail = bytesRead >= 4 ? Buffer.from(chunk.subarray(bytesRead - 4)) : Buffer.concat([tail, chunk]).subarray(-4);
+      size += bytesRead;
+    }
+    const sha256 = hash.digest('hex');
+    const gzip = head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b;
+    if (!gzip) {
+      return { path, size, sha256, gzip, estimatedBytes: size, sniffed: size > limits.maxFileBytes ? tooLarge(size, limits) : sniff(head.toString('utf8')) };
+    }
+    let text: string;
+    try {
+      text = gunzipSync(head.subarray(0, HEAD_GZIP), { finishFlush: constants.Z_SYNC_FLUSH }).toString('utf8');
+    } catch (error) {
+      const reason = `not valid gzip (${(error as Error).message}); re-download the file`;
+      return { path, size, sha256, gzip, estimatedBytes: size, sniffed: { kind: 'skip', reason } };
+    }
+    const isize = tail.length === 4 ? tail.readUInt32LE(0) : 0;
+    // ISIZE is the decompressed length modulo 2^32; it can only be trusted when the file could not have wrapped it.
+    const couldWrap = size * 1100 >= GZIP_ISIZE_WRAP;
+    const estimatedBytes = couldWrap ? Math.max(isize, size * 20) : isize;
+    if (!couldWrap && estimatedBytes > limits.maxFileBytes) {
+      return { path, size, sha256, gzip, estimatedBytes, sniffed: tooLarge(estimatedBytes, limits) };
+    }
+    if (size >= 1024 && isize / size > MAX_RATIO) {
+      const reason = `gzip expands ${Math.round(isize / size)}x (${isize} bytes from ${size}): a decompression bomb, not a CloudTrail log`;
+      return { path, size, sha256, gzip, estimatedBytes, sniffed: { kind: 'skip', reason } };
+    }
+    return { path, size, sha256, gzip, estimatedBytes, sniffed: sniff(text) };
+  } finally {
+    await handle.close();
+  }
+}
+
+function tooLarge(bytes: number, limits: ProbeLimits): Sniffed {
+  return {
+    kind: 'skip',
+    reason: `decompresses to ${bytes} bytes, over the ${limits.maxFileBytes}-byte limit; raise --max-file-mb if the file is genuine`,
+  };
+}

@@ -1,0 +1,18 @@
+/**
+ * Makes a string safe to print on a terminal: control characters (ANSI escapes, CR, BEL, …)
+ * that an attacker could plant in a log field are shown as \xNN instead of being obeyed.
+ */
+export function terminalSafe(text: string): string {
+  return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, (c) => {
+    const code = c.charCodeAt(0);
+    return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
+  });
+}
+
+/**
+ * Neutralises a spreadsheet formula: a cell that starts with = + - @ tab or CR is prefixed
+ * with a single quote, so Excel and LibreOffice show it as text instead of running it.
+ */
+export function spreadsheetSafe(text: string): string {
+  return /^[=+\-@\t\r]/.test(text) ? `'${text}` : text;
+}

@@ -1,0 +1,177 @@
+import { DuckDBInstance, type DuckDBConnection, type DuckDBType, type DuckDBValue } from '@duckdb/node-api';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { StoreError, StoreLockedError } from '../core/errors.js';
+import { MIGRATIONS, SCHEMA_VERSION } from './migrations.js';
+
+/** Bound parameters for a statement: positional (`?`) or named (`$name`). */
+export type Params = readonly DuckDBValue[] | Record<string, DuckDBValue>;
+
+/** Types for parameters whose type DuckDB cannot infer (an empty list, say). */
+export type ParamTypes = Record<string, DuckDBType>;
+
+/** A row as plain JS values: BIGINT as number (string if it does not fit), timestamps as UTC ISO-8601. */
+export type Row = Record<string, unknown>;
+
+/** Where the store lives when no --db is given: $TRAILHOUND_DB, else ./trailhound.duckdb. */
+export function defaultStorePath(env: NodeJS.ProcessEnv = process.env): string {
+  return env['TRAILHOUND_DB'] || 'trailhound.duckdb';
+}
+
+/** How to open the store. */
+export interface OpenOptions {
+  /** Open read-only (several readers may share a store; no writer may be active). */
+  readonly readOnly?: boolean;
+  /** Fail if the store does not exist yet instead of creating it. */
+  readonly mustExist?: boolean;
+  /** DuckDB memory limit, e.g. "2GB". */
+  readonly memoryLimit?: string;
+  /** DuckDB worker threads; defaults to the number of cores. */
+  readonly threads?: number;
+}
+
+/** The DuckDB store: one file, one schema, opened by one writer at a time. */
+export class Store {
+  private constructor(
+    readonly path: string,
+    private readonly instance: DuckDBInstance,
+    readonly connection: DuckDBConnection,
+    readonly readOnly: boolean,
+  ) {}
+
+  /** Opens (creating and migrating if needed) the store at `path`; ":memory:" gives a throw-away store. */
+  static async open(path: string, options: OpenOptions = {}): Promise<Store> {
+    const inMemory = path === ':memory:';
+    const full = inMemory ? path : resolve(path);
+    if (!inMemory && (options.readOnly || options.mustExist) && !existsSync(full)) {
+      throw new StoreError(`no store at ${path}; run "trailhound ingest PATH --db ${path}" first, or pass --db to name an existing store`);
+    }
+    const config: Record<string, string> = {};
+    if (options.readOnly) config['access_mode'] = 'READ_ONLY';
+    if (options.memoryLimit) config['memory_limit'] = options.memoryLimit;
+    if (options.threads) config['threads'] = String(options.threads);
+    let instance: DuckDBInstance;
+    try {
+      instance = await DuckDBInstance.create(full, config);
+    } catch (error) {
+      throw translateOpenError(path, error);
+    }
+    const connection = await instance.connect();
+    const store = new Store(full, instance, connection, options.readOnly === true);
+    await store.run(`set TimeZone = 'UTC'`);
+    if (options.readOnly) {
+      await store.checkVersion();
+    } else {
+      await store.migrate();
+    }
+    return store;
+  }
+
+  /** Runs a statement, discarding any result. */
+  async run(sql: string, params?: Params, types?: ParamTypes): Promise<void> {
+    const t = performance.now();
+    await this.connection.run(sql, params as never, types as never);
+    if (process.env['TRAILHOUND_DEBUG_SQL']) process.stderr.write(`[sql ${(performance.now() - t).toFixed(0)} ms] ${sql.slice(0, 80).replace(/\s+/g, ' ')}\n`);
+  }
+
+  /** Runs a query and returns its rows as plain JS objects. */
+  async all<T extends Row = Row>(sql: string, params?: Params, types?: ParamTypes): Promise<T[]> {
+    const reader = await this.connection.runAndReadAll(sql, params as never, types as never);
+    return reader.getRowObjectsJS().map((row) => toPlainRow(row) as T);
+  }
+
+  /** Runs a query expected to return one row (or none). */
+  async one<T extends Row = Row>(sql: string, params?: Params): Promise<T | undefined> {
+    return (await this.all<T>(sql, params))[0];
+  }
+
+  /** Runs `fn` inside a transaction: committed if it resolves, rolled back if it throws. */
+  async transaction<T>(fn: () => Promise<T>): Promise<T> {
+    await this.run('begin transaction');
+    try {
+      const result = await fn();
+      await this.run('commit');
+      return result;
+    } catch (error) {
+      await this.run('rollback').catch(() => undefined);
+      throw error;
+    }
+  }
+
+  /** Flushes the write-ahead log into the database file. */
+  async checkpoint(): Promise<void> {
+    if (!this.readOnly) await this.run('checkpoint');
+  }
+
+  /** Closes the connection and releases the file lock. */
+  close(): void {
+    this.connection.closeSync();
+    this.instance.closeSync();
+  }
+
+  private async schemaVersion(): Promise<number> {
+    const table = await this.one(`select count(*) as n from information_schema.tables where table_name = 'schema_version'`);
+    if (!table || table['n'] === 0) return 0;
+    const row = await this.one<{ v: number | null }>(`select max(version) as v from schema_version`);
+    return row?.v ?? 0;
+  }
+
+  private async checkVersion(): Promise<void> {
+    const version = await this.schemaVersion();
+    if (version === 0) throw new StoreError(`${this.path} is not a trailhound store (no schema); pass --db to name a store made by "trailhound ingest"`);
+    if (version > SCHEMA_VERSION) {
+      throw new StoreError(`${this.path} has schema version ${version}, newer than this trailhound understands (${SCHEMA_VERSION}); upgrade trailhound`);
+    }
+  }
+
+  private async migrate(): Promise<void> {
+    await this.run(`create table if not exists schema_version (version integer primary key, description varchar, applied_at timestamptz not null)`);
+    const current = await this.schemaVersion();
+    if (current > SCHEMA_VERSION) {
+      throw new StoreError(`${this.path} has schema version ${current}, newer than this trailhound understands (${SCHEMA_VERSION}); upgrade trailhound`);
+    }
+    for (const migration of MIGRATIONS) {
+      if (migration.version <= current) continue;
+      await this.transaction(async () => {
+        await this.run(migration.sql);
+        await this.run(`insert into schema_version values (?, ?, now())`, [migration.version, migration.description]);
+      });
+    }
+    // A run still marked running was cut off (Ctrl-C, kill -9): its committed batches stand, the rest never happened.
+    await this.run(`update ingest_runs set status = 'interrupted' where status = 'running'`);
+  }
+}
+
+function translateOpenError(path: string, error: unknown): Error {
+  const message = error instanceof Error ? error.message : String(error);
+  const lock = /Could not set lock on file[^:]*:\s*(.*)$/s.exec(message);
+  if (lock) {
+    const holder = /PID (\d+)/.exec(lock[1] ?? '');
+    return new StoreLockedError(path, holder ? `process ${holder[1]}` : '', { cause: error });
+  }
+  if (/not a valid DuckDB database file|Failed to read database header|is not a DuckDB/i.test(message)) {
+    return new StoreError(`${path} is not a DuckDB store; pass --db to name a trailhound store or a new file`, { cause: error });
+  }
+  return new StoreError(`cannot open store ${path}: ${message.split('\n')[0]}`, { cause: error });
+}
+
+/** Converts DuckDB's JS values into plain JSON-friendly values. */
+export function toPlainRow(row: Record<string, unknown>): Row {
+  const out: Row = {};
+  for (const [key, value] of Object.entries(row)) out[key] = toPlain(value);
+  return out;
+}
+
+function toPlain(value: unknown): unknown {
+  if (typeof value === 'bigint') {
+    return value <= BigInt(Number.MAX_SAFE_INTEGER) && value >= BigInt(Number.MIN_SAFE_INTEGER) ? Number(value) : value.toString();
+  }
+  if (value instanceof Date) return Number.isNaN(value.getTime()) ? null : value.toISOString().replace(/\.000Z$/, 'Z');
+  if (Array.isArray(value)) return value.map(toPlain);
+  if (value && typeof value === 'object') {
+    const out: Row = {};
+    for (const [k, v] of Object.entries(value)) out[k] = toPlain(v);
+    return out;
+  }
+  return value;
+}
