@@ -400,10 +400,10 @@ export function describeLoadError(error: unknown): string {
   if (/maximum_object_size|maximum object size/i.test(message)) {
     return 'holds a single JSON value larger than the size limit; raise --max-file-mb if the file is genuine';
   }
-  if (/gzip|inflate|zlib|compress|unexpected end|truncated/i.test(message)) {
+  if (/gzip|inflate|zlib|decompress/i.test(message)) {
     return `truncated or corrupt gzip (${clip(message)}); re-download the file`;
   }
-  if (/JSON|parse|malformed|unexpected character|expected/i.test(message)) {
+  if (/JSON|parse|malformed|unexpected character|expected|unexpected end/i.test(message)) {
     return `malformed JSON (${clip(message)}); fix or re-download the file`;
   }
   return `could not be loaded (${clip(message)})`;

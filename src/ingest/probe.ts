@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { constants, gunzipSync } from 'node:zlib';
+import { constants, createGunzip, gunzipSync } from 'node:zlib';
 import { sniff, type Sniffed } from './sniff.js';
 
 /** What trailhound learned about a local file before loading it. */
@@ -49,7 +50,7 @@ export async function probeFile(path: string, limits: ProbeLimits): Promise<Prob
     const sha256 = hash.digest('hex');
     const gzip = head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b;
     if (!gzip) {
-      return { path, size, sha256, gzip, estimatedBytes: size, sniffed: size > limits.maxFileBytes ? tooLarge(size, limits) : sniff(head.toString('utf8')) };
+      return { path, size, sha256, gzip, estimatedBytes: size, sniffed: size > limits.maxFileBytes ? tooLarge(size, limits, `${size} bytes`) : sniff(head.toString('utf8')) };
     }
     let text: string;
     try {
@@ -59,15 +60,21 @@ export async function probeFile(path: string, limits: ProbeLimits): Promise<Prob
       return { path, size, sha256, gzip, estimatedBytes: size, sniffed: { kind: 'skip', reason } };
     }
     const isize = tail.length === 4 ? tail.readUInt32LE(0) : 0;
-    // ISIZE is the decompressed length modulo 2^32; it can only be trusted when the file could not have wrapped it.
+    // ISIZE is the decompressed length modulo 2^32, and garbage in a truncated file: only a hint.
     const couldWrap = size * 1100 >= GZIP_ISIZE_WRAP;
-    const estimatedBytes = couldWrap ? Math.max(isize, size * 20) : isize;
-    if (!couldWrap && estimatedBytes > limits.maxFileBytes) {
-      return { path, size, sha256, gzip, estimatedBytes, sniffed: tooLarge(estimatedBytes, limits) };
-    }
-    if (size >= 1024 && isize / size > MAX_RATIO) {
-      const reason = `gzip expands ${Math.round(isize / size)}x (${isize} bytes from ${size}): a decompression bomb, not a CloudTrail log`;
-      return { path, size, sha256, gzip, estimatedBytes, sniffed: { kind: 'skip', reason } };
+    const suspicious = couldWrap || isize > limits.maxFileBytes || (size >= 1024 && isize / size > MAX_RATIO) || text.trim() === '';
+    let estimatedBytes = isize;
+    if (suspicious) {
+      const measured = await measureGzip(path, limits.maxFileBytes);
+      if (measured.error) {
+        const reason = `truncated or corrupt gzip (${measured.error}); re-download the file`;
+        return { path, size, sha256, gzip, estimatedBytes: size, sniffed: { kind: 'skip', reason } };
+      }
+      if (measured.bytes > limits.maxFileBytes) {
+        const bomb = Math.max(measured.bytes, isize) / size > MAX_RATIO ? ' (a decompression bomb, not a CloudTrail log)' : '';
+        return { path, size, sha256, gzip, estimatedBytes: measured.bytes, sniffed: tooLarge(measured.bytes, limits, `more than ${limits.maxFileBytes} bytes${bomb}`) };
+      }
+      estimatedBytes = measured.bytes;
     }
     return { path, size, sha256, gzip, estimatedBytes, sniffed: sniff(text) };
   } finally {
@@ -75,9 +82,34 @@ export async function probeFile(path: string, limits: ProbeLimits): Promise<Prob
   }
 }
 
-function tooLarge(bytes: number, limits: ProbeLimits): Sniffed {
+function tooLarge(_bytes: number, limits: ProbeLimits, what: string): Sniffed {
   return {
     kind: 'skip',
-    reason: `decompresses to ${bytes} bytes, over the ${limits.maxFileBytes}-byte limit; raise --max-file-mb if the file is genuine`,
+    reason: `decompresses to ${what}, over the ${limits.maxFileBytes}-byte limit; raise --max-file-mb if the file is genuine`,
   };
+}
+
+/** Inflates a gzip file without keeping it, stopping once it passes `cap` bytes. */
+async function measureGzip(path: string, cap: number): Promise<{ bytes: number; error?: string }> {
+  return new Promise((resolve) => {
+    let bytes = 0;
+    let done = false;
+    const input = createReadStream(path);
+    const inflate = createGunzip();
+    const finish = (result: { bytes: number; error?: string }) => {
+      if (done) return;
+      done = true;
+      input.destroy();
+      inflate.destroy();
+      resolve(result);
+    };
+    inflate.on('data', (chunk: Buffer) => {
+      bytes += chunk.length;
+      if (bytes > cap) finish({ bytes });
+    });
+    inflate.on('end', () => finish({ bytes }));
+    inflate.on('error', (error) => finish({ bytes, error: error.message }));
+    input.on('error', (error) => finish({ bytes, error: error.message }));
+    input.pipe(inflate);
+  });
 }
