@@ -8,6 +8,7 @@ import { parseScope, positiveNumber, storePath, type ScopeOptions } from './opti
 interface IngestCliOptions extends ScopeOptions {
   readonly db?: string;
   readonly maxFileMb: string;
+  readonly batchMb: string;
   readonly format: 'text' | 'json';
   readonly progress: boolean;
 }
@@ -16,6 +17,7 @@ interface IngestCliOptions extends ScopeOptions {
 export async function ingestCommand(paths: readonly string[], opts: IngestCliOptions): Promise<void> {
   const scope = parseScope(opts);
   const maxFileBytes = Math.round(positiveNumber('--max-file-mb', opts.maxFileMb) * 1024 * 1024);
+  const batchBytes = Math.round(positiveNumber('--batch-mb', opts.batchMb) * 1024 * 1024);
   const store = await Store.open(storePath(opts));
   const controller = new AbortController();
   const onSignal = () => {
@@ -28,7 +30,7 @@ export async function ingestCommand(paths: readonly string[], opts: IngestCliOpt
   const progress = opts.progress && process.stderr.isTTY ? new ProgressView() : undefined;
   let summary: IngestSummary;
   try {
-    summary = await ingestFiles({ paths, store, scope, maxFileBytes, signal: controller.signal, onProgress: (p) => progress?.update(p) });
+    summary = await ingestFiles({ paths, store, scope, maxFileBytes, batchBytes, signal: controller.signal, onProgress: (p) => progress?.update(p) });
   } finally {
     progress?.stop();
     process.off('SIGINT', onSignal);

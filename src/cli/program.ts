@@ -23,6 +23,7 @@ export function buildProgram(): Command {
     .option('--account <ids...>', 'only these account ids (also prunes AWSLogs/<account>/ folders)')
     .option('--region <names...>', 'only these regions (also prunes CloudTrail/<region>/ folders)')
     .option('--max-file-mb <n>', 'largest decompressed file to load, in MiB', '1024')
+    .option('--batch-mb <n>', 'decompressed MiB loaded per transaction (memory vs. speed)', '256')
     .addOption(new Option('--format <format>', 'summary format').choices(['text', 'json']).default('text'))
     .option('--no-progress', 'no progress bar on stderr')
     .action(async (paths: string[], opts) => {

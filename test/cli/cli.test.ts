@@ -1,0 +1,126 @@
+import { existsSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BIN, cli } from '../helpers/cli.js';
+import { Workspace, records, recordsFile } from '../helpers/workspace.js';
+
+let ws: Workspace;
+let db: string;
+
+beforeAll(() => {
+  expect(existsSync(BIN), 'run `npm run build` first (npm test does)').toBe(true);
+  ws = new Workspace();
+  db = ws.path('case.duckdb');
+  ws.write('logs/AWSLogs/111122223333/CloudTrail/us-east-1/2026/03/02/a.json.gz', recordsFile(records(6, 1, ['RunInstances', 'GetCallerIdentity'], { userAgent: '\u001b[2J=cmd|evil' })));
+  ws.write('logs/AWSLogs/111122223333/CloudTrail/eu-west-1/2026/03/02/b.json.gz', recordsFile(records(4, 2, undefined, { awsRegion: 'eu-west-1' })));
+});
+afterAll(() => ws.dispose());
+
+describe('trailhound (built binary)', () => {
+  it('prints its version and help', () => {
+    expect(cli(['--version']).stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+    const help = cli(['--help']);
+    expect(help.code).toBe(0);
+    for (const command of ['ingest', 'query', 'stats', 'demo']) expect(help.stdout).toContain(command);
+  });
+
+  it('exits 2 on a usage error', () => {
+    const result = cli(['ingest']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/missing required argument/);
+    expect(cli(['ingest', ws.path('logs'), '--db', db, '--since', 'yesterday-ish']).code).toBe(2);
+  });
+
+  it('ingests and prints the JSON summary with the documented fields', () => {
+    const result = cli(['ingest', ws.path('logs'), '--db', db, '--format', 'json']);
+    expect(result.code).toBe(0);
+    const summary = JSON.parse(result.stdout);
+    expect(summary).toMatchObject({
+      filesRead: 2,
+      eventsLoaded: 10,
+      duplicates: 0,
+      skipped: [],
+      accounts: ['111122223333'],
+      regions: ['eu-west-1', 'us-east-1'],
+    });
+    expect(summary.firstEventTime).toBe('2026-03-02T10:00:00Z');
+    expect(summary.lastEventTime).toBe('2026-03-02T10:05:00Z');
+  });
+
+  it('ingesting again adds nothing and says so', () => {
+    const result = cli(['ingest', ws.path('logs'), '--db', db]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/Loaded 0 events/);
+    expect(result.stdout).toMatch(/already ingested 2/);
+  });
+
+  it('exits 3 and names the file when an input was skipped', () => {
+    const bad = ws.write('bad/broken.json', '{"Records":[{"eventTime":');
+    const result = cli(['ingest', bad, '--db', db]);
+    expect(result.code).toBe(3);
+    expect(result.stdout).toContain(`${bad}: malformed JSON`);
+  });
+
+  it('answers read-only SQL as a table, CSV and JSON, with hostile strings made harmless', () => {
+    const sql = `select eventname, count(*) as n, any_value(useragent) as ua from events where awsregion = 'us-east-1' group by 1 order by 1`;
+    const table = cli(['query', sql, '--db', db]);
+    expect(table.code).toBe(0);
+    expect(table.stdout).toMatch(/GetCallerIdentity\s+3/);
+    expect(table.stdout).not.toContain('\u001b');
+    expect(table.stdout).toContain('\\x1b[2J=cmd|evil');
+    const csv = cli(['query', sql, '--db', db, '--format', 'csv']);
+    expect(csv.stdout.split('\n')[0]).toBe('eventname,n,ua');
+    expect(csv.stdout).toContain('RunInstances,3,\u001b[2J=cmd|evil');
+    const json = JSON.parse(cli(['query', sql, '--db', db, '--format', 'json']).stdout);
+    expect(json).toEqual([
+      { eventname: 'GetCallerIdentity', n: 3, ua: '\u001b[2J=cmd|evil' },
+      { eventname: 'RunInstances', n: 3, ua: '\u001b[2J=cmd|evil' },
+    ]);
+  });
+
+  it('refuses to write from query', () => {
+    const result = cli(['query', 'delete from events', '--db', db]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/read-only/);
+    expect(JSON.parse(cli(['query', 'select count(*) as n from events', '--db', db, '--format', 'json']).stdout)).toEqual([{ n: 10 }]);
+  });
+
+  it('reports a bad query on one line', () => {
+    const result = cli(['query', 'select nope from events', '--db', db]);
+    expect(result.code).toBe(2);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    expect(result.stderr).toMatch(/^trailhound: query failed: Binder Error/);
+  });
+
+  it('prints stats by account, region, day and event source', () => {
+    const text = cli(['stats', '--db', db]);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toMatch(/^10 events, 2026-03-02T10:00:00Z \.\. 2026-03-02T10:05:00Z/);
+    for (const title of ['By account', 'By region', 'By day', 'By event source']) expect(text.stdout).toContain(title);
+    const json = JSON.parse(cli(['stats', '--db', db, '--format', 'json']).stdout);
+    expect(json.events).toBe(10);
+    expect(json.byRegion).toEqual([
+      { region: 'eu-west-1', events: 4, first: '2026-03-02T10:00:00Z', last: '2026-03-02T10:03:00Z' },
+      { region: 'us-east-1', events: 6, first: '2026-03-02T10:00:00Z', last: '2026-03-02T10:05:00Z' },
+    ]);
+    expect(json.byDay).toEqual([{ day: '2026-03-02', events: 10, first: '2026-03-02T10:00:00Z', last: '2026-03-02T10:05:00Z' }]);
+  });
+
+  it('takes the store from TRAILHOUND_DB', () => {
+    const result = cli(['query', 'select count(*) as n from events', '--format', 'json'], { TRAILHOUND_DB: db });
+    expect(JSON.parse(result.stdout)).toEqual([{ n: 10 }]);
+  });
+
+  it('exits 4 with what to do when the store does not exist', () => {
+    const result = cli(['stats', '--db', ws.path('nowhere.duckdb')]);
+    expect(result.code).toBe(4);
+    expect(result.stderr).toMatch(/no store at .*nowhere\.duckdb; run "trailhound ingest/);
+  });
+
+  it('runs the demo on the bundled scenario', () => {
+    const demoDb = ws.path('demo.duckdb');
+    const result = cli(['demo', '--db', demoDb]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/Loaded [\d,]+ events from \d+ files/);
+    expect(result.stdout).toContain('Long-term access keys seen');
+  });
+});
