@@ -23,7 +23,8 @@ export function buildProgram(): Command {
     .option('--account <ids...>', 'only these account ids (also prunes AWSLogs/<account>/ folders)')
     .option('--region <names...>', 'only these regions (also prunes CloudTrail/<region>/ folders)')
     .option('--max-file-mb <n>', 'largest decompressed file to load, in MiB', '1024')
-    .option('--batch-mb <n>', 'decompressed MiB loaded per transaction (memory vs. speed)', '256')
+    .option('--memory-limit <size>', 'DuckDB memory limit while loading (it spills to disk beyond it)', '1GB')
+    .option('--batch-mb <n>', 'decompressed MiB loaded per transaction (a kill loses at most one batch)', '2048')
     .addOption(new Option('--format <format>', 'summary format').choices(['text', 'json']).default('text'))
     .option('--no-progress', 'no progress bar on stderr')
     .action(async (paths: string[], opts) => {

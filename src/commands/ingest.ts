@@ -21,7 +21,7 @@ export interface IngestOptions {
   readonly scope?: Scope;
   /** Largest decompressed file (and single JSON value) to load; default 1 GiB. */
   readonly maxFileBytes?: number;
-  /** Decompressed bytes per load batch; default 256 MiB. */
+  /** Decompressed bytes per load batch (one transaction); default 2 GiB. */
   readonly batchBytes?: number;
   /** Stops between batches (and interrupts the running one) when aborted. */
   readonly signal?: AbortSignal;
@@ -52,7 +52,6 @@ export interface IngestSummary {
   readonly digestFiles: number;
   readonly eventsLoaded: number;
   readonly duplicates: number;
-  readonly outOfScope: number;
   readonly skipped: readonly SkippedInput[];
   readonly warnings: readonly SkippedInput[];
   readonly prunedDirectories: number;
@@ -65,7 +64,7 @@ export interface IngestSummary {
 }
 
 const MiB = 1024 * 1024;
-const MAX_FILES_PER_BATCH = 4000;
+const MAX_FILES_PER_BATCH = 20_000;
 const GLOB_CHARS = /[*?[\]{}]/;
 
 /**
@@ -78,13 +77,15 @@ export async function ingestFiles(options: IngestOptions): Promise<IngestSummary
   const { store } = options;
   const scope = options.scope ?? {};
   const maxFileBytes = options.maxFileBytes ?? 1024 * MiB;
-  const batchBytes = options.batchBytes ?? 256 * MiB;
+  const batchBytes = options.batchBytes ?? 2048 * MiB;
   const runId = newRunId();
   await store.run(
     `insert into ingest_runs (run_id, started_at, status, source, arguments, tool_version) values (?, now(), 'running', 'files', ?, ?)`,
     [runId, JSON.stringify({ paths: options.paths, scope: describeScope(scope) }), toolVersion()],
   );
 
+  // Row order inside the store carries no meaning (every output sorts), and dropping it lets DuckDB write in parallel.
+  await store.run('set preserve_insertion_order = false');
   const discovery = await discoverFiles(options.paths, scope);
   const skipped: SkippedInput[] = discovery.unreadable.map((u) => ({ path: u.path, reason: u.reason }));
   const warnings: SkippedInput[] = [];
@@ -129,7 +130,6 @@ export async function ingestFiles(options: IngestOptions): Promise<IngestSummary
   const links = await GlobSafePaths.create();
   let eventsLoaded = 0;
   let duplicates = 0;
-  let outOfScope = 0;
   let filesLoaded = 0;
   let processed = 0;
   let interrupted = false;
@@ -153,25 +153,19 @@ export async function ingestFiles(options: IngestOptions): Promise<IngestSummary
       const batch: Batch = { container: first.sniffed.container, embedded: first.sniffed.embedded, gzip: first.gzip, files: batchFiles };
       try {
         const counts = await store.transaction(async () => {
-          const result = await loadBatch(store, runId, batch, scope, maxFileBytes);
-          for (let i = 0; i < files.length; i++) {
-            const file = files[i]!;
-            const c = result.find((r) => r.inputId === ids[i]);
-            const allRejected = c !== undefined && c.records > 0 && c.rejected === c.records;
-            await insertInput(store, {
-              inputId: ids[i]!,
-              runId,
-              file,
-              status: allRejected ? 'skipped' : 'loaded',
-              reason: allRejected ? notCloudTrail(c.records) : null,
-              counts: c,
-            });
-          }
+          const result = await loadBatch(store, runId, batch, scope, readerBufferBytes(files, maxFileBytes));
+          await insertInputs(
+            store,
+            files.map((file, i) => {
+              const c = result[i]!;
+              const allRejected = c.records > 0 && c.rejected === c.records;
+              return { inputId: ids[i]!, runId, file, status: allRejected ? 'skipped' : 'loaded', reason: allRejected ? notCloudTrail(c.records) : null, counts: c, scoped: isScoped(scope) };
+            }),
+          );
           return result;
         });
         for (let i = 0; i < files.length; i++) {
-          const c = counts.find((r) => r.inputId === ids[i]);
-          if (!c) continue;
+          const c = counts[i]!;
           const path = files[i]!.path;
           if (c.records > 0 && c.rejected === c.records) {
             skipped.push({ path, reason: notCloudTrail(c.records) });
@@ -180,7 +174,6 @@ export async function ingestFiles(options: IngestOptions): Promise<IngestSummary
           filesLoaded++;
           eventsLoaded += c.loaded;
           duplicates += c.duplicates;
-          outOfScope += c.filtered;
           if (c.rejected > 0) warnings.push({ path, reason: `${c.rejected} of ${c.records} objects are not CloudTrail events (no eventTime or eventName) and were left out` });
         }
         processed += files.length;
@@ -230,7 +223,6 @@ export async function ingestFiles(options: IngestOptions): Promise<IngestSummary
     digestFiles: digestFiles.length,
     eventsLoaded,
     duplicates,
-    outOfScope,
     skipped: sortByPath(skipped),
     warnings: sortByPath(warnings),
     prunedDirectories: discovery.prunedDirectories,
@@ -256,6 +248,11 @@ function describeScope(scope: Scope): Record<string, unknown> {
   };
 }
 
+/** Whether an ingest was narrowed: files it loads hold events it left out, so later runs read them again. */
+function isScoped(scope: Scope): boolean {
+  return Boolean(scope.since || scope.until || scope.accounts?.length || scope.regions?.length);
+}
+
 function notCloudTrail(records: number): string {
   return `no CloudTrail events in it (${records} objects without eventTime or eventName)`;
 }
@@ -268,7 +265,7 @@ async function knownHashes(store: Store, probed: ReadonlyArray<ProbedFile | { pa
   const hashes = probed.flatMap((p) => ('sha256' in p ? [p.sha256] : []));
   if (hashes.length === 0) return new Set();
   const rows = await store.all<{ sha256: string }>(
-    `select distinct sha256 from inputs where status in ('loaded', 'digest') and list_contains($hashes, sha256)`,
+    `select distinct sha256 from inputs where ((status = 'loaded' and not scoped) or status = 'digest') and list_contains($hashes, sha256)`,
     { hashes: listValue(hashes) },
     { hashes: LIST(VARCHAR) },
   );
@@ -303,6 +300,15 @@ function planBatches(files: readonly ProbedFile[], batchBytes: number): ProbedFi
   return batches;
 }
 
+/**
+ * The largest JSON value DuckDB must hold for a batch. Its reader allocates buffers of this
+ * size per thread, so it follows the batch's largest file instead of the global limit.
+ */
+function readerBufferBytes(files: readonly ProbedFile[], maxFileBytes: number): number {
+  const largest = Math.max(...files.map((f) => f.estimatedBytes));
+  return Math.min(maxFileBytes, Math.max(4 * MiB, Math.ceil(largest * 1.05) + MiB));
+}
+
 async function allocateInputIds(store: Store, n: number): Promise<number[]> {
   const rows = await store.all<{ id: number }>(`select nextval('input_id_seq') as id from range(?)`, [n]);
   return rows.map((r) => r.id);
@@ -315,34 +321,46 @@ interface InputRow {
   readonly uri?: string;
   readonly status: 'loaded' | 'skipped' | 'digest';
   readonly reason: string | null;
-  readonly counts?: { records: number; loaded: number; duplicates: number; rejected: number; filtered: number } | undefined;
+  readonly counts?: { records: number; loaded: number; duplicates: number; rejected: number } | undefined;
+  readonly scoped?: boolean;
 }
 
+const INPUT_COLUMNS = 'input_id, run_id, source, uri, sha256, size_bytes, format, status, reason, records, loaded, duplicates, rejected, scoped, account, region, recorded_at';
+const INPUT_VALUES = `(?, ?, 'file', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now())`;
+
 async function insertInput(store: Store, row: InputRow): Promise<void> {
+  await insertInputs(store, [row]);
+}
+
+/** Writes manifest rows, a few hundred per statement. */
+async function insertInputs(store: Store, rows: readonly InputRow[]): Promise<void> {
+  for (let start = 0; start < rows.length; start += 500) {
+    const chunk = rows.slice(start, start + 500);
+    await store.run(`insert into inputs (${INPUT_COLUMNS}) values ${chunk.map(() => INPUT_VALUES).join(', ')}`, chunk.flatMap(inputValues));
+  }
+}
+
+function inputValues(row: InputRow): Array<string | number | boolean | null> {
   const path = row.file?.path ?? row.uri ?? '';
   const layout = parseTrailPath(path);
   const format = row.file?.sniffed.kind === 'events' ? row.file.sniffed.format : row.file?.sniffed.kind === 'digest' ? 'digest' : null;
-  await store.run(
-    `insert into inputs (input_id, run_id, source, uri, sha256, size_bytes, format, status, reason, records, loaded, duplicates, rejected, filtered, account, region, recorded_at)
-     values (?, ?, 'file', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now())`,
-    [
-      row.inputId,
-      row.runId,
-      path,
-      row.file?.sha256 ?? null,
-      row.file?.size ?? null,
-      format,
-      row.status,
-      row.reason,
-      row.counts?.records ?? null,
-      row.counts?.loaded ?? null,
-      row.counts?.duplicates ?? null,
-      row.counts?.rejected ?? null,
-      row.counts?.filtered ?? null,
-      layout?.account ?? null,
-      layout?.region ?? null,
-    ],
-  );
+  return [
+    row.inputId,
+    row.runId,
+    path,
+    row.file?.sha256 ?? null,
+    row.file?.size ?? null,
+    format,
+    row.status,
+    row.reason,
+    row.counts?.records ?? null,
+    row.counts?.loaded ?? null,
+    row.counts?.duplicates ?? null,
+    row.counts?.rejected ?? null,
+    row.scoped ?? false,
+    layout?.account ?? null,
+    layout?.region ?? null,
+  ];
 }
 
 async function recordInput(store: Store, runId: string, file: ProbedFile | undefined, path: string, status: InputRow['status'], reason: string | null): Promise<void> {

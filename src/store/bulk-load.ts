@@ -21,7 +21,7 @@ export interface Batch {
 /** What one file contributed. */
 export interface FileCounts {
   readonly inputId: number;
-  /** Objects found in the file. */
+  /** Objects found in the file (those outside the scope are not counted). */
   readonly records: number;
   /** New events stored. */
   readonly loaded: number;
@@ -29,13 +29,10 @@ export interface FileCounts {
   readonly duplicates: number;
   /** Objects that are not CloudTrail events (no parsable eventTime, no eventName/eventSource). */
   readonly rejected: number;
-  /** Valid events outside --since/--until/--account/--region. */
-  readonly filtered: number;
 }
 
-/** The columns filled from the record; the nested JSON columns are virtual over `record`. */
+/** The columns stored beside the record: the ones pivots and detections filter on. The `events` view derives the rest from `record`. */
 const RECORD_SHAPE = JSON.stringify({
-  eventVersion: 'VARCHAR',
   eventTime: 'VARCHAR',
   eventSource: 'VARCHAR',
   eventName: 'VARCHAR',
@@ -43,33 +40,21 @@ const RECORD_SHAPE = JSON.stringify({
   sourceIPAddress: 'VARCHAR',
   userAgent: 'VARCHAR',
   errorCode: 'VARCHAR',
-  errorMessage: 'VARCHAR',
-  requestID: 'VARCHAR',
   eventID: 'VARCHAR',
-  eventType: 'VARCHAR',
-  apiVersion: 'VARCHAR',
   readOnly: 'VARCHAR',
-  managementEvent: 'VARCHAR',
   recipientAccountId: 'VARCHAR',
   sharedEventID: 'VARCHAR',
-  vpcEndpointId: 'VARCHAR',
-  eventCategory: 'VARCHAR',
-  sessionCredentialFromConsole: 'VARCHAR',
   userIdentity: {
     type: 'VARCHAR',
-    principalId: 'VARCHAR',
     arn: 'VARCHAR',
-    accountId: 'VARCHAR',
     accessKeyId: 'VARCHAR',
     userName: 'VARCHAR',
-    invokedBy: 'VARCHAR',
-    sessionContext: { sessionIssuer: { arn: 'VARCHAR', userName: 'VARCHAR' } },
+    sessionContext: { sessionIssuer: { arn: 'VARCHAR' } },
   },
 });
 
 const EVENT_COLUMNS = [
   ['eventkey', `coalesce(s.eventID, 'sha256:' || sha256(r::varchar))`],
-  ['eventversion', 's.eventVersion'],
   ['eventtime', 'try_cast(s.eventTime as timestamptz)'],
   ['eventsource', 's.eventSource'],
   ['eventname', 's.eventName'],
@@ -77,27 +62,15 @@ const EVENT_COLUMNS = [
   ['sourceipaddress', 's.sourceIPAddress'],
   ['useragent', 's.userAgent'],
   ['errorcode', 's.errorCode'],
-  ['errormessage', 's.errorMessage'],
-  ['requestid', 's.requestID'],
   ['eventid', 's.eventID'],
-  ['eventtype', 's.eventType'],
-  ['apiversion', 's.apiVersion'],
   ['readonly', 'try_cast(s.readOnly as boolean)'],
-  ['managementevent', 'try_cast(s.managementEvent as boolean)'],
   ['recipientaccountid', 's.recipientAccountId'],
   ['sharedeventid', 's.sharedEventID'],
-  ['vpcendpointid', 's.vpcEndpointId'],
-  ['eventcategory', 's.eventCategory'],
-  ['sessioncredentialfromconsole', 's.sessionCredentialFromConsole'],
   ['useridentity_type', 's.userIdentity.type'],
   ['principal_arn', 's.userIdentity.arn'],
-  ['principal_id', 's.userIdentity.principalId'],
-  ['principal_account', 's.userIdentity.accountId'],
   ['access_key_id', `nullif(s.userIdentity.accessKeyId, '')`],
   ['user_name', 's.userIdentity.userName'],
   ['session_issuer_arn', 's.userIdentity.sessionContext.sessionIssuer.arn'],
-  ['session_issuer_name', 's.userIdentity.sessionContext.sessionIssuer.userName'],
-  ['invoked_by', 's.userIdentity.invokedBy'],
 ] as const;
 
 const STORED = [...EVENT_COLUMNS.map(([name]) => name), 'input_id', 'run_id', 'record_index', 'record'];
@@ -123,20 +96,21 @@ function sourceSql(container: Container, gzip: boolean): string {
   }
 }
 
-function stageSql(batch: Batch): string {
+function selectSql(batch: Batch): string {
   const record = batch.embedded
     ? `case when json_type(e, '$.CloudTrailEvent') = 'VARCHAR' then try_cast(json_extract_string(e, '$.CloudTrailEvent') as json) else e end`
     : 'e';
   const columns = EVENT_COLUMNS.map(([name, expr]) => `${expr} as ${name}`).join(',\n       ');
-  return `create or replace temp table stage as
-with src as (${sourceSql(batch.container, batch.gzip)}),
+  return `with src as (${sourceSql(batch.container, batch.gzip)}),
 rec as (select filename, record_index, ${record} as r from src),
 x as (select filename, record_index, r, json_transform(r, '${RECORD_SHAPE}') as s from rec),
 y as (select filename, record_index, r as record,
        ${columns}
       from x)
-select *, (${VALID}) as valid, (${VALID}) and (${IN_SCOPE}) as in_scope
-from y`;
+select ${STORED.map((c) => (c === 'input_id' ? 'b.input_id' : c === 'run_id' ? '$run' : `y.${c}`)).join(', ')}
+from y
+join batch_files b on y.filename = b.filename
+where not (${VALID}) or (${IN_SCOPE})`;
 }
 
 /** Binds the scope as parameters: a null bound means "no limit". */
@@ -152,57 +126,76 @@ function scopeParams(scope: Scope): Record<string, DuckDBValue> {
 const VALID = `eventtime is not null and coalesce(eventname, eventsource) is not null`;
 const IN_SCOPE = `($since::timestamptz is null or eventtime >= $since::timestamptz)
   and ($until::timestamptz is null or eventtime < $until::timestamptz)
-  and (len($accounts) = 0 or list_contains($accounts, coalesce(recipientaccountid, principal_account)))
+  and (len($accounts) = 0 or list_contains($accounts, recipientaccountid))
   and (len($regions) = 0 or list_contains($regions, awsregion))`;
 
 /**
- * Loads a batch of files into `events` in one pass of DuckDB's JSON reader: new events are
- * inserted once (deduplicated on eventkey against the store and within the batch), with
- * their input and run. Must run inside the caller's transaction; throws if any file in the
- * batch cannot be read, so the caller can split the batch to find it.
+ * Loads a batch of files into `event_rows` in one streaming pass of DuckDB's JSON reader,
+ * then, inside the same transaction, removes what must not stay: objects that are not
+ * CloudTrail events (counted per file) and events already stored (the earliest input keeps
+ * its copy). Input ids of a batch must be one contiguous range. Throws if any file in the
+ * batch cannot be read, so the caller can roll back and split the batch to find it.
  */
 export async function loadBatch(store: Store, runId: string, batch: Batch, scope: Scope, maxObjectBytes: number): Promise<FileCounts[]> {
   const paths = batch.files.map((f) => f.readPath);
+  const ids = batch.files.map((f) => f.inputId);
+  const range = { lo: Math.min(...ids), hi: Math.max(...ids) };
   await store.run(
     `create or replace temp table batch_files as select unnest($paths) as filename, unnest($ids) as input_id`,
-    { paths: listValue(paths), ids: listValue(batch.files.map((f) => BigInt(f.inputId))) },
+    { paths: listValue(paths), ids: listValue(ids.map((id) => BigInt(id))) },
     { paths: LIST(VARCHAR), ids: LIST(BIGINT) },
   );
-  await store.run(stageSql(batch), { files: listValue(paths), maxObject: BigInt(maxObjectBytes), ...scopeParams(scope) }, { files: LIST(VARCHAR), accounts: LIST(VARCHAR), regions: LIST(VARCHAR) });
-  const counted = await store.all<{ input_id: number; records: number; rejected: number; filtered: number }>(
-    `select b.input_id,
-            count(s.filename)::bigint as records,
-            count(s.filename) filter (where not s.valid)::bigint as rejected,
-            count(s.filename) filter (where s.valid and not s.in_scope)::bigint as filtered
-     from batch_files b
-     left join stage s on s.filename = b.filename
-     group by b.input_id`,
-  );
   await store.run(
-    `insert into events (${STORED.join(', ')})
-     select ${EVENT_COLUMNS.map(([name]) => `s.${name}`).join(', ')}, b.input_id, $run, s.record_index, s.record
-     from stage s
-     join batch_files b on s.filename = b.filename
-     where s.in_scope
-       and not exists (select 1 from events e where e.eventkey = s.eventkey)
-     qualify row_number() over (partition by s.eventkey order by b.input_id, s.record_index) = 1`,
-    { run: runId },
+    `insert into event_rows (${STORED.join(', ')})\n${selectSql(batch)}`,
+    { files: listValue(paths), maxObject: BigInt(maxObjectBytes), run: runId, ...scopeParams(scope) },
+    { files: LIST(VARCHAR), accounts: LIST(VARCHAR), regions: LIST(VARCHAR) },
   );
-  const loaded = await store.all<{ input_id: number; n: number }>(
-    `select input_id, count(*)::bigint as n from events where run_id = $run and input_id in (select input_id from batch_files) group by input_id`,
-    { run: runId },
-  );
-  const loadedBy = new Map(loaded.map((row) => [row.input_id, row.n]));
-  await store.run(`drop table stage`);
-  return counted.map((row) => {
-    const n = loadedBy.get(row.input_id) ?? 0;
-    return {
-      inputId: row.input_id,
-      records: row.records,
-      loaded: n,
-      duplicates: row.records - row.rejected - row.filtered - n,
-      rejected: row.rejected,
-      filtered: row.filtered,
-    };
+  const inBatch = `input_id between ${range.lo} and ${range.hi}`;
+  const rejected = await countBy(store, `select input_id, count(*)::bigint as n from event_rows where ${inBatch} and not (${VALID}) group by input_id`);
+  if (rejected.size > 0) await store.run(`delete from event_rows where ${inBatch} and not (${VALID})`);
+  const duplicates = await removeDuplicates(store, inBatch);
+  const kept = await countBy(store, `select input_id, count(*)::bigint as n from event_rows where ${inBatch} group by input_id`);
+  await store.run(`drop table batch_files`);
+  return ids.map((inputId) => {
+    const loaded = kept.get(inputId) ?? 0;
+    const dup = duplicates.get(inputId) ?? 0;
+    const bad = rejected.get(inputId) ?? 0;
+    return { inputId, records: loaded + dup + bad, loaded, duplicates: dup, rejected: bad };
   });
+}
+
+async function countBy(store: Store, sql: string): Promise<Map<number, number>> {
+  const rows = await store.all<{ input_id: number; n: number }>(sql);
+  return new Map(rows.map((r) => [r.input_id, r.n]));
+}
+
+/**
+ * Deletes the later copies of every event of this batch that is now stored twice. A copy of
+ * the same event has the same eventTime, so only row groups of the batch's time span are read.
+ */
+async function removeDuplicates(store: Store, inBatch: string): Promise<Map<number, number>> {
+  const span = await store.one<{ lo: string | null; hi: string | null }>(`select min(eventtime)::varchar as lo, max(eventtime)::varchar as hi from event_rows where ${inBatch}`);
+  if (!span?.lo || !span.hi) return new Map();
+  await store.run(
+    `create or replace temp table duplicate_rows as
+     with candidates as (
+       select rowid as rid, input_id, eventkey, record_index
+       from event_rows
+       where eventtime between $lo::timestamptz and $hi::timestamptz
+         and eventkey in (select eventkey from event_rows where ${inBatch})
+     ),
+     repeated as (select eventkey from candidates group by eventkey having count(*) > 1)
+     select rid, input_id
+     from (
+       select rid, input_id, row_number() over (partition by eventkey order by input_id, record_index nulls last, rid) as copy
+       from candidates
+       where eventkey in (select eventkey from repeated)
+     )
+     where copy > 1`,
+    { lo: span.lo, hi: span.hi },
+  );
+  const counts = await countBy(store, `select input_id, count(*)::bigint as n from duplicate_rows group by input_id`);
+  if (counts.size > 0) await store.run(`delete from event_rows where rowid in (select rid from duplicate_rows)`);
+  await store.run(`drop table duplicate_rows`);
+  return counts;
 }

@@ -11,7 +11,7 @@ beforeAll(() => {
   ws = new Workspace();
   db = ws.path('case.duckdb');
   ws.write('logs/AWSLogs/111122223333/CloudTrail/us-east-1/2026/03/02/a.json.gz', recordsFile(records(6, 1, ['RunInstances', 'GetCallerIdentity'], { userAgent: '\u001b[2J=cmd|evil' })));
-  ws.write('logs/AWSLogs/111122223333/CloudTrail/eu-west-1/2026/03/02/b.json.gz', recordsFile(records(4, 2, undefined, { awsRegion: 'eu-west-1' })));
+  ws.write('logs/AWSLogs/111122223333/CloudTrail/eu-west-1/2026/03/02/b.json.gz', recordsFile(records(4, 2, ['DescribeInstances', 'RunInstances'], { awsRegion: 'eu-west-1' })));
 });
 afterAll(() => ws.dispose());
 
@@ -78,7 +78,7 @@ describe('trailhound (built binary)', () => {
   });
 
   it('refuses to write from query', () => {
-    const result = cli(['query', 'delete from events', '--db', db]);
+    const result = cli(['query', 'delete from event_rows', '--db', db]);
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/read-only/);
     expect(JSON.parse(cli(['query', 'select count(*) as n from events', '--db', db, '--format', 'json']).stdout)).toEqual([{ n: 10 }]);

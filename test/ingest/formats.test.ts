@@ -127,7 +127,7 @@ describe('ingest: every CloudTrail file shape', () => {
   });
 
   it('keeps events of unknown services, regions and event versions', async () => {
-    const odd = makeRecord('ListBuckets', { eventSource: 'brandnew.amazonaws.com', eventName: 'DoSomethingNew', awsRegion: 'xx-future-9', eventVersion: '2.00' });
+    const odd = makeRecord('DescribeInstances', { eventSource: 'brandnew.amazonaws.com', eventName: 'DoSomethingNew', awsRegion: 'xx-future-9', eventVersion: '2.00' });
     const summary = await ingest(store, [ws.write('odd.json', recordsFile([odd]))]);
     expect(summary.eventsLoaded).toBe(1);
     expect(summary.regions).toEqual(['xx-future-9']);
