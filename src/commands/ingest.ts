@@ -118,14 +118,13 @@ export async function ingestFiles(options: IngestOptions): Promise<IngestSummary
     else eventFiles.push(item);
   }
 
-  for (const row of skipRows) {
-    await recordInput(store, runId, row.file, row.path, 'skipped', row.reason);
-    skipped.push({ path: row.path, reason: row.reason });
-  }
-  for (const file of digestFiles) {
-    const reason = await recordDigest(store, runId, file);
-    if (reason) skipped.push({ path: file.path, reason });
-  }
+  const skipIds = await allocateInputIds(store, skipRows.length);
+  await insertInputs(
+    store,
+    skipRows.map((row, i) => ({ inputId: skipIds[i]!, runId, file: row.file, uri: row.path, status: 'skipped', reason: row.reason })),
+  );
+  skipped.push(...skipRows.map((row) => ({ path: row.path, reason: row.reason })));
+  skipped.push(...(await recordDigests(store, runId, digestFiles)));
 
   const links = await GlobSafePaths.create();
   let eventsLoaded = 0;
@@ -368,37 +367,47 @@ async function recordInput(store: Store, runId: string, file: ProbedFile | undef
   await insertInput(store, { inputId: inputId!, runId, file, uri: path, status, reason });
 }
 
-/** Stores a digest file for later validation; returns a skip reason if it cannot be read. */
-async function recordDigest(store: Store, runId: string, file: ProbedFile): Promise<string | undefined> {
-  let content: Record<string, unknown>;
-  try {
-    const bytes = await readFile(file.path);
-    const text = (file.gzip ? gunzipSync(bytes, { maxOutputLength: 64 * MiB }) : bytes).toString('utf8');
-    content = JSON.parse(text) as Record<string, unknown>;
-  } catch (error) {
-    const reason = `digest file that cannot be read (${(error as Error).message}); re-download it`;
-    await recordInput(store, runId, file, file.path, 'skipped', reason);
-    return reason;
-  }
-  const layout = parseTrailPath(file.path);
-  const [inputId] = await allocateInputIds(store, 1);
-  await store.transaction(async () => {
-    await insertInput(store, { inputId: inputId!, runId, file, status: 'digest', reason: null });
-    await store.run(
-      `insert into digests (input_id, uri, sha256, account, region, digest_start, digest_end, content) values (?, ?, ?, ?, ?, try_cast(? as timestamptz), try_cast(? as timestamptz), ?)`,
-      [
-        inputId!,
-        file.path,
-        file.sha256,
-        stringField(content, 'awsAccountId') ?? layout?.account ?? null,
-        layout?.region ?? stringField(content, 'digestS3Object')?.split('/')[4] ?? null,
-        stringField(content, 'digestStartTime') ?? null,
-        stringField(content, 'digestEndTime') ?? null,
-        JSON.stringify(content),
-      ],
-    );
+/** Stores digest files for later validation, in one transaction; returns those that cannot be read. */
+async function recordDigests(store: Store, runId: string, files: readonly ProbedFile[]): Promise<SkippedInput[]> {
+  const parsed = await mapLimit(files, 8, async (file) => {
+    try {
+      const bytes = await readFile(file.path);
+      const text = (file.gzip ? gunzipSync(bytes, { maxOutputLength: 64 * MiB }) : bytes).toString('utf8');
+      return { file, content: JSON.parse(text) as Record<string, unknown> };
+    } catch (error) {
+      return { file, reason: `digest file that cannot be read (${(error as Error).message}); re-download it` };
+    }
   });
-  return undefined;
+  const ids = await allocateInputIds(store, parsed.length);
+  const rows = parsed.map((p, i) => ({ ...p, inputId: ids[i]! }));
+  await store.transaction(async () => {
+    await insertInputs(
+      store,
+      rows.map((r) => ({ inputId: r.inputId, runId, file: r.file, status: r.content ? 'digest' : 'skipped', reason: r.reason ?? null })),
+    );
+    const good = rows.filter((r) => r.content);
+    for (let start = 0; start < good.length; start += 500) {
+      const chunk = good.slice(start, start + 500);
+      await store.run(
+        `insert into digests (input_id, uri, sha256, account, region, digest_start, digest_end, content)
+         values ${chunk.map(() => '(?, ?, ?, ?, ?, try_cast(? as timestamptz), try_cast(? as timestamptz), ?)').join(', ')}`,
+        chunk.flatMap(({ inputId, file, content }) => {
+          const layout = parseTrailPath(file.path);
+          return [
+            inputId,
+            file.path,
+            file.sha256,
+            stringField(content!, 'awsAccountId') ?? layout?.account ?? null,
+            layout?.region ?? null,
+            stringField(content!, 'digestStartTime') ?? null,
+            stringField(content!, 'digestEndTime') ?? null,
+            JSON.stringify(content),
+          ];
+        }),
+      );
+    }
+  });
+  return rows.flatMap((r) => (r.reason ? [{ path: r.file.path, reason: r.reason }] : []));
 }
 
 function stringField(object: Record<string, unknown>, key: string): string | undefined {
