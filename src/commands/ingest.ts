@@ -11,6 +11,7 @@ import { discoverFiles } from '../ingest/discover.js';
 import { probeFile, type ProbedFile } from '../ingest/probe.js';
 import { parseTrailPath, type Scope } from '../ingest/trail-layout.js';
 import { loadBatch, type Batch, type BatchFile } from '../store/bulk-load.js';
+import { createSegment, segmentIds, segmentTable } from '../store/segments.js';
 import { Store } from '../store/store.js';
 
 /** Options of an ingest of local files and directories. */
@@ -23,6 +24,8 @@ export interface IngestOptions {
   readonly maxFileBytes?: number;
   /** Decompressed bytes per load batch (one transaction); default 2 GiB. */
   readonly batchBytes?: number;
+  /** Batches of at least this many decompressed bytes get a segment of their own; default 192 MiB. */
+  readonly newSegmentBytes?: number;
   /** Stops between batches (and interrupts the running one) when aborted. */
   readonly signal?: AbortSignal;
   readonly onProgress?: (progress: IngestProgress) => void;
@@ -152,7 +155,8 @@ export async function ingestFiles(options: IngestOptions): Promise<IngestSummary
       const batch: Batch = { container: first.sniffed.container, embedded: first.sniffed.embedded, gzip: first.gzip, files: batchFiles };
       try {
         const counts = await store.transaction(async () => {
-          const result = await loadBatch(store, runId, batch, scope, readerBufferBytes(files, maxFileBytes));
+          const segment = await targetSegment(store, runId, files, options.newSegmentBytes ?? NEW_SEGMENT_BYTES);
+          const result = await loadBatch(store, runId, batch, scope, readerBufferBytes(files, maxFileBytes), segment);
           await insertInputs(
             store,
             files.map((file, i) => {
@@ -297,6 +301,18 @@ function planBatches(files: readonly ProbedFile[], batchBytes: number): ProbedFi
     if (current.length > 0) batches.push(current);
   }
   return batches;
+}
+
+// About one DuckDB row group of CloudTrail records: below this, appending costs little.
+const NEW_SEGMENT_BYTES = 192 * MiB;
+
+/** The segment a batch goes to: the newest if it is empty or the batch is small, else a new one. */
+async function targetSegment(store: Store, runId: string, files: readonly ProbedFile[], newSegmentBytes: number): Promise<number> {
+  const newest = (await segmentIds(store)).at(-1) ?? 0;
+  const bytes = files.reduce((sum, f) => sum + f.estimatedBytes, 0);
+  if (bytes < newSegmentBytes) return newest;
+  const rows = await store.one<{ n: number }>(`select count(*)::bigint as n from ${segmentTable(newest)}`);
+  return rows?.n === 0 ? newest : createSegment(store, runId);
 }
 
 /**

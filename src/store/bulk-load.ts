@@ -1,6 +1,7 @@
 import { BIGINT, LIST, VARCHAR, listValue, type DuckDBValue } from '@duckdb/node-api';
 import type { Container } from '../ingest/sniff.js';
 import type { Scope } from '../ingest/trail-layout.js';
+import { segmentTable } from './segments.js';
 import type { Store } from './store.js';
 
 /** One file of a batch, as DuckDB will read it. */
@@ -130,13 +131,14 @@ const IN_SCOPE = `($since::timestamptz is null or eventtime >= $since::timestamp
   and (len($regions) = 0 or list_contains($regions, awsregion))`;
 
 /**
- * Loads a batch of files into `event_rows` in one streaming pass of DuckDB's JSON reader,
+ * Loads a batch of files into segment `segment` in one streaming pass of DuckDB's JSON reader,
  * then, inside the same transaction, removes what must not stay: objects that are not
  * CloudTrail events (counted per file) and events already stored (the earliest input keeps
  * its copy). Input ids of a batch must be one contiguous range. Throws if any file in the
  * batch cannot be read, so the caller can roll back and split the batch to find it.
  */
-export async function loadBatch(store: Store, runId: string, batch: Batch, scope: Scope, maxObjectBytes: number): Promise<FileCounts[]> {
+export async function loadBatch(store: Store, runId: string, batch: Batch, scope: Scope, maxObjectBytes: number, segment: number): Promise<FileCounts[]> {
+  const table = segmentTable(segment);
   const paths = batch.files.map((f) => f.readPath);
   const ids = batch.files.map((f) => f.inputId);
   const range = { lo: Math.min(...ids), hi: Math.max(...ids) };
@@ -146,15 +148,15 @@ export async function loadBatch(store: Store, runId: string, batch: Batch, scope
     { paths: LIST(VARCHAR), ids: LIST(BIGINT) },
   );
   await store.run(
-    `insert into event_rows (${STORED.join(', ')})\n${selectSql(batch)}`,
+    `insert into ${table} (${STORED.join(', ')})\n${selectSql(batch)}`,
     { files: listValue(paths), maxObject: BigInt(maxObjectBytes), run: runId, ...scopeParams(scope) },
     { files: LIST(VARCHAR), accounts: LIST(VARCHAR), regions: LIST(VARCHAR) },
   );
   const inBatch = `input_id between ${range.lo} and ${range.hi}`;
-  const rejected = await countBy(store, `select input_id, count(*)::bigint as n from event_rows where ${inBatch} and not (${VALID}) group by input_id`);
-  if (rejected.size > 0) await store.run(`delete from event_rows where ${inBatch} and not (${VALID})`);
-  const duplicates = await removeDuplicates(store, inBatch);
-  const kept = await countBy(store, `select input_id, count(*)::bigint as n from event_rows where ${inBatch} group by input_id`);
+  const rejected = await countBy(store, `select input_id, count(*)::bigint as n from ${table} where ${inBatch} and not (${VALID}) group by input_id`);
+  if (rejected.size > 0) await store.run(`delete from ${table} where ${inBatch} and not (${VALID})`);
+  const duplicates = await removeDuplicates(store, table, inBatch);
+  const kept = await countBy(store, `select input_id, count(*)::bigint as n from ${table} where ${inBatch} group by input_id`);
   await store.run(`drop table batch_files`);
   return ids.map((inputId) => {
     const loaded = kept.get(inputId) ?? 0;
@@ -173,21 +175,22 @@ async function countBy(store: Store, sql: string): Promise<Map<number, number>> 
  * Deletes the later copies of every event of this batch that is now stored twice. A copy of
  * the same event has the same eventTime, so only row groups of the batch's time span are read.
  */
-async function removeDuplicates(store: Store, inBatch: string): Promise<Map<number, number>> {
-  const span = await store.one<{ lo: string | null; hi: string | null }>(`select min(eventtime)::varchar as lo, max(eventtime)::varchar as hi from event_rows where ${inBatch}`);
+async function removeDuplicates(store: Store, table: string, inBatch: string): Promise<Map<number, number>> {
+  const span = await store.one<{ lo: string | null; hi: string | null }>(`select min(eventtime)::varchar as lo, max(eventtime)::varchar as hi from ${table} where ${inBatch}`);
   if (!span?.lo || !span.hi) return new Map();
   await store.run(
     `create or replace temp table duplicate_rows as
      with candidates as (
-       select rowid as rid, input_id, eventkey, record_index
+       select segment_id, segment_row, input_id, eventkey, record_index
        from event_rows
        where eventtime between $lo::timestamptz and $hi::timestamptz
-         and eventkey in (select eventkey from event_rows where ${inBatch})
+         and eventkey in (select eventkey from ${table} where ${inBatch})
      ),
      repeated as (select eventkey from candidates group by eventkey having count(*) > 1)
-     select rid, input_id
+     select segment_id, segment_row, input_id
      from (
-       select rid, input_id, row_number() over (partition by eventkey order by input_id, record_index nulls last, rid) as copy
+       select segment_id, segment_row, input_id,
+              row_number() over (partition by eventkey order by input_id, record_index nulls last, segment_id, segment_row) as copy
        from candidates
        where eventkey in (select eventkey from repeated)
      )
@@ -195,7 +198,12 @@ async function removeDuplicates(store: Store, inBatch: string): Promise<Map<numb
     { lo: span.lo, hi: span.hi },
   );
   const counts = await countBy(store, `select input_id, count(*)::bigint as n from duplicate_rows group by input_id`);
-  if (counts.size > 0) await store.run(`delete from event_rows where rowid in (select rid from duplicate_rows)`);
+  if (counts.size > 0) {
+    const segments = await store.all<{ segment_id: number }>(`select distinct segment_id from duplicate_rows order by 1`);
+    for (const { segment_id } of segments) {
+      await store.run(`delete from ${segmentTable(segment_id)} where rowid in (select segment_row from duplicate_rows where segment_id = ?)`, [segment_id]);
+    }
+  }
   await store.run(`drop table duplicate_rows`);
   return counts;
 }

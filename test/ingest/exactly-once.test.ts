@@ -127,3 +127,40 @@ describe('ingest: scope', () => {
     expect((await ingest(store, [path])).alreadyIngested).toBe(1);
   });
 });
+
+describe('ingest: segments', () => {
+  it('large batches get segments of their own; dedup and the events view span them all', async () => {
+    const list = records(30, 11);
+    ws.write('a/one.json', recordsFile(list.slice(0, 20)));
+    ws.write('b/two.json', recordsFile(list.slice(10)));
+    ws.write('c/three.jsonl', jsonLines(records(5, 12)));
+    const options = { batchBytes: 1, newSegmentBytes: 1 };
+    const first = await ingest(store, [ws.path('a')], options);
+    const second = await ingest(store, [ws.path('b')], options);
+    const third = await ingest(store, [ws.path('c')], options);
+    expect([first.eventsLoaded, second.eventsLoaded, third.eventsLoaded]).toEqual([20, 10, 5]);
+    expect(second.duplicates).toBe(10);
+    const segments = await store.all<{ segment_id: number; n: number }>(`select segment_id, count(*)::bigint as n from event_rows group by 1 order by 1`);
+    expect(segments).toEqual([
+      { segment_id: 0, n: 20 },
+      { segment_id: 1, n: 10 },
+      { segment_id: 2, n: 5 },
+    ]);
+    expect(await count(store)).toBe(35);
+    expect(await count(store, 'select count(distinct eventid) as n from events')).toBe(35);
+  });
+
+  it('a later copy of an event is removed from the segment that holds it, the first kept', async () => {
+    const list = records(4, 13);
+    ws.write('x/first.json', recordsFile(list));
+    const first = await ingest(store, [ws.path('x')], { newSegmentBytes: 1 });
+    ws.write('y/again.jsonl', jsonLines([...list, ...records(1, 14)]));
+    const again = await ingest(store, [ws.path('y')], { newSegmentBytes: 1 });
+    expect(again.duplicates).toBe(4);
+    const runs = await store.all<{ run_id: string; n: number }>(`select run_id, count(*)::bigint as n from events group by 1 order by n desc`);
+    expect(runs).toEqual([
+      { run_id: first.runId, n: 4 },
+      { run_id: again.runId, n: 1 },
+    ]);
+  });
+});
