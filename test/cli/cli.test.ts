@@ -78,7 +78,7 @@ describe('trailhound (built binary)', () => {
   });
 
   it('refuses to write from query', () => {
-    const result = cli(['query', 'delete from event_rows', '--db', db]);
+    const result = cli(['query', 'delete from event_rows_0', '--db', db]);
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/read-only/);
     expect(JSON.parse(cli(['query', 'select count(*) as n from events', '--db', db, '--format', 'json']).stdout)).toEqual([{ n: 10 }]);
