@@ -1,18 +1,14 @@
 import { gzipSync } from 'node:zlib';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Store } from '../../src/store/store.js';
-import { count, ingest, memoryStore } from '../helpers/store.js';
+import { count, ingest, sandbox } from '../helpers/store.js';
 import { Workspace, records, recordsFile } from '../helpers/workspace.js';
 
 let ws: Workspace;
 let store: Store;
-beforeEach(async () => {
-  ws = new Workspace();
-  store = await memoryStore();
-});
-afterEach(() => {
-  store.close();
-  ws.dispose();
+sandbox((w, s) => {
+  ws = w;
+  store = s;
 });
 
 /** Writes one good file beside the bad one, so each case also proves the good data still loads. */

@@ -1,17 +1,13 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Store } from '../../src/store/store.js';
-import { count, ingest, memoryStore } from '../helpers/store.js';
+import { count, ingest, sandbox } from '../helpers/store.js';
 import { Workspace, jsonLines, lookupEventsFile, records, recordsFile } from '../helpers/workspace.js';
 
 let ws: Workspace;
 let store: Store;
-beforeEach(async () => {
-  ws = new Workspace();
-  store = await memoryStore();
-});
-afterEach(() => {
-  store.close();
-  ws.dispose();
+sandbox((w, s) => {
+  ws = w;
+  store = s;
 });
 
 describe('ingest: exactly once', () => {

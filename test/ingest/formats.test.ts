@@ -1,20 +1,16 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Store } from '../../src/store/store.js';
 import { makeRecord } from '../../src/synth/records.js';
-import { count, ingest, memoryStore } from '../helpers/store.js';
+import { count, ingest, sandbox } from '../helpers/store.js';
 import { Workspace, jsonLines, lookupEventsFile, records, recordsFile } from '../helpers/workspace.js';
 
 let ws: Workspace;
 let store: Store;
-beforeEach(async () => {
-  ws = new Workspace();
-  store = await memoryStore();
-});
-afterEach(() => {
-  store.close();
-  ws.dispose();
+sandbox((w, s) => {
+  ws = w;
+  store = s;
 });
 
 describe('ingest: every CloudTrail file shape', () => {
