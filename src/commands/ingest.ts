@@ -91,7 +91,6 @@ export async function ingestFiles(options: IngestOptions): Promise<IngestSummary
   await store.run('set preserve_insertion_order = false');
   const discovery = await discoverFiles(options.paths, scope);
   const skipped: SkippedInput[] = discovery.unreadable.map((u) => ({ path: u.path, reason: u.reason }));
-  const warnings: SkippedInput[] = [];
   const total = discovery.files.length;
   let scanned = 0;
   const probed = await mapLimit(discovery.files, 4, async (file) => {
@@ -129,80 +128,9 @@ export async function ingestFiles(options: IngestOptions): Promise<IngestSummary
   skipped.push(...skipRows.map((row) => ({ path: row.path, reason: row.reason })));
   skipped.push(...(await recordDigests(store, runId, digestFiles)));
 
-  const links = await GlobSafePaths.create();
-  let eventsLoaded = 0;
-  let duplicates = 0;
-  let filesLoaded = 0;
-  let processed = 0;
-  let interrupted = false;
-  const onAbort = () => store.connection.interrupt();
-  options.signal?.addEventListener('abort', onAbort);
-  try {
-    const batches = planBatches(eventFiles, batchBytes);
-    const loadTotal = eventFiles.length;
-    const queue = [...batches];
-    while (queue.length > 0) {
-      if (options.signal?.aborted) {
-        interrupted = true;
-        break;
-      }
-      const files = queue.shift()!;
-      const first = files[0]!;
-      if (first.sniffed.kind !== 'events') continue;
-      const ids = await allocateInputIds(store, files.length);
-      const batchFiles: BatchFile[] = [];
-      for (let i = 0; i < files.length; i++) batchFiles.push({ inputId: ids[i]!, readPath: await links.pathFor(files[i]!.path, ids[i]!) });
-      const batch: Batch = { container: first.sniffed.container, embedded: first.sniffed.embedded, gzip: first.gzip, files: batchFiles };
-      try {
-        const counts = await store.transaction(async () => {
-          const segment = await targetSegment(store, runId, files, options.newSegmentBytes ?? NEW_SEGMENT_BYTES);
-          const result = await loadBatch(store, runId, batch, scope, readerBufferBytes(files, maxFileBytes), segment);
-          await insertInputs(
-            store,
-            files.map((file, i) => {
-              const c = result[i]!;
-              const allRejected = c.records > 0 && c.rejected === c.records;
-              return { inputId: ids[i]!, runId, file, status: allRejected ? 'skipped' : 'loaded', reason: allRejected ? notCloudTrail(c.records) : null, counts: c, scoped: isScoped(scope) };
-            }),
-          );
-          return result;
-        });
-        for (let i = 0; i < files.length; i++) {
-          const c = counts[i]!;
-          const path = files[i]!.path;
-          if (c.records > 0 && c.rejected === c.records) {
-            skipped.push({ path, reason: notCloudTrail(c.records) });
-            continue;
-          }
-          filesLoaded++;
-          eventsLoaded += c.loaded;
-          duplicates += c.duplicates;
-          if (c.rejected > 0) warnings.push({ path, reason: `${c.rejected} of ${c.records} objects are not CloudTrail events (no eventTime or eventName) and were left out` });
-        }
-        processed += files.length;
-        options.onProgress?.({ phase: 'load', done: processed, total: loadTotal, events: eventsLoaded });
-      } catch (error) {
-        if (options.signal?.aborted) {
-          interrupted = true;
-          break;
-        }
-        if (!isInputError(error)) throw error;
-        if (files.length > 1) {
-          // One bad file fails the whole statement: split the batch until the bad file stands alone.
-          const half = Math.ceil(files.length / 2);
-          queue.unshift(files.slice(0, half), files.slice(half));
-          continue;
-        }
-        const reason = describeLoadError(error);
-        await recordInput(store, runId, first, first.path, 'skipped', reason);
-        skipped.push({ path: first.path, reason });
-        processed++;
-      }
-    }
-  } finally {
-    options.signal?.removeEventListener('abort', onAbort);
-    await links.dispose();
-  }
+  const loaded = await loadEventFiles(store, runId, eventFiles, { ...options, scope, maxFileBytes, batchBytes });
+  skipped.push(...loaded.skipped);
+  const { eventsLoaded, duplicates, filesLoaded, interrupted, warnings } = loaded;
 
   const status: IngestSummary['status'] = interrupted ? 'interrupted' : skipped.length > 0 ? 'completed-with-skips' : 'completed';
   await store.run(
@@ -227,7 +155,7 @@ export async function ingestFiles(options: IngestOptions): Promise<IngestSummary
     eventsLoaded,
     duplicates,
     skipped: sortByPath(skipped),
-    warnings: sortByPath(warnings),
+    warnings: sortByPath([...warnings]),
     prunedDirectories: discovery.prunedDirectories,
     ignoredFiles: discovery.ignoredFiles,
     firstEventTime: range?.first ?? null,
@@ -236,6 +164,102 @@ export async function ingestFiles(options: IngestOptions): Promise<IngestSummary
     regions: range?.regions ?? [],
     seconds: Math.round((performance.now() - started) / 10) / 100,
   };
+}
+
+/** What loading the event files of a run came to. */
+interface LoadOutcome {
+  readonly eventsLoaded: number;
+  readonly duplicates: number;
+  readonly filesLoaded: number;
+  readonly skipped: readonly SkippedInput[];
+  readonly warnings: readonly SkippedInput[];
+  readonly interrupted: boolean;
+}
+
+type LoadSettings = IngestOptions & { readonly scope: Scope; readonly maxFileBytes: number; readonly batchBytes: number };
+
+/**
+ * Loads event files batch by batch, each batch in one transaction with its manifest rows.
+ * A batch that fails because of a file's content is split until the bad file stands alone,
+ * which is then recorded as skipped; the others load.
+ */
+async function loadEventFiles(store: Store, runId: string, eventFiles: readonly ProbedFile[], settings: LoadSettings): Promise<LoadOutcome> {
+  const { scope, maxFileBytes, signal } = settings;
+  const skipped: SkippedInput[] = [];
+  const warnings: SkippedInput[] = [];
+  const links = new GlobSafePaths();
+  let eventsLoaded = 0;
+  let duplicates = 0;
+  let filesLoaded = 0;
+  let processed = 0;
+  let interrupted = false;
+  const onAbort = () => store.connection.interrupt();
+  signal?.addEventListener('abort', onAbort);
+  try {
+    const queue = planBatches(eventFiles, settings.batchBytes);
+    while (queue.length > 0) {
+      if (signal?.aborted) {
+        interrupted = true;
+        break;
+      }
+      const files = queue.shift()!;
+      const first = files[0]!;
+      if (first.sniffed.kind !== 'events') continue;
+      const ids = await allocateInputIds(store, files.length);
+      const batchFiles: BatchFile[] = [];
+      for (let i = 0; i < files.length; i++) batchFiles.push({ inputId: ids[i]!, readPath: await links.pathFor(files[i]!.path, ids[i]!) });
+      const batch: Batch = { container: first.sniffed.container, embedded: first.sniffed.embedded, gzip: first.gzip, files: batchFiles };
+      try {
+        const counts = await store.transaction(async () => {
+          const segment = await targetSegment(store, runId, files, settings.newSegmentBytes ?? NEW_SEGMENT_BYTES);
+          const result = await loadBatch(store, runId, batch, scope, readerBufferBytes(files, maxFileBytes), segment);
+          await insertInputs(
+            store,
+            files.map((file, i) => {
+              const c = result[i]!;
+              const allRejected = c.records > 0 && c.rejected === c.records;
+              return { inputId: ids[i]!, runId, file, status: allRejected ? 'skipped' : 'loaded', reason: allRejected ? notCloudTrail(c.records) : null, counts: c, scoped: isScoped(scope) };
+            }),
+          );
+          return result;
+        });
+        for (let i = 0; i < files.length; i++) {
+          const c = counts[i]!;
+          const path = files[i]!.path;
+          if (c.records > 0 && c.rejected === c.records) {
+            skipped.push({ path, reason: notCloudTrail(c.records) });
+            continue;
+          }
+          filesLoaded++;
+          eventsLoaded += c.loaded;
+          duplicates += c.duplicates;
+          if (c.rejected > 0) warnings.push({ path, reason: `${c.rejected} of ${c.records} objects are not CloudTrail events (no eventTime or eventName) and were left out` });
+        }
+        processed += files.length;
+        settings.onProgress?.({ phase: 'load', done: processed, total: eventFiles.length, events: eventsLoaded });
+      } catch (error) {
+        if (signal?.aborted) {
+          interrupted = true;
+          break;
+        }
+        if (!isInputError(error)) throw error;
+        if (files.length > 1) {
+          // One bad file fails the whole statement: split the batch until the bad file stands alone.
+          const half = Math.ceil(files.length / 2);
+          queue.unshift(files.slice(0, half), files.slice(half));
+          continue;
+        }
+        const reason = describeLoadError(error);
+        await recordInput(store, runId, first, first.path, 'skipped', reason);
+        skipped.push({ path: first.path, reason });
+        processed++;
+      }
+    }
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+    await links.dispose();
+  }
+  return { eventsLoaded, duplicates, filesLoaded, skipped, warnings, interrupted };
 }
 
 function newRunId(): string {
@@ -460,10 +484,6 @@ function clip(text: string): string {
 /** Gives DuckDB a glob-free path for files whose names contain glob characters (DuckDB would expand them). */
 class GlobSafePaths {
   private dir: string | undefined;
-  private constructor() {}
-  static async create(): Promise<GlobSafePaths> {
-    return new GlobSafePaths();
-  }
   async pathFor(path: string, inputId: number): Promise<string> {
     if (!GLOB_CHARS.test(path)) return path;
     this.dir ??= await mkdtemp(join(tmpdir(), 'trailhound-'));
