@@ -63,7 +63,6 @@ const EVENT_COLUMNS = [
   ['sourceipaddress', 's.sourceIPAddress'],
   ['useragent', 's.userAgent'],
   ['errorcode', 's.errorCode'],
-  ['eventid', 's.eventID'],
   ['readonly', 'try_cast(s.readOnly as boolean)'],
   ['recipientaccountid', 's.recipientAccountId'],
   ['sharedeventid', 's.sharedEventID'],

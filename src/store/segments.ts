@@ -15,7 +15,6 @@ export const SEGMENT_COLUMNS = `
   sourceipaddress varchar,
   useragent varchar,
   errorcode varchar,
-  eventid varchar,
   readonly boolean,
   recipientaccountid varchar,
   sharedeventid varchar,
@@ -49,6 +48,7 @@ ${union};
 create or replace view events as
 select
   * exclude (segment_id, segment_row),
+  if(starts_with(eventkey, 'sha256:'), null, eventkey) as eventid,
   json_extract_string(record, '$.eventVersion') as eventversion,
   json_extract_string(record, '$.errorMessage') as errormessage,
   json_extract_string(record, '$.requestID') as requestid,
