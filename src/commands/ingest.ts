@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { extname, join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { randomBytes } from 'node:crypto';
-import { LIST, VARCHAR, listValue } from '@duckdb/node-api';
+import { BIGINT, BOOLEAN, LIST, VARCHAR, listValue, type DuckDBType, type DuckDBValue } from '@duckdb/node-api';
 import { mapLimit } from '../core/pool.js';
 import { isoSeconds } from '../core/time.js';
 import { toolVersion } from '../core/version.js';
@@ -364,19 +364,49 @@ interface InputRow {
   readonly scoped?: boolean;
 }
 
-const INPUT_COLUMNS = 'input_id, run_id, source, uri, sha256, size_bytes, format, status, reason, records, loaded, duplicates, rejected, scoped, account, region, recorded_at';
-const INPUT_VALUES = `(?, ?, 'file', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now())`;
+/** Manifest columns with their types, in the order inputValues gives them. */
+const INPUT_FIELDS = [
+  ['input_id', BIGINT],
+  ['run_id', VARCHAR],
+  ['uri', VARCHAR],
+  ['sha256', VARCHAR],
+  ['size_bytes', BIGINT],
+  ['format', VARCHAR],
+  ['status', VARCHAR],
+  ['reason', VARCHAR],
+  ['records', BIGINT],
+  ['loaded', BIGINT],
+  ['duplicates', BIGINT],
+  ['rejected', BIGINT],
+  ['scoped', BOOLEAN],
+  ['account', VARCHAR],
+  ['region', VARCHAR],
+] as const;
 
 async function insertInput(store: Store, row: InputRow): Promise<void> {
   await insertInputs(store, [row]);
 }
 
-/** Writes manifest rows, a few hundred per statement. */
+/** Writes manifest rows in one statement: each column travels as one typed list. */
 async function insertInputs(store: Store, rows: readonly InputRow[]): Promise<void> {
-  for (let start = 0; start < rows.length; start += 500) {
-    const chunk = rows.slice(start, start + 500);
-    await store.run(`insert into inputs (${INPUT_COLUMNS}) values ${chunk.map(() => INPUT_VALUES).join(', ')}`, chunk.flatMap(inputValues));
-  }
+  if (rows.length === 0) return;
+  const values = rows.map(inputValues);
+  const params: Record<string, DuckDBValue> = {};
+  const types: Record<string, DuckDBType> = {};
+  INPUT_FIELDS.forEach(([name, type], column) => {
+    params[name] = listValue(values.map((row) => {
+      const value = row[column] ?? null;
+      return type === BIGINT && typeof value === 'number' ? BigInt(value) : value;
+    }));
+    types[name] = LIST(type);
+  });
+  const names = INPUT_FIELDS.map(([name]) => name);
+  await store.run(
+    `insert into inputs (${names.join(', ')}, source, recorded_at)
+     select ${names.map((name) => `unnest($${name})`).join(', ')}, 'file', now()`,
+    params,
+    types,
+  );
 }
 
 function inputValues(row: InputRow): Array<string | number | boolean | null> {
