@@ -39,6 +39,36 @@ export function segmentTableSql(id: number): string {
   return `create table ${segmentTable(id)} (${SEGMENT_COLUMNS}\n);`;
 }
 
+/** Columns of `events` read from the record on demand: name, JSON path, and how to read it. */
+export const DERIVED_COLUMNS: ReadonlyArray<readonly [string, string, 'text' | 'boolean' | 'json']> = [
+  ['eventversion', '$.eventVersion', 'text'],
+  ['errormessage', '$.errorMessage', 'text'],
+  ['requestid', '$.requestID', 'text'],
+  ['eventtype', '$.eventType', 'text'],
+  ['apiversion', '$.apiVersion', 'text'],
+  ['managementevent', '$.managementEvent', 'boolean'],
+  ['vpcendpointid', '$.vpcEndpointId', 'text'],
+  ['eventcategory', '$.eventCategory', 'text'],
+  ['sessioncredentialfromconsole', '$.sessionCredentialFromConsole', 'text'],
+  ['principal_id', '$.userIdentity.principalId', 'text'],
+  ['principal_account', '$.userIdentity.accountId', 'text'],
+  ['session_issuer_name', '$.userIdentity.sessionContext.sessionIssuer.userName', 'text'],
+  ['invoked_by', '$.userIdentity.invokedBy', 'text'],
+  ['useridentity', '$.userIdentity', 'json'],
+  ['requestparameters', '$.requestParameters', 'json'],
+  ['responseelements', '$.responseElements', 'json'],
+  ['additionaleventdata', '$.additionalEventData', 'json'],
+  ['resources', '$.resources', 'json'],
+  ['serviceeventdetails', '$.serviceEventDetails', 'json'],
+  ['tlsdetails', '$.tlsDetails', 'json'],
+];
+
+function derive(path: string, kind: 'text' | 'boolean' | 'json'): string {
+  if (kind === 'json') return `json_extract(record, '${path}')`;
+  const text = `json_extract_string(record, '${path}')`;
+  return kind === 'boolean' ? `try_cast(${text} as boolean)` : text;
+}
+
 /** DDL of the `event_rows` view (all segments, with where each row lives) and the `events` view over it. */
 export function viewsSql(ids: readonly number[]): string {
   const union = ids.map((id) => `select *, ${id} as segment_id, rowid as segment_row from ${segmentTable(id)}`).join('\nunion all\n');
@@ -49,26 +79,7 @@ create or replace view events as
 select
   * exclude (segment_id, segment_row),
   if(starts_with(eventkey, 'sha256:'), null, eventkey) as eventid,
-  json_extract_string(record, '$.eventVersion') as eventversion,
-  json_extract_string(record, '$.errorMessage') as errormessage,
-  json_extract_string(record, '$.requestID') as requestid,
-  json_extract_string(record, '$.eventType') as eventtype,
-  json_extract_string(record, '$.apiVersion') as apiversion,
-  try_cast(json_extract_string(record, '$.managementEvent') as boolean) as managementevent,
-  json_extract_string(record, '$.vpcEndpointId') as vpcendpointid,
-  json_extract_string(record, '$.eventCategory') as eventcategory,
-  json_extract_string(record, '$.sessionCredentialFromConsole') as sessioncredentialfromconsole,
-  json_extract_string(record, '$.userIdentity.principalId') as principal_id,
-  json_extract_string(record, '$.userIdentity.accountId') as principal_account,
-  json_extract_string(record, '$.userIdentity.sessionContext.sessionIssuer.userName') as session_issuer_name,
-  json_extract_string(record, '$.userIdentity.invokedBy') as invoked_by,
-  json_extract(record, '$.userIdentity') as useridentity,
-  json_extract(record, '$.requestParameters') as requestparameters,
-  json_extract(record, '$.responseElements') as responseelements,
-  json_extract(record, '$.additionalEventData') as additionaleventdata,
-  json_extract(record, '$.resources') as resources,
-  json_extract(record, '$.serviceEventDetails') as serviceeventdetails,
-  json_extract(record, '$.tlsDetails') as tlsdetails
+  ${DERIVED_COLUMNS.map(([name, path, kind]) => `${derive(path, kind)} as ${name}`).join(',\n  ')}
 from event_rows;
 `;
 }
