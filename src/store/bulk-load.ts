@@ -32,7 +32,7 @@ export interface FileCounts {
   readonly rejected: number;
 }
 
-/** The columns stored beside the record: the ones pivots and detections filter on. The `events` view derives the rest from `record`. */
+/** The fields json_transform reads out of each record, in one parse. */
 const RECORD_SHAPE = JSON.stringify({
   eventTime: 'VARCHAR',
   eventSource: 'VARCHAR',
@@ -54,6 +54,7 @@ const RECORD_SHAPE = JSON.stringify({
   },
 });
 
+/** The columns stored beside the record: the ones pivots and detections filter on. The `events` view derives the rest from `record`. */
 const EVENT_COLUMNS = [
   ['eventkey', `coalesce(s.eventID, 'sha256:' || sha256(r::varchar))`],
   ['eventtime', 'try_cast(s.eventTime as timestamptz)'],
