@@ -49,8 +49,8 @@ export async function ingestCommand(paths: readonly string[], opts: IngestCliOpt
 export function formatSummary(s: IngestSummary, dbPath: string): string {
   const n = (x: number) => x.toLocaleString('en-US');
   const lines = [
-    `${s.status === 'interrupted' ? 'Interrupted: loaded' : 'Loaded'} ${n(s.eventsLoaded)} events from ${n(s.filesRead)} files into ${terminalSafe(dbPath)} (run ${s.runId}, ${s.seconds} s)`,
-    `  files found ${n(s.filesFound)}, already ingested ${n(s.alreadyIngested)}, digests ${n(s.digestFiles)}, skipped ${n(s.skipped.length)}`,
+    `${s.status === 'interrupted' ? 'Interrupted: loaded' : 'Loaded'} ${n(s.eventsLoaded)} events from ${n(s.filesRead - s.digestFiles)} log files into ${terminalSafe(dbPath)} (run ${s.runId}, ${s.seconds} s)`,
+    `  files found ${n(s.filesFound)}, already ingested ${n(s.alreadyIngested)}, digest files recorded ${n(s.digestFiles)}, skipped ${n(s.skipped.length)}`,
     `  duplicate events ${n(s.duplicates)}`,
   ];
   if (s.firstEventTime) lines.push(`  time range ${s.firstEventTime} .. ${s.lastEventTime}`);

@@ -120,7 +120,7 @@ describe('trailhound (built binary)', () => {
     const demoDb = ws.path('demo.duckdb');
     const result = cli(['demo', '--db', demoDb]);
     expect(result.code).toBe(0);
-    expect(result.stdout).toMatch(/Loaded [\d,]+ events from \d+ files/);
+    expect(result.stdout).toMatch(/Loaded 1,165 events from 466 log files/);
     expect(result.stdout).toContain('Long-term access keys seen');
   });
 });
