@@ -54,6 +54,29 @@ export function buildProgram(): Command {
     });
 
   program
+    .command('detect')
+    .description('run the detections in queries/ against the store; findings are stored and printed by time')
+    .addOption(db())
+    .option('--only <ids...>', 'run only these detections')
+    .option('--min-severity <level>', 'report findings at or above: info, low, medium, high, critical')
+    .option('--since <time>', 'only events at or after this time')
+    .option('--until <time>', 'only events before this time')
+    .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']).default('table'))
+    .action(async (opts) => {
+      const { detectCommand } = await import('./detect-command.js');
+      await detectCommand(opts);
+    });
+
+  program
+    .command('detections')
+    .description('list the detection catalog: id, severity, ATT&CK techniques')
+    .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']).default('table'))
+    .action(async (opts) => {
+      const { detectionsCommand } = await import('./detect-command.js');
+      detectionsCommand(opts);
+    });
+
+  program
     .command('demo')
     .description('ingest the bundled demo scenario (a leaked access key) into a fresh store and show what was loaded')
     .option('--db <path>', 'the store to (re)create', 'trailhound-demo.duckdb')

@@ -79,6 +79,41 @@ insert into segments values (0, '${segmentTable(0)}', null, now());
 ${viewsSql([0])}
 `,
   },
+  {
+    version: 2,
+    description: 'detection runs and findings',
+    sql: `
+create table detect_runs (
+  detect_run_id varchar primary key,
+  started_at timestamptz not null,
+  finished_at timestamptz,
+  arguments json,
+  tool_version varchar,
+  detections integer,
+  findings integer
+);
+
+create table findings (
+  detect_run_id varchar not null,
+  detection varchar not null,
+  title varchar not null,
+  severity varchar not null,
+  outcome varchar not null,
+  tactics varchar[],
+  techniques varchar[],
+  event_ids varchar[] not null,
+  eventtime timestamptz,
+  eventname varchar,
+  actor varchar,
+  access_key_id varchar,
+  sourceipaddress varchar,
+  account varchar,
+  region varchar,
+  resource varchar,
+  summary varchar
+);
+`,
+  },
 ];
 
 /** The schema version this build writes and reads. */

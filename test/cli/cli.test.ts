@@ -20,7 +20,7 @@ describe('trailhound (built binary)', () => {
     expect(cli(['--version']).stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
     const help = cli(['--help']);
     expect(help.code).toBe(0);
-    for (const command of ['ingest', 'query', 'stats', 'demo']) expect(help.stdout).toContain(command);
+    for (const command of ['ingest', 'query', 'stats', 'detect', 'detections', 'demo']) expect(help.stdout).toContain(command);
   });
 
   it('exits 2 on a usage error', () => {
@@ -122,5 +122,27 @@ describe('trailhound (built binary)', () => {
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/Loaded 1,165 events from 466 log files/);
     expect(result.stdout).toContain('Long-term access keys seen');
+    expect(result.stdout).toMatch(/critical\s+cloudtrail_logging_stopped/);
+  });
+
+  it('detect prints findings by time, stores them, and emits the documented JSON', () => {
+    const demoDb = ws.path('demo.duckdb');
+    const table = cli(['detect', '--db', demoDb, '--min-severity', 'critical']);
+    expect(table.code).toBe(0);
+    expect(table.stdout.split('\n').filter((l) => /^2026-/.test(l)).map((l) => l.split(/\s+/)[2])).toEqual(['iam_admin_policy_attached', 'cloudtrail_logging_stopped']);
+    const json = JSON.parse(cli(['detect', '--db', demoDb, '--format', 'json', '--only', 'ec2_large_instances_launched']).stdout);
+    expect(json.findings).toHaveLength(4);
+    expect(Object.keys(json.findings[0])).toEqual(
+      expect.arrayContaining(['detection', 'title', 'severity', 'techniques', 'eventIds', 'eventTime', 'actor', 'accessKeyId', 'sourceIp', 'account', 'region', 'resource', 'summary']),
+    );
+    const stored = JSON.parse(cli(['query', 'select count(*) as n from findings', '--db', demoDb, '--format', 'json']).stdout);
+    expect(stored).toEqual([{ n: 4 }]);
+    expect(cli(['detect', '--db', demoDb, '--only', 'no_such_detection']).code).toBe(2);
+  });
+
+  it('lists the detection catalog', () => {
+    const list = JSON.parse(cli(['detections', '--format', 'json']).stdout);
+    expect(list.map((d: { id: string }) => d.id)).toContain('iam_access_key_created');
+    expect(list[0]).toHaveProperty('techniques');
   });
 });

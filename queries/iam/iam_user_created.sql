@@ -1,0 +1,16 @@
+select
+  eventtime,
+  eventid,
+  eventname,
+  coalesce(principal_arn, invoked_by, useridentity_type) as actor,
+  access_key_id,
+  sourceipaddress,
+  recipientaccountid as account,
+  awsregion as region,
+  json_extract_string(requestparameters, '$.userName') as resource,
+  case when errorcode is null then 'success' else 'attempt' end as outcome,
+  'IAM user ' || coalesce(json_extract_string(requestparameters, '$.userName'), '?')
+    || case when errorcode is null then ' created' else ' not created (' || errorcode || ')' end as summary
+from events
+where eventsource = 'iam.amazonaws.com'
+  and eventname = 'CreateUser'

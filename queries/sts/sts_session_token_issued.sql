@@ -1,0 +1,16 @@
+select
+  eventtime,
+  eventid,
+  eventname,
+  coalesce(principal_arn, invoked_by, useridentity_type) as actor,
+  access_key_id,
+  sourceipaddress,
+  recipientaccountid as account,
+  awsregion as region,
+  json_extract_string(responseelements, '$.credentials.accessKeyId') as resource,
+  case when errorcode is null then 'success' else 'attempt' end as outcome,
+  eventname || ' by ' || coalesce(access_key_id, '?') || ' minted '
+    || coalesce(json_extract_string(responseelements, '$.credentials.accessKeyId'), 'no key (' || coalesce(errorcode, '?') || ')') as summary
+from events
+where eventsource = 'sts.amazonaws.com'
+  and eventname in ('GetSessionToken', 'GetFederationToken')

@@ -1,0 +1,149 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { basename, join, relative } from 'node:path';
+import { parse } from 'yaml';
+import { TrailhoundError, ExitCode } from '../core/errors.js';
+
+/** How bad a finding is, lowest first. */
+export const SEVERITIES = ['info', 'low', 'medium', 'high', 'critical'] as const;
+export type Severity = (typeof SEVERITIES)[number];
+
+/** One event a test case loads: a canonical record of `event`, changed by `with`. */
+export interface TestEvent {
+  readonly event: string;
+  readonly with?: Record<string, unknown>;
+}
+
+/** A case at the bottom of a detection's YAML: these events, and whether the detection fires. */
+export interface DetectionTest {
+  readonly name: string;
+  readonly expect: 'match' | 'attempt' | 'no-match';
+  readonly events: readonly TestEvent[];
+}
+
+/** A detection: its SQL (queries/<area>/<id>.sql) and metadata (<id>.yml). */
+export interface Detection {
+  readonly id: string;
+  readonly area: string;
+  readonly title: string;
+  readonly description: string;
+  readonly severity: Severity;
+  /** Severity of a failed call (errorCode set) that still shows intent; absent when failures are not reported. */
+  readonly attemptSeverity?: Severity;
+  readonly tactics: readonly string[];
+  readonly techniques: readonly string[];
+  readonly references: readonly string[];
+  readonly falsePositives: readonly string[];
+  readonly remediation: string;
+  readonly sql: string;
+  readonly tests: readonly DetectionTest[];
+  readonly path: string;
+}
+
+/** A detection file that does not hold what the catalog needs. */
+export class CatalogError extends TrailhoundError {
+  constructor(message: string) {
+    super('CATALOG_INVALID', message, ExitCode.usage);
+  }
+}
+
+/** The columns every detection returns, in this order; renderers rely on them. */
+export const CONTRACT_COLUMNS = [
+  'eventtime',
+  'eventid',
+  'eventname',
+  'actor',
+  'access_key_id',
+  'sourceipaddress',
+  'account',
+  'region',
+  'resource',
+  'outcome',
+  'summary',
+] as const;
+
+const ID = /^[a-z0-9]+(_[a-z0-9]+)+$/;
+const TACTIC = /^TA\d{4}$/;
+const TECHNIQUE = /^T\d{4}(\.\d{3})?$/;
+
+/** Loads and checks every detection under `dir` (queries/<area>/<id>.yml + .sql), sorted by id. */
+export function loadCatalog(dir: string): Detection[] {
+  const detections: Detection[] = [];
+  for (const area of readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name).sort()) {
+    for (const file of readdirSync(join(dir, area)).filter((f) => f.endsWith('.yml')).sort()) {
+      detections.push(loadDetection(join(dir, area, file), area, dir));
+    }
+  }
+  const seen = new Set<string>();
+  for (const d of detections) {
+    if (seen.has(d.id)) throw new CatalogError(`detection id ${d.id} is used twice; ids must be unique`);
+    seen.add(d.id);
+  }
+  return detections.sort((a, b) => (a.id < b.id ? -1 : 1));
+}
+
+function loadDetection(ymlPath: string, area: string, root: string): Detection {
+  const where = relative(root, ymlPath);
+  const fail = (what: string): never => {
+    throw new CatalogError(`queries/${where}: ${what}`);
+  };
+  let meta: Record<string, unknown>;
+  try {
+    meta = parse(readFileSync(ymlPath, 'utf8')) as Record<string, unknown>;
+  } catch (error) {
+    return fail(`not valid YAML (${(error as Error).message.split('\n')[0]})`);
+  }
+  const id = basename(ymlPath, '.yml');
+  if (meta['id'] !== id) fail(`id must equal the file name (${id})`);
+  if (!ID.test(id)) fail('id must be <service>_<resource>_<past-tense verb> in lower case');
+  const text = (key: string): string => {
+    const value = meta[key];
+    if (typeof value !== 'string' || value.trim() === '') fail(`${key} is required`);
+    return (value as string).trim();
+  };
+  const list = (key: string, pattern?: RegExp, required = true): string[] => {
+    const value = meta[key] ?? [];
+    if (!Array.isArray(value) || value.some((v) => typeof v !== 'string')) fail(`${key} must be a list of strings`);
+    if (required && (value as string[]).length === 0) fail(`${key} must not be empty`);
+    for (const v of value as string[]) if (pattern && !pattern.test(v)) fail(`${key}: "${v}" is not well-formed`);
+    return value as string[];
+  };
+  const severity = (key: string): Severity => {
+    const value = meta[key];
+    if (!SEVERITIES.includes(value as Severity)) fail(`${key} must be one of ${SEVERITIES.join(', ')}`);
+    return value as Severity;
+  };
+  const tests = meta['tests'];
+  if (!Array.isArray(tests) || tests.length === 0) fail('tests must list at least one case');
+  const cases = (tests as Array<Record<string, unknown>>).map((t, i) => {
+    if (typeof t['name'] !== 'string') fail(`tests[${i}].name is required`);
+    if (!['match', 'attempt', 'no-match'].includes(t['expect'] as string)) fail(`tests[${i}].expect must be match, attempt or no-match`);
+    if (!Array.isArray(t['events']) || t['events'].length === 0) fail(`tests[${i}].events must list events`);
+    for (const e of t['events'] as Array<Record<string, unknown>>) if (typeof e['event'] !== 'string') fail(`tests[${i}]: each event needs an event name`);
+    return t as unknown as DetectionTest;
+  });
+  if (!cases.some((c) => c.expect !== 'no-match') || !cases.some((c) => c.expect === 'no-match')) {
+    fail('tests need at least one case that fires and one that does not');
+  }
+  let sql: string;
+  try {
+    sql = readFileSync(ymlPath.replace(/\.yml$/, '.sql'), 'utf8').trim().replace(/;\s*$/, '');
+  } catch {
+    return fail(`the SQL file ${id}.sql is missing`);
+  }
+  return {
+    id,
+    area,
+    title: text('title'),
+    description: text('description'),
+    severity: severity('severity'),
+    ...(meta['attemptSeverity'] !== undefined ? { attemptSeverity: severity('attemptSeverity') } : {}),
+    tactics: list('tactics', TACTIC),
+    techniques: list('techniques', TECHNIQUE),
+    references: list('references', /^https:\/\//),
+    falsePositives: list('falsePositives'),
+    remediation: text('remediation'),
+    sql,
+    tests: cases,
+    path: ymlPath,
+  };
+}

@@ -1,0 +1,93 @@
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { CONTRACT_COLUMNS, loadCatalog, SEVERITIES } from '../../src/detect/catalog.js';
+import { evaluate, runDetections } from '../../src/detect/runner.js';
+import { Store } from '../../src/store/store.js';
+import { isEventName, makeRecord } from '../../src/synth/records.js';
+import { Random } from '../../src/synth/random.js';
+import { DEMO_FACTS } from '../../src/synth/scenario.js';
+import { ingest } from '../helpers/store.js';
+import { Workspace, jsonLines } from '../helpers/workspace.js';
+
+const QUERIES = join(import.meta.dirname, '..', '..', 'queries');
+const catalog = loadCatalog(QUERIES);
+
+describe('detection catalog', () => {
+  it('holds detections with unique ids equal to their file names', () => {
+    expect(catalog.length).toBeGreaterThanOrEqual(8);
+    expect(new Set(catalog.map((d) => d.id)).size).toBe(catalog.length);
+  });
+
+  it.each(catalog.map((d) => [d.id, d] as const))('%s returns the contract columns on an empty store', async (_id, detection) => {
+    const store = await Store.open(':memory:');
+    try {
+      const reader = await store.connection.runAndReadAll(`select * from (${detection.sql}) as d limit 0`);
+      expect(reader.columnNames()).toEqual([...CONTRACT_COLUMNS]);
+      expect(SEVERITIES).toContain(detection.severity);
+    } finally {
+      store.close();
+    }
+  });
+});
+
+for (const detection of catalog) {
+  describe(`detection ${detection.id}`, () => {
+    it.each(detection.tests.map((t) => [t.name, t] as const))('%s', async (_name, test) => {
+      const rng = new Random(`${detection.id}/${test.name}`);
+      const records = test.events.map((e) => {
+        if (!isEventName(e.event)) throw new Error(`${detection.id}: no canonical record for ${e.event}`);
+        return makeRecord(e.event, (e.with ?? {}) as never, rng);
+      });
+      const ws = new Workspace();
+      const store = await Store.open(':memory:');
+      try {
+        const summary = await ingest(store, [ws.write('case.jsonl', jsonLines(records))]);
+        expect(summary.eventsLoaded).toBe(records.length);
+        const findings = await evaluate(store, detection);
+        if (test.expect === 'no-match') {
+          expect(findings).toEqual([]);
+        } else {
+          expect(findings.length).toBeGreaterThan(0);
+          for (const finding of findings) {
+            expect(finding.outcome).toBe(test.expect === 'attempt' ? 'attempt' : 'success');
+            expect(finding.eventIds).toHaveLength(1);
+            expect(finding.summary).toBeTruthy();
+          }
+        }
+      } finally {
+        store.close();
+        ws.dispose();
+      }
+    });
+  });
+}
+
+describe('detections over the demo scenario', () => {
+  it('find every attacker step and nothing high-severity in the ordinary activity', async () => {
+    const store = await Store.open(':memory:');
+    try {
+      await ingest(store, [join(import.meta.dirname, '..', '..', 'fixtures', 'demo')]);
+      const result = await runDetections(store, catalog);
+      expect(result.failures).toEqual([]);
+      const by = (id: string) => result.findings.filter((f) => f.detection === id);
+      expect(by('sts_session_token_issued').map((f) => f.resource)).toContain(DEMO_FACTS.mintedKeyId);
+      expect(by('iam_user_created').map((f) => f.resource)).toContain(DEMO_FACTS.createdUser);
+      expect(by('iam_access_key_created').map((f) => f.summary).join('\n')).toContain(DEMO_FACTS.createdKeyId);
+      expect(by('iam_admin_policy_attached').map((f) => f.resource)).toContain(DEMO_FACTS.createdUser);
+      expect(by('iam_login_profile_created').map((f) => f.resource)).toContain(DEMO_FACTS.createdUser);
+      expect(by('cloudtrail_logging_stopped')).toHaveLength(1);
+      const launches = by('ec2_large_instances_launched');
+      expect(new Set(launches.filter((f) => f.outcome === 'success').map((f) => f.region))).toEqual(new Set(DEMO_FACTS.regionsLaunched));
+      expect(launches.filter((f) => f.outcome === 'attempt')).toHaveLength(1);
+      expect(by('signin_console_login_without_mfa').map((f) => f.resource)).toContain(DEMO_FACTS.createdUser);
+      const attackerIps = new Set<string>(DEMO_FACTS.attackerIps);
+      const serious = result.findings.filter((f) => f.severity === 'high' || f.severity === 'critical');
+      expect(serious.length).toBeGreaterThan(0);
+      for (const finding of serious) expect(attackerIps.has(finding.sourceIp ?? '')).toBe(true);
+      const stored = await store.one<{ n: number }>('select count(*)::bigint as n from findings');
+      expect(stored?.n).toBe(result.findings.length);
+    } finally {
+      store.close();
+    }
+  });
+});
