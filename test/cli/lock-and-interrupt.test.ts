@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Store } from '../../src/store/store.js';
 import { cli, cliStart, exited } from '../helpers/cli.js';
@@ -58,37 +59,42 @@ describe('interrupted ingest', () => {
     expect(clean).toBe(120 * 400);
   });
 
+  /** Starts an ingest and kills it with `signal` after `delayMs`; retries earlier (on a fresh store) while the run beats the kill. */
+  async function interruptedRun(db: string, fraction: number, signal: NodeJS.Signals): Promise<{ code: number | null; stdout: string }> {
+    let delay = Math.max(200, cleanMs * fraction);
+    for (let attempt = 0; attempt < 5; attempt++, delay /= 2) {
+      rmSync(db, { force: true });
+      rmSync(`${db}.wal`, { force: true });
+      const child = cliStart(['ingest', ws.path('corpus'), '--db', db, '--batch-mb', '1']);
+      const done = exited(child);
+      await new Promise((r) => setTimeout(r, delay));
+      child.kill(signal);
+      const result = await done;
+      if (result.signal === signal || result.code === 130) return result;
+    }
+    throw new Error('the ingest always finished before it could be interrupted; make the corpus larger');
+  }
+
   it.each([0.35, 0.6, 0.85])('kill -9 at %f of a run, then a re-run, ends with exactly the events of a clean run', async (fraction) => {
     const db = ws.path(`killed-${fraction}.duckdb`);
-    const child = cliStart(['ingest', ws.path('corpus'), '--db', db, '--batch-mb', '1']);
-    const done = exited(child);
-    await new Promise((r) => setTimeout(r, Math.max(300, cleanMs * fraction)));
-    const killed = child.kill('SIGKILL');
-    const { signal } = await done;
-    expect(killed && signal === 'SIGKILL', 'the ingest finished before the kill; make the corpus larger').toBe(true);
+    await interruptedRun(db, fraction, 'SIGKILL');
     const partial = await eventCount(db).catch(() => 0);
     expect(partial).toBeLessThan(clean);
     const again = cli(['ingest', ws.path('corpus'), '--db', db, '--batch-mb', '1', '--format', 'json']);
     expect(again.code).toBe(0);
     expect(await eventCount(db)).toBe(clean);
-    const runs = await (async () => {
-      const store = await Store.open(db, { readOnly: true });
-      try {
-        return await store.all<{ status: string }>('select status from ingest_runs order by started_at');
-      } finally {
-        store.close();
-      }
-    })();
-    expect(runs.map((r) => r.status)).toEqual(['interrupted', 'completed']);
+    const store = await Store.open(db, { readOnly: true });
+    try {
+      const runs = await store.all<{ status: string }>('select status from ingest_runs order by started_at');
+      expect(runs.map((r) => r.status)).toEqual(['interrupted', 'completed']);
+    } finally {
+      store.close();
+    }
   });
 
   it('Ctrl-C stops after the current batch, says how to finish, and exits 130', async () => {
     const db = ws.path('sigint.duckdb');
-    const child = cliStart(['ingest', ws.path('corpus'), '--db', db, '--batch-mb', '1']);
-    const done = exited(child);
-    await new Promise((r) => setTimeout(r, Math.max(300, cleanMs * 0.4)));
-    child.kill('SIGINT');
-    const { code, stdout } = await done;
+    const { code, stdout } = await interruptedRun(db, 0.4, 'SIGINT');
     expect(code).toBe(130);
     expect(stdout).toMatch(/^Interrupted: loaded/);
     expect(stdout).toContain('Run the same command again to finish');

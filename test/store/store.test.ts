@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { StoreError } from '../../src/core/errors.js';
-import { SCHEMA_VERSION } from '../../src/store/migrations.js';
+import { MIGRATIONS, SCHEMA_VERSION } from '../../src/store/migrations.js';
 import { Store, defaultStorePath } from '../../src/store/store.js';
 import { Workspace } from '../helpers/workspace.js';
 
@@ -37,7 +37,7 @@ describe('store', () => {
     (await Store.open(path)).close();
     const store = await Store.open(path);
     const versions = await store.all<{ version: number }>('select version from schema_version');
-    expect(versions).toEqual([{ version: SCHEMA_VERSION }]);
+    expect(versions).toEqual(MIGRATIONS.map((m) => ({ version: m.version })));
     store.close();
   });
 
