@@ -810,7 +810,33 @@ const FIELD_ORDER = [
  * });
  */
 export function makeRecord(eventName: EventName, overrides: RecordOverrides = {}, rng?: Random): CloudTrailRecord {
-  const builder = BUILDERS[eventName];
+  return buildRecord(eventName, BUILDERS[eventName], overrides, rng);
+}
+
+/**
+ * Builds a record for any API call without a canonical builder: a management call of
+ * `eventSource` whose request parameters (and anything else) come from the overrides.
+ * Read-only when the name starts with Get, List, Describe or Head; IAM calls are logged in
+ * us-east-1.
+ *
+ * @example
+ * makeCall('DeleteTrail', 'cloudtrail.amazonaws.com', { requestParameters: { name: 'main' } });
+ */
+export function makeCall(eventName: string, eventSource: string, overrides: RecordOverrides = {}, rng?: Random): CloudTrailRecord {
+  const service = eventSource.split('.')[0] ?? eventSource;
+  const global = eventSource === 'iam.amazonaws.com';
+  const builder: Builder = {
+    eventSource,
+    category: 'Management',
+    readOnly: /^(Get|List|Describe|Head)/.test(eventName),
+    global,
+    eventVersion: '1.08',
+    build: (ctx) => ({ requestParameters: null, responseElements: null, tlsHost: global ? eventSource : `${service}.${ctx.region}.amazonaws.com` }),
+  };
+  return buildRecord(eventName, builder, overrides, rng);
+}
+
+function buildRecord(eventName: string, builder: Builder, overrides: RecordOverrides, rng?: Random): CloudTrailRecord {
   const random = rng ?? new Random(`record:${eventName}:${JSON.stringify(overrides)}`);
   const o = overrides;
   const identity = (o.userIdentity as UserIdentity | undefined) ?? iamUserIdentity({ account: DEFAULT_ACCOUNT, userName: 'alice' });

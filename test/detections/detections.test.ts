@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { CONTRACT_COLUMNS, loadCatalog, SEVERITIES } from '../../src/detect/catalog.js';
 import { evaluate, runDetections } from '../../src/detect/runner.js';
 import { Store } from '../../src/store/store.js';
-import { isEventName, makeRecord } from '../../src/synth/records.js';
+import { isEventName, makeCall, makeRecord } from '../../src/synth/records.js';
 import { Random } from '../../src/synth/random.js';
 import { DEMO_FACTS } from '../../src/synth/scenario.js';
 import { ingest } from '../helpers/store.js';
@@ -35,8 +35,10 @@ for (const detection of catalog) {
     it.each(detection.tests.map((t) => [t.name, t] as const))('%s', async (_name, test) => {
       const rng = new Random(`${detection.id}/${test.name}`);
       const records = test.events.map((e) => {
-        if (!isEventName(e.event)) throw new Error(`${detection.id}: no canonical record for ${e.event}`);
-        return makeRecord(e.event, (e.with ?? {}) as never, rng);
+        const overrides = (e.with ?? {}) as Record<string, unknown>;
+        if (isEventName(e.event)) return makeRecord(e.event, overrides as never, rng);
+        if (typeof overrides['eventSource'] !== 'string') throw new Error(`${detection.id}: ${e.event} has no canonical record; give its eventSource in "with"`);
+        return makeCall(e.event, overrides['eventSource'], overrides as never, rng);
       });
       const ws = new Workspace();
       const store = await Store.open(':memory:');
