@@ -106,16 +106,40 @@ export async function runDetections(store: Store, detections: readonly Detection
   const runId = `${isoSeconds(new Date()).replace(/[-:]/g, '')}-${randomBytes(3).toString('hex')}`;
   const findings: Finding[] = [];
   const failures: DetectionFailure[] = [];
-  for (const detection of detections) {
+  const run = async (detection: Detection) => {
     try {
       findings.push(...(await evaluate(store, detection, options)).filter((f) => atLeast(f.severity, options.minSeverity)));
     } catch (error) {
       failures.push({ detection: detection.id, reason: ((error as Error).message ?? String(error)).split('\n')[0]! });
     }
+  };
+  const named = detections.filter((d) => eventNamesOf(d.sql).length > 0);
+  for (const detection of detections.filter((d) => !named.includes(d))) await run(detection);
+  // The records of the few events detections look at are read once into a temporary `events`
+  // (temp objects shadow main ones), instead of once per detection from the whole store.
+  const names = [...new Set(named.flatMap((d) => eventNamesOf(d.sql)))].sort();
+  await store.run(`create or replace temp table events as select * from main.events where list_contains($names, eventname)`, { names: listValue(names) }, { names: LIST(VARCHAR) });
+  try {
+    for (const detection of named) await run(detection);
+  } finally {
+    await store.run('drop table if exists temp.events');
   }
   findings.sort((a, b) => compare(a.eventTime, b.eventTime) || compare(a.eventIds[0] ?? null, b.eventIds[0] ?? null) || compare(a.detection, b.detection));
   if (!store.readOnly) await saveFindings(store, runId, detections.length, findings, options);
   return { runId, detections: detections.length, findings, failures };
+}
+
+/**
+ * The event names a detection's SQL is limited to (`eventname = '…'` or `eventname in (…)`),
+ * or none when it does not name them and must see every event.
+ */
+export function eventNamesOf(sql: string): string[] {
+  const names: string[] = [];
+  for (const match of sql.matchAll(/\beventname\s*(?:=\s*'([A-Za-z0-9]+)'|in\s*\(([^)]*)\))/gi)) {
+    if (match[1]) names.push(match[1]);
+    if (match[2]) for (const literal of match[2].matchAll(/'([A-Za-z0-9]+)'/g)) names.push(literal[1]!);
+  }
+  return names;
 }
 
 function compare(a: string | null, b: string | null): number {
@@ -132,30 +156,39 @@ async function saveFindings(store: Store, runId: string, count: number, findings
       count,
       findings.length,
     ]);
-    for (const f of findings) {
-      await store.run(
-        `insert into findings values ($run, $detection, $title, $severity, $outcome, $tactics, $techniques, $events, $time::timestamptz, $name, $actor, $key, $ip, $account, $region, $resource, $summary)`,
-        {
-          run: runId,
-          detection: f.detection,
-          title: f.title,
-          severity: f.severity,
-          outcome: f.outcome,
-          tactics: listValue([...f.tactics]),
-          techniques: listValue([...f.techniques]),
-          events: listValue([...f.eventIds]),
-          time: f.eventTime,
-          name: f.eventName,
-          actor: f.actor,
-          key: f.accessKeyId,
-          ip: f.sourceIp,
-          account: f.account,
-          region: f.region,
-          resource: f.resource,
-          summary: f.summary,
-        },
-        { tactics: LIST(VARCHAR), techniques: LIST(VARCHAR), events: LIST(VARCHAR) },
-      );
-    }
+    if (findings.length === 0) return;
+    const column = <T>(get: (f: Finding) => T) => findings.map(get);
+    const strings = (values: ReadonlyArray<string | null>) => listValue([...values]);
+    const lists = (values: ReadonlyArray<readonly string[]>) => listValue(values.map((v) => listValue([...v])));
+    await store.run(
+      `insert into findings
+       select $run, unnest($detection), unnest($title), unnest($severity), unnest($outcome), unnest($tactics), unnest($techniques), unnest($events),
+              unnest($time)::timestamptz, unnest($name), unnest($actor), unnest($key), unnest($ip), unnest($account), unnest($region), unnest($resource), unnest($summary)`,
+      {
+        run: runId,
+        detection: strings(column((f) => f.detection)),
+        title: strings(column((f) => f.title)),
+        severity: strings(column((f) => f.severity)),
+        outcome: strings(column((f) => f.outcome)),
+        tactics: lists(column((f) => f.tactics)),
+        techniques: lists(column((f) => f.techniques)),
+        events: lists(column((f) => f.eventIds)),
+        time: strings(column((f) => f.eventTime)),
+        name: strings(column((f) => f.eventName)),
+        actor: strings(column((f) => f.actor)),
+        key: strings(column((f) => f.accessKeyId)),
+        ip: strings(column((f) => f.sourceIp)),
+        account: strings(column((f) => f.account)),
+        region: strings(column((f) => f.region)),
+        resource: strings(column((f) => f.resource)),
+        summary: strings(column((f) => f.summary)),
+      },
+      {
+        ...Object.fromEntries(['detection', 'title', 'severity', 'outcome', 'time', 'name', 'actor', 'key', 'ip', 'account', 'region', 'resource', 'summary'].map((k) => [k, LIST(VARCHAR)])),
+        tactics: LIST(LIST(VARCHAR)),
+        techniques: LIST(LIST(VARCHAR)),
+        events: LIST(LIST(VARCHAR)),
+      },
+    );
   });
 }

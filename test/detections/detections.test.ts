@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CONTRACT_COLUMNS, loadCatalog, SEVERITIES } from '../../src/detect/catalog.js';
-import { evaluate, runDetections } from '../../src/detect/runner.js';
+import { evaluate, eventNamesOf, runDetections } from '../../src/detect/runner.js';
 import { Store } from '../../src/store/store.js';
 import { isEventName, makeCall, makeRecord } from '../../src/synth/records.js';
 import { Random } from '../../src/synth/random.js';
@@ -88,6 +88,27 @@ describe('detections over the demo scenario', () => {
       for (const finding of serious) expect(attackerIps.has(finding.sourceIp ?? '')).toBe(true);
       const stored = await store.one<{ n: number }>('select count(*)::bigint as n from findings');
       expect(stored?.n).toBe(result.findings.length);
+    } finally {
+      store.close();
+    }
+  });
+});
+
+describe('eventNamesOf', () => {
+  it('reads the event names a detection is limited to', () => {
+    expect(eventNamesOf(`select 1 from events where eventsource = 'iam.amazonaws.com' and eventname = 'CreateUser'`)).toEqual(['CreateUser']);
+    expect(eventNamesOf(`where eventname in ('AttachUserPolicy', 'AttachRolePolicy')`)).toEqual(['AttachUserPolicy', 'AttachRolePolicy']);
+    expect(eventNamesOf(`select count(*) from events where errorcode = 'AccessDenied'`)).toEqual([]);
+  });
+
+  it('finds the same findings through the candidate table as detection by detection', async () => {
+    const store = await Store.open(':memory:');
+    try {
+      await ingest(store, [join(import.meta.dirname, '..', '..', 'fixtures', 'demo')]);
+      const together = await runDetections(store, catalog);
+      const oneByOne = (await Promise.all(catalog.map((d) => evaluate(store, d)))).flat();
+      expect(together.findings.length).toBe(oneByOne.length);
+      expect(new Set(together.findings.map((f) => `${f.detection}/${f.eventIds[0]}`))).toEqual(new Set(oneByOne.map((f) => `${f.detection}/${f.eventIds[0]}`)));
     } finally {
       store.close();
     }
