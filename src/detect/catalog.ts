@@ -11,6 +11,8 @@ export type Severity = (typeof SEVERITIES)[number];
 export interface TestEvent {
   readonly event: string;
   readonly with?: Record<string, unknown>;
+  /** How many such events (each with its own eventID); 1 when absent. */
+  readonly repeat?: number;
 }
 
 /** A case at the bottom of a detection's YAML: these events, and whether the detection fires. */
@@ -46,7 +48,11 @@ export class CatalogError extends TrailhoundError {
   }
 }
 
-/** The columns every detection returns, in this order; renderers rely on them. */
+/**
+ * The columns every detection returns, in this order; renderers rely on them. A detection
+ * that sums up several events (a burst, a gap) may add a last column `eventids`, the list of
+ * all of them; `eventid` is then the first.
+ */
 export const CONTRACT_COLUMNS = [
   'eventtime',
   'eventid',

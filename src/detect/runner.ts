@@ -58,12 +58,13 @@ interface ContractRow {
   resource: string | null;
   outcome: string | null;
   summary: string | null;
+  eventids?: string[] | null;
 }
 
 /** Runs one detection's SQL over `events` inside the window; rows come back in the contract's columns. */
 export async function evaluate(store: Store, detection: Detection, options: DetectOptions = {}): Promise<Finding[]> {
   const rows = await store.all<ContractRow & Record<string, unknown>>(
-    `select ${CONTRACT_COLUMNS.join(', ')}
+    `select *
      from (${detection.sql}) as d
      where ($since::timestamptz is null or eventtime >= $since::timestamptz)
        and ($until::timestamptz is null or eventtime < $until::timestamptz)
@@ -79,7 +80,7 @@ export async function evaluate(store: Store, detection: Detection, options: Dete
       outcome,
       tactics: detection.tactics,
       techniques: detection.techniques,
-      eventIds: row.eventid ? [row.eventid] : [],
+      eventIds: row.eventids ?? (row.eventid ? [row.eventid] : []),
       eventTime: row.eventtime,
       eventName: row.eventname,
       actor: row.actor,

@@ -22,7 +22,9 @@ describe('detection catalog', () => {
     const store = await Store.open(':memory:');
     try {
       const reader = await store.connection.runAndReadAll(`select * from (${detection.sql}) as d limit 0`);
-      expect(reader.columnNames()).toEqual([...CONTRACT_COLUMNS]);
+      const names = reader.columnNames();
+      expect(names.slice(0, CONTRACT_COLUMNS.length)).toEqual([...CONTRACT_COLUMNS]);
+      expect(names.slice(CONTRACT_COLUMNS.length)).toEqual(names.length > CONTRACT_COLUMNS.length ? ['eventids'] : []);
       expect(SEVERITIES).toContain(detection.severity);
     } finally {
       store.close();
@@ -34,12 +36,14 @@ for (const detection of catalog) {
   describe(`detection ${detection.id}`, () => {
     it.each(detection.tests.map((t) => [t.name, t] as const))('%s', async (_name, test) => {
       const rng = new Random(`${detection.id}/${test.name}`);
-      const records = test.events.map((e) => {
-        const overrides = (e.with ?? {}) as Record<string, unknown>;
-        if (isEventName(e.event)) return makeRecord(e.event, overrides as never, rng);
-        if (typeof overrides['eventSource'] !== 'string') throw new Error(`${detection.id}: ${e.event} has no canonical record; give its eventSource in "with"`);
-        return makeCall(e.event, overrides['eventSource'], overrides as never, rng);
-      });
+      const records = test.events.flatMap((e) =>
+        Array.from({ length: e.repeat ?? 1 }, () => {
+          const overrides = (e.with ?? {}) as Record<string, unknown>;
+          if (isEventName(e.event)) return makeRecord(e.event, overrides as never, rng);
+          if (typeof overrides['eventSource'] !== 'string') throw new Error(`${detection.id}: ${e.event} has no canonical record; give its eventSource in "with"`);
+          return makeCall(e.event, overrides['eventSource'], overrides as never, rng);
+        }),
+      );
       const ws = new Workspace();
       const store = await Store.open(':memory:');
       try {
@@ -52,7 +56,7 @@ for (const detection of catalog) {
           expect(findings.length).toBeGreaterThan(0);
           for (const finding of findings) {
             expect(finding.outcome).toBe(test.expect === 'attempt' ? 'attempt' : 'success');
-            expect(finding.eventIds).toHaveLength(1);
+            expect(finding.eventIds.length).toBeGreaterThan(0);
             expect(finding.summary).toBeTruthy();
           }
         }
