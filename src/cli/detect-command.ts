@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { ExitCode, UsageError } from '../core/errors.js';
 import { packageRoot } from '../core/version.js';
-import { loadCatalog, SEVERITIES, type Detection, type Severity } from '../detect/catalog.js';
+import { loadCatalog, loadSensitiveEvents, SEVERITIES, type Detection, type SensitiveEvent, type Severity } from '../detect/catalog.js';
 import { runDetections } from '../detect/runner.js';
 import { renderTable } from '../report/tabular.js';
 import { terminalSafe } from '../report/text-safety.js';
@@ -11,6 +11,11 @@ import { parseScope, storePath } from './options.js';
 /** The detections shipped in queries/. */
 export function shippedCatalog(): Detection[] {
   return loadCatalog(join(packageRoot(), 'queries'));
+}
+
+/** The sensitive-calls catalog shipped in queries/sensitive-events.yml. */
+export function shippedSensitiveEvents(): SensitiveEvent[] {
+  return loadSensitiveEvents(join(packageRoot(), 'queries', 'sensitive-events.yml'));
 }
 
 function pick(catalog: Detection[], only: readonly string[] | undefined): Detection[] {
@@ -34,10 +39,13 @@ export async function detectCommand(opts: {
     throw new UsageError(`--min-severity takes one of ${SEVERITIES.join(', ')}`);
   }
   const scope = parseScope(opts);
-  const detections = pick(shippedCatalog(), opts.only);
+  const catalog = shippedCatalog();
+  const detections = pick(catalog, opts.only);
   const store = await Store.open(storePath(opts), { mustExist: true });
   try {
     const result = await runDetections(store, detections, {
+      sensitive: shippedSensitiveEvents(),
+      catalog,
       ...(scope.since ? { since: scope.since } : {}),
       ...(scope.until ? { until: scope.until } : {}),
       ...(opts.minSeverity ? { minSeverity: opts.minSeverity as Severity } : {}),

@@ -69,9 +69,9 @@ export async function demoCommand(opts: { readonly db: string; readonly format: 
          order by first`,
       );
       process.stdout.write(`\nLong-term access keys seen (AKIA…):\n${renderTable({ columns: ['access_key_id', 'principal_arn', 'events', 'ips', 'regions', 'first', 'last'], rows: keys }, 'table')}`);
-      const { shippedCatalog } = await import('./detect-command.js');
+      const { shippedCatalog, shippedSensitiveEvents } = await import('./detect-command.js');
       const { runDetections } = await import('../detect/runner.js');
-      const detected = await runDetections(store, shippedCatalog());
+      const detected = await runDetections(store, shippedCatalog(), { sensitive: shippedSensitiveEvents() });
       const rows = detected.findings.map((f) => ({ time: f.eventTime, severity: f.severity, detection: f.detection, ip: f.sourceIp, summary: f.summary }));
       process.stdout.write(`\nFindings (trailhound detect):\n${renderTable({ columns: ['time', 'severity', 'detection', 'ip', 'summary'], rows }, 'table')}`);
       process.stdout.write(`\nNext: trailhound query --db ${opts.db} "select eventtime, eventname, awsregion, sourceipaddress from events where access_key_id = '<key>' order by eventtime"\n`);

@@ -153,3 +153,38 @@ function loadDetection(ymlPath: string, area: string, root: string): Detection {
     path: ymlPath,
   };
 }
+
+/** A call worth surfacing even without a dedicated detection (queries/sensitive-events.yml). */
+export interface SensitiveEvent {
+  readonly source: string;
+  readonly name: string;
+  readonly tactic: string;
+  readonly severity: Severity;
+  readonly why: string;
+}
+
+/** Loads and checks the catalog of sensitive API calls. */
+export function loadSensitiveEvents(path: string): SensitiveEvent[] {
+  let doc: { events?: unknown };
+  try {
+    doc = parse(readFileSync(path, 'utf8')) as { events?: unknown };
+  } catch (error) {
+    throw new CatalogError(`${basename(path)}: not valid YAML (${(error as Error).message.split('\n')[0]})`);
+  }
+  if (!Array.isArray(doc.events)) throw new CatalogError(`${basename(path)}: needs an events list`);
+  const seen = new Set<string>();
+  return doc.events.map((entry: Record<string, unknown>, i: number) => {
+    const fail = (what: string): never => {
+      throw new CatalogError(`${basename(path)}: events[${i}] ${what}`);
+    };
+    if (typeof entry['source'] !== 'string' || !/^[a-z0-9.-]+\.amazonaws\.com$/.test(entry['source'])) fail('needs a source such as iam.amazonaws.com');
+    if (typeof entry['name'] !== 'string' || !/^[A-Za-z0-9]+$/.test(entry['name'])) fail('needs an event name');
+    if (typeof entry['tactic'] !== 'string' || !TACTIC.test(entry['tactic'])) fail('needs an ATT&CK tactic id (TA0000)');
+    if (!SEVERITIES.includes(entry['severity'] as Severity)) fail(`severity must be one of ${SEVERITIES.join(', ')}`);
+    if (typeof entry['why'] !== 'string' || entry['why'].trim() === '') fail('needs a one-line why');
+    const key = `${entry['source']}/${entry['name']}`;
+    if (seen.has(key)) fail(`repeats ${key}`);
+    seen.add(key);
+    return entry as unknown as SensitiveEvent;
+  });
+}

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { LIST, VARCHAR, listValue } from '@duckdb/node-api';
+import { BOOLEAN, LIST, VARCHAR, listValue } from '@duckdb/node-api';
 import { isoSeconds } from '../core/time.js';
 import { toolVersion } from '../core/version.js';
 import type { Store } from '../store/store.js';
-import { CONTRACT_COLUMNS, SEVERITIES, type Detection, type Severity } from './catalog.js';
+import { SEVERITIES, type Detection, type SensitiveEvent, type Severity } from './catalog.js';
 
 /** One thing a detection found, traceable to its events. */
 export interface Finding {
@@ -30,6 +30,32 @@ export interface DetectOptions {
   readonly since?: Date;
   readonly until?: Date;
   readonly minSeverity?: Severity;
+  /** The sensitive-calls catalog, for detections that read `sensitive_events`. */
+  readonly sensitive?: readonly SensitiveEvent[];
+  /** The whole catalog, which decides which sensitive calls are covered (default: the detections run). */
+  readonly catalog?: readonly Detection[];
+}
+
+/**
+ * Puts the sensitive-calls catalog in a temporary `sensitive_events` table, each call marked
+ * `covered` when a dedicated detection already names its event.
+ */
+export async function prepareReference(store: Store, detections: readonly Detection[], sensitive: readonly SensitiveEvent[]): Promise<void> {
+  const covered = new Set(detections.flatMap((d) => eventNamesOf(d.sql)));
+  await store.run(
+    `create or replace temp table sensitive_events as
+     select unnest($source) as eventsource, unnest($name) as eventname, unnest($tactic) as tactic,
+            unnest($severity) as importance, unnest($why) as why, unnest($covered) as covered`,
+    {
+      source: listValue(sensitive.map((e) => e.source)),
+      name: listValue(sensitive.map((e) => e.name)),
+      tactic: listValue(sensitive.map((e) => e.tactic)),
+      severity: listValue(sensitive.map((e) => e.severity)),
+      why: listValue(sensitive.map((e) => e.why)),
+      covered: listValue(sensitive.map((e) => covered.has(e.name))),
+    },
+    { source: LIST(VARCHAR), name: LIST(VARCHAR), tactic: LIST(VARCHAR), severity: LIST(VARCHAR), why: LIST(VARCHAR), covered: LIST(BOOLEAN) },
+  );
 }
 
 /** A detection whose SQL failed on this store (the others still run). */
@@ -114,16 +140,23 @@ export async function runDetections(store: Store, detections: readonly Detection
       failures.push({ detection: detection.id, reason: ((error as Error).message ?? String(error)).split('\n')[0]! });
     }
   };
-  const named = detections.filter((d) => eventNamesOf(d.sql).length > 0);
+  const catalog = options.catalog ?? detections;
+  if (options.sensitive) await prepareReference(store, catalog, options.sensitive);
+  // A detection over the sensitive-calls table needs exactly the calls no other detection covers.
+  const covered = new Set(catalog.flatMap((d) => eventNamesOf(d.sql)));
+  const uncovered = (options.sensitive ?? []).filter((e) => !covered.has(e.name) && e.severity !== 'info').map((e) => e.name);
+  const namesFor = (d: Detection) => [...eventNamesOf(d.sql), ...(/\bsensitive_events\b/.test(d.sql) ? uncovered : [])];
+  const named = detections.filter((d) => namesFor(d).length > 0);
   for (const detection of detections.filter((d) => !named.includes(d))) await run(detection);
   // The records of the few events detections look at are read once into a temporary `events`
   // (temp objects shadow main ones), instead of once per detection from the whole store.
-  const names = [...new Set(named.flatMap((d) => eventNamesOf(d.sql)))].sort();
+  const names = [...new Set(named.flatMap(namesFor))].sort();
   await store.run(`create or replace temp table events as select * from main.events where list_contains($names, eventname)`, { names: listValue(names) }, { names: LIST(VARCHAR) });
   try {
     for (const detection of named) await run(detection);
   } finally {
     await store.run('drop table if exists temp.events');
+    await store.run('drop table if exists temp.sensitive_events');
   }
   findings.sort((a, b) => compare(a.eventTime, b.eventTime) || compare(a.eventIds[0] ?? null, b.eventIds[0] ?? null) || compare(a.detection, b.detection));
   if (!store.readOnly) await saveFindings(store, runId, detections.length, findings, options);

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadCatalog } from '../../src/detect/catalog.js';
+import { loadCatalog, loadSensitiveEvents } from '../../src/detect/catalog.js';
 import { runDetections } from '../../src/detect/runner.js';
 import { Store } from '../../src/store/store.js';
 import { corpusFileRecords, planCorpusFile } from '../../src/synth/corpus.js';
@@ -9,6 +9,7 @@ import { ingest } from '../helpers/store.js';
 import { Workspace, jsonLines } from '../helpers/workspace.js';
 
 const catalog = loadCatalog(join(import.meta.dirname, '..', '..', 'queries'));
+const sensitive = loadSensitiveEvents(join(import.meta.dirname, '..', '..', 'queries', 'sensitive-events.yml'));
 
 /** Findings on ordinary activity that are accepted, each with the reason. */
 const KNOWN_FALSE_POSITIVES: ReadonlyArray<{ readonly detection: string; readonly why: string }> = [
@@ -31,7 +32,7 @@ describe('benign baseline', () => {
     const store = await Store.open(':memory:');
     try {
       await ingest(store, [ws.write('ordinary.jsonl', jsonLines(ordinary))]);
-      const result = await runDetections(store, catalog, { minSeverity: 'medium' });
+      const result = await runDetections(store, catalog, { minSeverity: 'medium', sensitive });
       expect(result.failures).toEqual([]);
       const unexpected = result.findings.filter((f) => !KNOWN_FALSE_POSITIVES.some((k) => k.detection === f.detection));
       expect(unexpected.map((f) => `${f.detection}: ${f.summary}`)).toEqual([]);
@@ -49,7 +50,7 @@ describe('benign baseline: synthetic corpus', () => {
     const store = await Store.open(':memory:');
     try {
       await ingest(store, [ws.write('corpus.jsonl', jsonLines(ordinary))]);
-      const result = await runDetections(store, catalog, { minSeverity: 'medium' });
+      const result = await runDetections(store, catalog, { minSeverity: 'medium', sensitive });
       expect(result.failures).toEqual([]);
       const unexpected = result.findings.filter((f) => !KNOWN_FALSE_POSITIVES.some((k) => k.detection === f.detection));
       expect(unexpected.map((f) => `${f.detection}: ${f.summary}`)).toEqual([]);

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CONTRACT_COLUMNS, loadCatalog, SEVERITIES } from '../../src/detect/catalog.js';
-import { evaluate, eventNamesOf, runDetections } from '../../src/detect/runner.js';
+import { CONTRACT_COLUMNS, loadCatalog, loadSensitiveEvents, SEVERITIES } from '../../src/detect/catalog.js';
+import { evaluate, eventNamesOf, prepareReference, runDetections } from '../../src/detect/runner.js';
 import { Store } from '../../src/store/store.js';
 import { isEventName, makeCall, makeRecord } from '../../src/synth/records.js';
 import { Random } from '../../src/synth/random.js';
@@ -11,6 +11,24 @@ import { Workspace, jsonLines } from '../helpers/workspace.js';
 
 const QUERIES = join(import.meta.dirname, '..', '..', 'queries');
 const catalog = loadCatalog(QUERIES);
+const sensitive = loadSensitiveEvents(join(QUERIES, 'sensitive-events.yml'));
+
+describe('sensitive-calls catalog', () => {
+  it('holds at least 300 calls, each with a tactic, a severity and a reason', () => {
+    expect(sensitive.length).toBeGreaterThanOrEqual(300);
+    for (const entry of sensitive) {
+      expect(entry.tactic).toMatch(/^TA\d{4}$/);
+      expect(SEVERITIES).toContain(entry.severity);
+      expect(entry.why.length).toBeGreaterThan(10);
+    }
+  });
+
+  it('names every event a dedicated detection covers, so coverage can be told apart', () => {
+    const named = new Set(sensitive.map((e) => e.name));
+    const missing = [...new Set(catalog.flatMap((d) => eventNamesOf(d.sql)))].filter((n) => !named.has(n)).sort();
+    expect(missing).toEqual([]);
+  });
+});
 
 describe('detection catalog', () => {
   it('holds detections with unique ids equal to their file names', () => {
@@ -21,6 +39,7 @@ describe('detection catalog', () => {
   it.each(catalog.map((d) => [d.id, d] as const))('%s returns the contract columns on an empty store', async (_id, detection) => {
     const store = await Store.open(':memory:');
     try {
+      await prepareReference(store, catalog, sensitive);
       const reader = await store.connection.runAndReadAll(`select * from (${detection.sql}) as d limit 0`);
       const names = reader.columnNames();
       expect(names.slice(0, CONTRACT_COLUMNS.length)).toEqual([...CONTRACT_COLUMNS]);
@@ -49,6 +68,7 @@ for (const detection of catalog) {
       try {
         const summary = await ingest(store, [ws.write('case.jsonl', jsonLines(records))]);
         expect(summary.eventsLoaded).toBe(records.length);
+        await prepareReference(store, catalog, sensitive);
         const findings = await evaluate(store, detection);
         if (test.expect === 'no-match') {
           expect(findings).toEqual([]);
@@ -73,7 +93,7 @@ describe('detections over the demo scenario', () => {
     const store = await Store.open(':memory:');
     try {
       await ingest(store, [join(import.meta.dirname, '..', '..', 'fixtures', 'demo')]);
-      const result = await runDetections(store, catalog);
+      const result = await runDetections(store, catalog, { sensitive });
       expect(result.failures).toEqual([]);
       const by = (id: string) => result.findings.filter((f) => f.detection === id);
       expect(by('sts_session_token_issued').map((f) => f.resource)).toContain(DEMO_FACTS.mintedKeyId);
@@ -109,7 +129,8 @@ describe('eventNamesOf', () => {
     const store = await Store.open(':memory:');
     try {
       await ingest(store, [join(import.meta.dirname, '..', '..', 'fixtures', 'demo')]);
-      const together = await runDetections(store, catalog);
+      const together = await runDetections(store, catalog, { sensitive });
+      await prepareReference(store, catalog, sensitive);
       const oneByOne = (await Promise.all(catalog.map((d) => evaluate(store, d)))).flat();
       expect(together.findings.length).toBe(oneByOne.length);
       expect(new Set(together.findings.map((f) => `${f.detection}/${f.eventIds[0]}`))).toEqual(new Set(oneByOne.map((f) => `${f.detection}/${f.eventIds[0]}`)));
