@@ -127,6 +127,9 @@ function loadDetection(ymlPath: string, area: string, root: string): Detection {
     for (const e of t['events'] as Array<Record<string, unknown>>) if (typeof e['event'] !== 'string') fail(`tests[${i}]: each event needs an event name`);
     return t as unknown as DetectionTest;
   });
+  if (cases.some((c) => c.expect === 'attempt') && meta['attemptSeverity'] === undefined) {
+    fail('a case expects an attempt, so attemptSeverity is required');
+  }
   if (!cases.some((c) => c.expect !== 'no-match') || !cases.some((c) => c.expect === 'no-match')) {
     fail('tests need at least one case that fires and one that does not');
   }

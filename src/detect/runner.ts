@@ -97,12 +97,14 @@ export async function evaluate(store: Store, detection: Detection, options: Dete
      order by eventtime, eventid`,
     { since: options.since?.toISOString() ?? null, until: options.until?.toISOString() ?? null },
   );
-  return rows.map((row) => {
+  // A detection without an attempt severity does not report failed calls: they are routine noise.
+  const reported = detection.attemptSeverity ? rows : rows.filter((row) => row.outcome !== 'attempt');
+  return reported.map((row) => {
     const outcome = row.outcome === 'attempt' ? 'attempt' : 'success';
     return {
       detection: detection.id,
       title: outcome === 'attempt' ? `${detection.title} (attempt)` : detection.title,
-      severity: outcome === 'attempt' ? (detection.attemptSeverity ?? 'low') : detection.severity,
+      severity: outcome === 'attempt' ? detection.attemptSeverity! : detection.severity,
       outcome,
       tactics: detection.tactics,
       techniques: detection.techniques,
@@ -165,9 +167,11 @@ export async function runDetections(store: Store, detections: readonly Detection
 
 /**
  * The event names a detection's SQL is limited to (`eventname = '…'` or `eventname in (…)`),
- * or none when it does not name them and must see every event.
+ * or none when it does not name them, or reads `events` more than once (a later read may
+ * need events of other names), and so must see every event.
  */
 export function eventNamesOf(sql: string): string[] {
+  if ((sql.match(/\b(from|join)\s+events\b/gi) ?? []).length !== 1) return [];
   const names: string[] = [];
   for (const match of sql.matchAll(/\beventname\s*(?:=\s*'([A-Za-z0-9]+)'|in\s*\(([^)]*)\))/gi)) {
     if (match[1]) names.push(match[1]);

@@ -121,8 +121,37 @@ describe('detections over the demo scenario', () => {
 describe('eventNamesOf', () => {
   it('reads the event names a detection is limited to', () => {
     expect(eventNamesOf(`select 1 from events where eventsource = 'iam.amazonaws.com' and eventname = 'CreateUser'`)).toEqual(['CreateUser']);
-    expect(eventNamesOf(`where eventname in ('AttachUserPolicy', 'AttachRolePolicy')`)).toEqual(['AttachUserPolicy', 'AttachRolePolicy']);
+    expect(eventNamesOf(`select * from events where eventname in ('AttachUserPolicy', 'AttachRolePolicy')`)).toEqual(['AttachUserPolicy', 'AttachRolePolicy']);
     expect(eventNamesOf(`select count(*) from events where errorcode = 'AccessDenied'`)).toEqual([]);
+    expect(eventNamesOf(`with d as (select * from events where eventname = 'UpdateAccessKey') select * from events e join d on true`)).toEqual([]);
+  });
+
+  it('finds the same findings through the candidate table on every test case at once', async () => {
+    const rng = new Random('all-cases');
+    const records = catalog.flatMap((d) =>
+      d.tests.flatMap((t) =>
+        t.events.flatMap((e) =>
+          Array.from({ length: e.repeat ?? 1 }, () => {
+            const overrides = (e.with ?? {}) as Record<string, unknown>;
+            return isEventName(e.event) ? makeRecord(e.event, overrides as never, rng) : makeCall(e.event, overrides['eventSource'] as string, overrides as never, rng);
+          }),
+        ),
+      ),
+    );
+    const ws = new Workspace();
+    const store = await Store.open(':memory:');
+    try {
+      await ingest(store, [ws.write('all.jsonl', jsonLines(records))]);
+      const together = await runDetections(store, catalog, { sensitive });
+      await prepareReference(store, catalog, sensitive);
+      const oneByOne = (await Promise.all(catalog.map((d) => evaluate(store, d)))).flat();
+      const key = (f: { detection: string; eventIds: readonly string[] }) => `${f.detection}/${f.eventIds.join(',')}`;
+      expect(together.findings.map(key).sort()).toEqual(oneByOne.map(key).sort());
+      expect(together.findings.length).toBeGreaterThan(catalog.length);
+    } finally {
+      store.close();
+      ws.dispose();
+    }
   });
 
   it('finds the same findings through the candidate table as detection by detection', async () => {
