@@ -1,0 +1,15 @@
+select
+  eventtime,
+  eventid,
+  eventname,
+  coalesce(principal_arn, invoked_by, useridentity_type) as actor,
+  access_key_id,
+  sourceipaddress,
+  recipientaccountid as account,
+  awsregion as region,
+  coalesce(json_extract_string(requestparameters, '$.backupVaultName'), json_extract_string(requestparameters, '$.recoveryPointArn')) as resource,
+  case when errorcode is null then 'success' else 'attempt' end as outcome,
+  eventname || ' ' || coalesce(json_extract_string(requestparameters, '$.backupVaultName'), json_extract_string(requestparameters, '$.recoveryPointArn'), '?') as summary
+from events
+where eventsource = 'backup.amazonaws.com'
+  and eventname in ('DeleteBackupVault', 'DeleteRecoveryPoint', 'DeleteBackupVaultLockConfiguration', 'DeleteBackupPlan')

@@ -1,0 +1,15 @@
+select
+  eventtime,
+  eventid,
+  eventname,
+  coalesce(principal_arn, invoked_by, useridentity_type) as actor,
+  access_key_id,
+  sourceipaddress,
+  recipientaccountid as account,
+  awsregion as region,
+  recipientaccountid as resource,
+  case when errorcode is null then 'success' else 'attempt' end as outcome,
+  eventname || ' in ' || coalesce(recipientaccountid, '?') as summary
+from events
+where eventsource = 'iam.amazonaws.com'
+  and eventname in ('UpdateAccountPasswordPolicy', 'DeleteAccountPasswordPolicy')

@@ -1,0 +1,15 @@
+select
+  eventtime,
+  eventid,
+  eventname,
+  coalesce(principal_arn, invoked_by, useridentity_type) as actor,
+  access_key_id,
+  sourceipaddress,
+  recipientaccountid as account,
+  awsregion as region,
+  coalesce(json_extract_string(requestparameters, '$.logGroupName')) as resource,
+  case when errorcode is null then 'success' else 'attempt' end as outcome,
+  eventname || ' on ' || coalesce(json_extract_string(requestparameters, '$.logGroupName'), '?') as summary
+from events
+where eventsource = 'logs.amazonaws.com'
+  and eventname in ('PutSubscriptionFilter', 'DeleteSubscriptionFilter')
