@@ -9,7 +9,8 @@ with denied as (
     recipientaccountid,
     awsregion
   from events
-  where access_key_id is not null
+  where errorcode is not null
+    and access_key_id is not null
     and errorcode in ('AccessDenied', 'AccessDeniedException', 'UnauthorizedOperation', 'Client.UnauthorizedOperation', 'UnauthorizedAccess')
 ),
 hours as (

@@ -4,45 +4,51 @@ with reads as (
     eventid,
     eventsource,
     access_key_id,
-    coalesce(principal_arn, invoked_by, useridentity_type) as actor,
     sourceipaddress,
-    recipientaccountid,
-    awsregion
+    awsregion,
+    date_trunc('hour', eventtime) as hour
   from events
   where access_key_id is not null
     and readonly
     and useridentity_type in ('IAMUser', 'Root', 'AssumedRole', 'FederatedUser')
-    and regexp_matches(eventname, '^(List|Describe|Get)')
+    and (eventname like 'List%' or eventname like 'Describe%' or eventname like 'Get%')
     and eventsource not in ('s3.amazonaws.com', 'kms.amazonaws.com', 'sts.amazonaws.com', 'logs.amazonaws.com', 'monitoring.amazonaws.com')
 ),
-hours as (
-  select
-    access_key_id,
-    sourceipaddress,
-    date_trunc('hour', eventtime) as hour,
-    count(*) as calls,
-    count(distinct eventsource) as services,
-    count(distinct awsregion) as regions,
-    min(eventtime) as first,
-    list(eventid order by eventtime, eventid) as eventids,
-    arg_min(actor, eventtime) as actor,
-    arg_min(recipientaccountid, eventtime) as account,
-    arg_min(awsregion, eventtime) as region
+bursts as (
+  select access_key_id, sourceipaddress, hour
   from reads
-  group by access_key_id, sourceipaddress, date_trunc('hour', eventtime)
+  group by access_key_id, sourceipaddress, hour
   having count(distinct eventsource) >= 4 and count(*) >= 15
+),
+detail as (
+  select
+    r.access_key_id,
+    r.sourceipaddress,
+    r.hour,
+    count(*) as calls,
+    count(distinct r.eventsource) as services,
+    count(distinct r.awsregion) as regions,
+    min(r.eventtime) as first,
+    list(r.eventid order by r.eventtime, r.eventid) as eventids
+  from reads r
+  join bursts b
+    on b.access_key_id = r.access_key_id
+    and b.sourceipaddress is not distinct from r.sourceipaddress
+    and b.hour = r.hour
+  group by r.access_key_id, r.sourceipaddress, r.hour
 )
 select
-  first as eventtime,
-  eventids[1] as eventid,
+  d.first as eventtime,
+  d.eventids[1] as eventid,
   'Discovery' as eventname,
-  actor,
-  access_key_id,
-  sourceipaddress,
-  account,
-  region,
-  access_key_id as resource,
+  coalesce(e.principal_arn, e.invoked_by, e.useridentity_type) as actor,
+  d.access_key_id,
+  d.sourceipaddress,
+  e.recipientaccountid as account,
+  e.awsregion as region,
+  d.access_key_id as resource,
   'success' as outcome,
-  calls || ' List/Describe/Get calls across ' || services || ' services and ' || regions || ' region(s) within the hour from ' || coalesce(sourceipaddress, '?') as summary,
-  eventids
-from hours
+  d.calls || ' List/Describe/Get calls across ' || d.services || ' services and ' || d.regions || ' region(s) within the hour from ' || coalesce(d.sourceipaddress, '?') as summary,
+  d.eventids
+from detail d
+join events e on e.eventkey = d.eventids[1]

@@ -148,10 +148,10 @@ export async function runDetections(store: Store, detections: readonly Detection
   const covered = new Set(catalog.flatMap((d) => eventNamesOf(d.sql)));
   const uncovered = (options.sensitive ?? []).filter((e) => !covered.has(e.name) && e.severity !== 'info').map((e) => e.name);
   const namesFor = (d: Detection) => [...eventNamesOf(d.sql), ...(/\bsensitive_events\b/.test(d.sql) ? uncovered : [])];
-  const named = detections.filter((d) => namesFor(d).length > 0);
+  // Copying the records of very common events (GetObject, AssumeRole) would cost more than it saves.
+  const heavy = await commonEventNames(store, [...new Set(detections.flatMap(namesFor))]);
+  const named = detections.filter((d) => namesFor(d).length > 0 && !namesFor(d).some((n) => heavy.has(n)));
   for (const detection of detections.filter((d) => !named.includes(d))) await run(detection);
-  // The records of the few events detections look at are read once into a temporary `events`
-  // (temp objects shadow main ones), instead of once per detection from the whole store.
   const names = [...new Set(named.flatMap(namesFor))].sort();
   await store.run(`create or replace temp table events as select * from main.events where list_contains($names, eventname)`, { names: listValue(names) }, { names: LIST(VARCHAR) });
   try {
@@ -163,6 +163,19 @@ export async function runDetections(store: Store, detections: readonly Detection
   findings.sort((a, b) => compare(a.eventTime, b.eventTime) || compare(a.eventIds[0] ?? null, b.eventIds[0] ?? null) || compare(a.detection, b.detection));
   if (!store.readOnly) await saveFindings(store, runId, detections.length, findings, options);
   return { runId, detections: detections.length, findings, failures };
+}
+
+/** Event names that make up more than 2% of the store (and at least 20,000 events). */
+async function commonEventNames(store: Store, names: readonly string[]): Promise<Set<string>> {
+  if (names.length === 0) return new Set();
+  const rows = await store.all<{ eventname: string; n: number; total: number }>(
+    `select eventname, n, total from (
+       select eventname, count(*) as n, sum(count(*)) over () as total from main.events group by eventname
+     ) where list_contains($names, eventname)`,
+    { names: listValue([...names]) },
+    { names: LIST(VARCHAR) },
+  );
+  return new Set(rows.filter((r) => r.n >= 20_000 && r.n > r.total * 0.02).map((r) => r.eventname));
 }
 
 /**
