@@ -1,0 +1,43 @@
+with uses as (
+  -- A new version of the same tool is not a new tool: compare the product token only.
+  select
+    access_key_id,
+    split_part(useragent, '/', 1) as tool,
+    min(eventtime) as first,
+    arg_min(useragent, eventtime) as useragent,
+    count(*) as calls
+  from events
+  where access_key_id like 'AKIA%'
+    and useragent is not null
+  group by access_key_id, split_part(useragent, '/', 1)
+),
+keys as (
+  select access_key_id, min(first) as key_first
+  from uses
+  group by access_key_id
+),
+newcomers as (
+  select u.access_key_id, u.useragent, u.first, u.calls, k.key_first
+  from uses u
+  join keys k on k.access_key_id = u.access_key_id
+  where u.first > k.key_first + interval 1 day
+)
+select
+  n.first as eventtime,
+  e.eventid,
+  e.eventname,
+  coalesce(e.principal_arn, e.invoked_by, e.useridentity_type) as actor,
+  n.access_key_id,
+  e.sourceipaddress,
+  e.recipientaccountid as account,
+  e.awsregion as region,
+  n.access_key_id as resource,
+  'success' as outcome,
+  'key ' || n.access_key_id || ' used with a new client "' || n.useragent || '" (' || n.calls || ' calls), '
+    || date_diff('day', n.key_first, n.first) || ' days after its first use' as summary
+from newcomers n
+join events e
+  on e.access_key_id = n.access_key_id
+  and e.useragent = n.useragent
+  and e.eventtime = n.first
+qualify row_number() over (partition by n.access_key_id, n.useragent order by e.eventid) = 1
