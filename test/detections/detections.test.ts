@@ -168,3 +168,25 @@ describe('eventNamesOf', () => {
     }
   });
 });
+
+describe('records as CloudTrail writes them', () => {
+  it('detections fire on old event versions, unknown regions and a userIdentity without type', async () => {
+    const rng = new Random('odd-records');
+    const odd = (name: 'StopLogging' | 'CreateUser') => {
+      const record = makeRecord(name, { eventVersion: '1.0', awsRegion: 'xx-future-1' }, rng) as unknown as Record<string, unknown>;
+      const { type: _type, ...identity } = record['userIdentity'] as Record<string, unknown>;
+      return { ...record, userIdentity: identity };
+    };
+    const ws = new Workspace();
+    const store = await Store.open(':memory:');
+    try {
+      await ingest(store, [ws.write('odd.json', JSON.stringify({ Records: [odd('StopLogging'), odd('CreateUser')] }))]);
+      const result = await runDetections(store, catalog, { sensitive });
+      expect(result.failures).toEqual([]);
+      expect(result.findings.map((f) => f.detection)).toEqual(expect.arrayContaining(['cloudtrail_logging_stopped', 'iam_user_created']));
+    } finally {
+      store.close();
+      ws.dispose();
+    }
+  });
+});
