@@ -7,6 +7,8 @@ import { ExitCode } from '../core/errors.js';
 import { packageRoot } from '../core/version.js';
 import { renderTable, type TableFormat } from '../report/tabular.js';
 import { Store } from '../store/store.js';
+import { runDetections } from '../detect/runner.js';
+import { shippedCatalog, shippedSensitiveEvents } from './detect-command.js';
 import { formatSummary } from './ingest-command.js';
 import { storePath } from './options.js';
 
@@ -69,8 +71,6 @@ export async function demoCommand(opts: { readonly db: string; readonly format: 
          order by first`,
       );
       process.stdout.write(`\nLong-term access keys seen (AKIA…):\n${renderTable({ columns: ['access_key_id', 'principal_arn', 'events', 'ips', 'regions', 'first', 'last'], rows: keys }, 'table')}`);
-      const { shippedCatalog, shippedSensitiveEvents } = await import('./detect-command.js');
-      const { runDetections } = await import('../detect/runner.js');
       const detected = await runDetections(store, shippedCatalog(), { sensitive: shippedSensitiveEvents() });
       const rows = detected.findings.map((f) => ({ time: f.eventTime, severity: f.severity, detection: f.detection, ip: f.sourceIp, summary: f.summary }));
       process.stdout.write(`\nFindings (trailhound detect):\n${renderTable({ columns: ['time', 'severity', 'detection', 'ip', 'summary'], rows }, 'table')}`);

@@ -1,6 +1,6 @@
 import { QueryError } from '../core/errors.js';
 import type { Table } from '../report/tabular.js';
-import type { Store } from '../store/store.js';
+import { toPlainRow, type Store } from '../store/store.js';
 
 /** Runs one ad-hoc SQL statement on a store opened read-only and returns its rows. */
 export async function runQuery(store: Store, sql: string): Promise<Table> {
@@ -13,6 +13,5 @@ export async function runQuery(store: Store, sql: string): Promise<Table> {
     const hint = /read-only|read only/i.test(message) ? ' (trailhound query is read-only; it cannot change the store)' : '';
     throw new QueryError(`query failed: ${message}${hint}`, { cause: error });
   }
-  const { toPlainRow } = await import('../store/store.js');
   return { columns: reader.columnNames(), rows: reader.getRowObjectsJS().map(toPlainRow) };
 }
