@@ -1,0 +1,66 @@
+/**
+ * Where an investigation reads its events from. The local DuckDB store implements it; the
+ * Athena engine implements the same calls over an organisation's CloudTrail table, so the
+ * lineage logic in analyze.ts runs unchanged on both.
+ */
+import type { Coverage } from './types.js';
+
+/** Which events to fetch. Lists are OR-ed within a field, fields are AND-ed; empty = no constraint. */
+export interface EventFilter {
+  /** Access key ids (useridentity.accesskeyid). */
+  readonly keys?: readonly string[];
+  /** Source addresses: exact IPs or CIDR blocks. */
+  readonly ips?: readonly string[];
+  /** Principal ARNs, user names or role names (matched against the identity's ARN, user name and session issuer). */
+  readonly principals?: readonly string[];
+  /** Role session names (the last part of an assumed-role ARN). */
+  readonly sessions?: readonly string[];
+  readonly eventNames?: readonly string[];
+  readonly since?: Date;
+  readonly until?: Date;
+  readonly accounts?: readonly string[];
+  readonly regions?: readonly string[];
+  /** At most this many events, earliest first. */
+  readonly limit?: number;
+}
+
+/** The fields of an event the investigation needs; JSON parts stay as JSON text. */
+export interface EventRow {
+  readonly eventId: string;
+  readonly eventTime: string;
+  readonly eventName: string;
+  readonly eventSource: string;
+  readonly accessKeyId: string | null;
+  readonly principalArn: string | null;
+  readonly identityType: string | null;
+  readonly userName: string | null;
+  readonly sessionIssuerArn: string | null;
+  /** The account the identity belongs to. */
+  readonly principalAccount: string | null;
+  readonly sourceIp: string | null;
+  readonly userAgent: string | null;
+  readonly region: string | null;
+  /** The account whose trail holds the event (recipientAccountId). */
+  readonly account: string | null;
+  readonly errorCode: string | null;
+  readonly errorMessage: string | null;
+  readonly requestParameters: string | null;
+  readonly responseElements: string | null;
+  readonly additionalEventData: string | null;
+  readonly sharedEventId: string | null;
+}
+
+/** The first time an account was seen acting in a region. */
+export interface RegionFirstSeen {
+  readonly account: string;
+  readonly region: string;
+  readonly first: string;
+}
+
+export interface EvidenceSource {
+  /** A short name for coverage and messages: `duckdb`, `athena`. */
+  readonly name: string;
+  fetchEvents(filter: EventFilter): Promise<EventRow[]>;
+  regionFirstSeen(accounts: readonly string[]): Promise<RegionFirstSeen[]>;
+  coverage(window: { since?: Date; until?: Date; accounts?: readonly string[]; regions?: readonly string[] }): Promise<Coverage>;
+}
