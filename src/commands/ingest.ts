@@ -14,9 +14,42 @@ import { loadBatch, type Batch, type BatchFile } from '../store/bulk-load.js';
 import { createSegment, segmentIds, segmentTable } from '../store/segments.js';
 import { Store } from '../store/store.js';
 
+/** Where the files of an ingest came from; stored in ingest_runs.source and inputs.source. */
+export type IngestSource = 'files' | 's3' | 'event-history' | 'cloudwatch-logs' | 'athena';
+
+/** What a remote source knows about a file it wrote to the evidence cache. */
+export interface RemoteInputInfo {
+  /** The remote object the file holds, e.g. `s3://bucket/key` or `event-history://eu-west-1/…`; stored as inputs.uri. */
+  readonly uri: string;
+  /** Account and region, when the file's trail path (of the uri) does not say. */
+  readonly account?: string;
+  readonly region?: string;
+}
+
+/** A remote object, page or region that could not be fetched; recorded in `inputs` so coverage shows it. */
+export interface FailedInput {
+  /** `s3://bucket/key`, `event-history://eu-west-1`, `cloudwatch-logs://group`, … */
+  readonly uri: string;
+  /** `failed` for an error (denied, throttled, corrupt), `skipped` for something passed over on purpose. */
+  readonly status: 'failed' | 'skipped';
+  readonly reason: string;
+  readonly account?: string;
+  readonly region?: string;
+}
+
 /** Options of an ingest of local files and directories. */
 export interface IngestOptions {
   readonly paths: readonly string[];
+  /** Where the files came from (default `files`, local files; inputs rows then say `file`). */
+  readonly source?: IngestSource;
+  /** Maps a path in the evidence cache to the remote object it holds (inputs.uri, account, region). */
+  readonly describeInput?: (path: string) => RemoteInputInfo | undefined;
+  /** Remote failures to record in `inputs` and in the summary's `skipped`, as part of this run. */
+  readonly failures?: readonly FailedInput[];
+  /** The run's arguments as recorded in ingest_runs (default: the paths and the scope). */
+  readonly arguments?: Record<string, unknown>;
+  /** Files found by the caller that are not passed in `paths` (already ingested remotely); added to filesFound and alreadyIngested. */
+  readonly alreadyIngested?: number;
   /** The store to load into (opened by the caller) . */
   readonly store: Store;
   readonly scope?: Scope;
@@ -82,9 +115,11 @@ export async function ingestFiles(options: IngestOptions): Promise<IngestSummary
   const maxFileBytes = options.maxFileBytes ?? 1024 * MiB;
   const batchBytes = options.batchBytes ?? 2048 * MiB;
   const runId = newRunId();
+  const source = options.source ?? 'files';
+  const naming = new InputNaming(source, options.describeInput);
   await store.run(
-    `insert into ingest_runs (run_id, started_at, status, source, arguments, tool_version) values (?, now(), 'running', 'files', ?, ?)`,
-    [runId, JSON.stringify({ paths: options.paths, scope: describeScope(scope) }), toolVersion()],
+    `insert into ingest_runs (run_id, started_at, status, source, arguments, tool_version) values (?, now(), 'running', ?, ?, ?)`,
+    [runId, source, JSON.stringify(options.arguments ?? { paths: options.paths, scope: describeScope(scope) }), toolVersion()],
   );
 
   // Row order inside the store carries no meaning (every output sorts), and dropping it lets DuckDB write in parallel.
@@ -124,11 +159,13 @@ export async function ingestFiles(options: IngestOptions): Promise<IngestSummary
   await insertInputs(
     store,
     skipRows.map((row, i) => ({ inputId: skipIds[i]!, runId, file: row.file, uri: row.path, status: 'skipped', reason: row.reason })),
+    naming,
   );
   skipped.push(...skipRows.map((row) => ({ path: row.path, reason: row.reason })));
-  skipped.push(...(await recordDigests(store, runId, digestFiles)));
+  skipped.push(...(await recordDigests(store, runId, digestFiles, naming)));
+  skipped.push(...(await recordFailures(store, runId, options.failures ?? [], naming)));
 
-  const loaded = await loadEventFiles(store, runId, eventFiles, { ...options, scope, maxFileBytes, batchBytes });
+  const loaded = await loadEventFiles(store, runId, eventFiles, { ...options, scope, maxFileBytes, batchBytes }, naming);
   skipped.push(...loaded.skipped);
   const { eventsLoaded, duplicates, filesLoaded, interrupted, warnings } = loaded;
 
@@ -148,14 +185,14 @@ export async function ingestFiles(options: IngestOptions): Promise<IngestSummary
   return {
     runId,
     status,
-    filesFound: discovery.files.length,
+    filesFound: discovery.files.length + (options.alreadyIngested ?? 0),
     filesRead: filesLoaded + digestFiles.length,
-    alreadyIngested,
+    alreadyIngested: alreadyIngested + (options.alreadyIngested ?? 0),
     digestFiles: digestFiles.length,
     eventsLoaded,
     duplicates,
-    skipped: sortByPath(skipped),
-    warnings: sortByPath([...warnings]),
+    skipped: sortByPath(skipped.map((s) => naming.display(s))),
+    warnings: sortByPath(warnings.map((s) => naming.display(s))),
     prunedDirectories: discovery.prunedDirectories,
     ignoredFiles: discovery.ignoredFiles,
     firstEventTime: range?.first ?? null,
@@ -183,7 +220,7 @@ type LoadSettings = IngestOptions & { readonly scope: Scope; readonly maxFileByt
  * A batch that fails because of a file's content is split until the bad file stands alone,
  * which is then recorded as skipped; the others load.
  */
-async function loadEventFiles(store: Store, runId: string, eventFiles: readonly ProbedFile[], settings: LoadSettings): Promise<LoadOutcome> {
+async function loadEventFiles(store: Store, runId: string, eventFiles: readonly ProbedFile[], settings: LoadSettings, naming: InputNaming): Promise<LoadOutcome> {
   const { scope, maxFileBytes, signal } = settings;
   const skipped: SkippedInput[] = [];
   const warnings: SkippedInput[] = [];
@@ -220,6 +257,7 @@ async function loadEventFiles(store: Store, runId: string, eventFiles: readonly 
               const allRejected = c.records > 0 && c.rejected === c.records;
               return { inputId: ids[i]!, runId, file, status: allRejected ? 'skipped' : 'loaded', reason: allRejected ? notCloudTrail(c.records) : null, counts: c, scoped: isScoped(scope) };
             }),
+            naming,
           );
           return result;
         });
@@ -250,7 +288,7 @@ async function loadEventFiles(store: Store, runId: string, eventFiles: readonly 
           continue;
         }
         const reason = describeLoadError(error);
-        await recordInput(store, runId, first, first.path, 'skipped', reason);
+        await recordInput(store, runId, first, first.path, 'skipped', reason, naming);
         skipped.push({ path: first.path, reason });
         processed++;
       }
@@ -358,7 +396,9 @@ interface InputRow {
   readonly runId: string;
   readonly file: ProbedFile | undefined;
   readonly uri?: string;
-  readonly status: 'loaded' | 'skipped' | 'digest';
+  readonly status: 'loaded' | 'skipped' | 'digest' | 'failed';
+  readonly account?: string | null;
+  readonly region?: string | null;
   readonly reason: string | null;
   readonly counts?: { records: number; loaded: number; duplicates: number; rejected: number } | undefined;
   readonly scoped?: boolean;
@@ -383,14 +423,14 @@ const INPUT_FIELDS = [
   ['region', VARCHAR],
 ] as const;
 
-async function insertInput(store: Store, row: InputRow): Promise<void> {
-  await insertInputs(store, [row]);
+async function insertInput(store: Store, row: InputRow, naming: InputNaming): Promise<void> {
+  await insertInputs(store, [row], naming);
 }
 
 /** Writes manifest rows in one statement: each column travels as one typed list. */
-async function insertInputs(store: Store, rows: readonly InputRow[]): Promise<void> {
+async function insertInputs(store: Store, rows: readonly InputRow[], naming: InputNaming): Promise<void> {
   if (rows.length === 0) return;
-  const values = rows.map(inputValues);
+  const values = rows.map((row) => inputValues(row, naming));
   const params: Record<string, DuckDBValue> = {};
   const types: Record<string, DuckDBType> = {};
   INPUT_FIELDS.forEach(([name, type], column) => {
@@ -403,15 +443,15 @@ async function insertInputs(store: Store, rows: readonly InputRow[]): Promise<vo
   const names = INPUT_FIELDS.map(([name]) => name);
   await store.run(
     `insert into inputs (${names.join(', ')}, source, recorded_at)
-     select ${names.map((name) => `unnest($${name})`).join(', ')}, 'file', now()`,
-    params,
-    types,
+     select ${names.map((name) => `unnest($${name})`).join(', ')}, $source, now()`,
+    { ...params, source: naming.inputSource },
+    { ...types, source: VARCHAR },
   );
 }
 
-function inputValues(row: InputRow): Array<string | number | boolean | null> {
-  const path = row.file?.path ?? row.uri ?? '';
-  const layout = parseTrailPath(path);
+function inputValues(row: InputRow, naming: InputNaming): Array<string | number | boolean | null> {
+  const { uri: path, account, region } = naming.describe(row.file?.path ?? row.uri ?? '');
+  const layout = { account: row.account ?? account, region: row.region ?? region };
   const format = row.file?.sniffed.kind === 'events' ? row.file.sniffed.format : row.file?.sniffed.kind === 'digest' ? 'digest' : null;
   return [
     row.inputId,
@@ -427,18 +467,53 @@ function inputValues(row: InputRow): Array<string | number | boolean | null> {
     row.counts?.duplicates ?? null,
     row.counts?.rejected ?? null,
     row.scoped ?? false,
-    layout?.account ?? null,
-    layout?.region ?? null,
+    layout.account,
+    layout.region,
   ];
 }
 
-async function recordInput(store: Store, runId: string, file: ProbedFile | undefined, path: string, status: InputRow['status'], reason: string | null): Promise<void> {
+async function recordInput(store: Store, runId: string, file: ProbedFile | undefined, path: string, status: InputRow['status'], reason: string | null, naming: InputNaming): Promise<void> {
   const [inputId] = await allocateInputIds(store, 1);
-  await insertInput(store, { inputId: inputId!, runId, file, uri: path, status, reason });
+  await insertInput(store, { inputId: inputId!, runId, file, uri: path, status, reason }, naming);
+}
+
+/** Records remote failures as manifest rows of the run; returns them as skipped inputs. */
+async function recordFailures(store: Store, runId: string, failures: readonly FailedInput[], naming: InputNaming): Promise<SkippedInput[]> {
+  const ids = await allocateInputIds(store, failures.length);
+  await insertInputs(
+    store,
+    failures.map((f, i) => ({ inputId: ids[i]!, runId, file: undefined, uri: f.uri, status: f.status, reason: f.reason, account: f.account ?? null, region: f.region ?? null })),
+    naming,
+  );
+  return failures.map((f) => ({ path: f.uri, reason: f.reason }));
+}
+
+/** How the files of a run are named in the manifest: their remote uri when a source gave one, else their path. */
+class InputNaming {
+  /** inputs.source: `file` for local files (as before sources existed), else the run's source. */
+  readonly inputSource: string;
+  constructor(
+    source: IngestSource,
+    private readonly describeInput: IngestOptions['describeInput'],
+  ) {
+    this.inputSource = source === 'files' ? 'file' : source;
+  }
+
+  /** The uri, account and region to record for a path (or a uri given as is). */
+  describe(path: string): { uri: string; account: string | null; region: string | null } {
+    const remote = this.describeInput?.(path);
+    const uri = remote?.uri ?? path;
+    const layout = parseTrailPath(uri.replace(/^s3:\/\/[^/]+\//, '/'));
+    return { uri, account: remote?.account ?? layout?.account ?? null, region: remote?.region ?? layout?.region ?? null };
+  }
+
+  display(item: SkippedInput): SkippedInput {
+    return { path: this.describeInput?.(item.path)?.uri ?? item.path, reason: item.reason };
+  }
 }
 
 /** Stores digest files for later validation, in one transaction; returns those that cannot be read. */
-async function recordDigests(store: Store, runId: string, files: readonly ProbedFile[]): Promise<SkippedInput[]> {
+async function recordDigests(store: Store, runId: string, files: readonly ProbedFile[], naming: InputNaming): Promise<SkippedInput[]> {
   const parsed = await mapLimit(files, 8, async (file) => {
     try {
       const bytes = await readFile(file.path);
@@ -454,6 +529,7 @@ async function recordDigests(store: Store, runId: string, files: readonly Probed
     await insertInputs(
       store,
       rows.map((r) => ({ inputId: r.inputId, runId, file: r.file, status: r.content ? 'digest' : 'skipped', reason: r.reason ?? null })),
+      naming,
     );
     const good = rows.filter((r) => r.content);
     for (let start = 0; start < good.length; start += 500) {
@@ -462,13 +538,13 @@ async function recordDigests(store: Store, runId: string, files: readonly Probed
         `insert into digests (input_id, uri, sha256, account, region, digest_start, digest_end, content)
          values ${chunk.map(() => '(?, ?, ?, ?, ?, try_cast(? as timestamptz), try_cast(? as timestamptz), ?)').join(', ')}`,
         chunk.flatMap(({ inputId, file, content }) => {
-          const layout = parseTrailPath(file.path);
+          const named = naming.describe(file.path);
           return [
             inputId,
-            file.path,
+            named.uri,
             file.sha256,
-            stringField(content!, 'awsAccountId') ?? layout?.account ?? null,
-            layout?.region ?? null,
+            stringField(content!, 'awsAccountId') ?? named.account,
+            named.region,
             stringField(content!, 'digestStartTime') ?? null,
             stringField(content!, 'digestEndTime') ?? null,
             JSON.stringify(content),
