@@ -1,0 +1,188 @@
+import { LIST, VARCHAR, listValue, type DuckDBType, type DuckDBValue } from '@duckdb/node-api';
+import type { Store } from '../store/store.js';
+import type { Count, Coverage, CoverageGap } from './types.js';
+
+/** The window a coverage statement is about. */
+export interface CoverageWindow {
+  readonly since?: Date;
+  readonly until?: Date;
+  readonly accounts?: readonly string[];
+  readonly regions?: readonly string[];
+}
+
+/** At most this many gaps of one kind are listed; the rest are counted in one line. */
+const MAX_GAPS_PER_KIND = 25;
+const DAY_MS = 86_400_000;
+
+/**
+ * What the store holds for a window, and what it is missing there: logging stopped, days with
+ * no events for an account and region that otherwise has them, and inputs that were not
+ * loaded (skipped files, denied regions, failed pages).
+ */
+export async function storeCoverage(store: Store, window: CoverageWindow): Promise<Coverage> {
+  const { sql: where, params, types } = windowWhere(window);
+  const days = await store.all<{ account: string | null; region: string | null; day: string; n: number }>(
+    `select recipientaccountid as account, awsregion as region, strftime(date_trunc('day', eventtime), '%Y-%m-%d') as day, count(*)::integer as n
+     from events where ${where} group by all order by all`,
+    params,
+    types,
+  );
+  const [span] = await store.all<{ first: string | null; last: string | null }>(
+    `select strftime(min(eventtime), '%Y-%m-%dT%H:%M:%SZ') as first, strftime(max(eventtime), '%Y-%m-%dT%H:%M:%SZ') as last from events where ${where}`,
+    params,
+    types,
+  );
+  const sources = await store.all<{ name: string; count: number }>(
+    `select source as name, coalesce(sum(loaded), 0)::bigint as count from inputs where status = 'loaded' group by source order by source`,
+  );
+  const gaps = [
+    ...(await loggingGaps(store, window)),
+    ...noEventDays(days),
+    ...(await inputGaps(store, window)),
+  ];
+  return {
+    from: span?.first ?? null,
+    to: span?.last ?? null,
+    accounts: unique(days.map((d) => d.account)),
+    regions: unique(days.map((d) => d.region)),
+    events: days.reduce((sum, d) => sum + d.n, 0),
+    sources: sources.map((s): Count => ({ name: s.name, count: Number(s.count) })),
+    gaps,
+  };
+}
+
+function windowWhere(window: CoverageWindow): { sql: string; params: Record<string, DuckDBValue>; types: Record<string, DuckDBType> } {
+  const clauses: string[] = [];
+  const params: Record<string, DuckDBValue> = {};
+  const types: Record<string, DuckDBType> = {};
+  if (window.since) {
+    params['since'] = window.since.toISOString();
+    clauses.push('eventtime >= $since::timestamptz');
+  }
+  if (window.until) {
+    params['until'] = window.until.toISOString();
+    clauses.push('eventtime < $until::timestamptz');
+  }
+  if (window.accounts?.length) {
+    params['accounts'] = listValue([...window.accounts]);
+    types['accounts'] = LIST(VARCHAR);
+    clauses.push('list_contains($accounts, recipientaccountid)');
+  }
+  if (window.regions?.length) {
+    params['regions'] = listValue([...window.regions]);
+    types['regions'] = LIST(VARCHAR);
+    clauses.push('list_contains($regions, awsregion)');
+  }
+  return { sql: clauses.length ? clauses.join(' and ') : 'true', params, types };
+}
+
+/** Spans in which a trail was stopped or deleted, from the management events themselves. */
+async function loggingGaps(store: Store, window: CoverageWindow): Promise<CoverageGap[]> {
+  const rows = await store.all<{ t: string; name: string; trail: string | null; account: string | null; region: string | null }>(
+    `select strftime(eventtime, '%Y-%m-%dT%H:%M:%SZ') as t, eventname as name,
+            json_extract_string(record, '$.requestParameters.name') as trail, recipientaccountid as account, awsregion as region
+     from events
+     where eventname in ('StopLogging', 'StartLogging', 'DeleteTrail') and errorcode is null
+     order by eventtime, eventkey`,
+  );
+  const open = new Map<string, { from: string; row: (typeof rows)[number] }>();
+  const gaps: CoverageGap[] = [];
+  const close = (key: string, to: string | null) => {
+    const stopped = open.get(key)!;
+    open.delete(key);
+    gaps.push({
+      kind: 'logging-stopped',
+      account: stopped.row.account,
+      region: stopped.row.region,
+      from: stopped.from,
+      to,
+      detail: `${stopped.row.name} on trail ${stopped.row.trail ?? '(unnamed)'}${to ? '' : '; no StartLogging in the evidence'}`,
+    });
+  };
+  for (const row of rows) {
+    const key = `${row.account}|${trailName(row.trail)}`;
+    if (row.name === 'StartLogging') {
+      if (open.has(key)) close(key, row.t);
+    } else if (!open.has(key)) {
+      open.set(key, { from: row.t, row });
+    }
+  }
+  for (const key of [...open.keys()]) close(key, null);
+  return gaps.filter((g) => overlaps(g.from, g.to, window));
+}
+
+/** A trail named by ARN or by name is the same trail. */
+function trailName(trail: string | null): string {
+  return (trail ?? '').split('/').pop() ?? '';
+}
+
+function overlaps(from: string | null, to: string | null, window: CoverageWindow): boolean {
+  if (window.until && from && Date.parse(from) >= window.until.getTime()) return false;
+  if (window.since && to && Date.parse(to) < window.since.getTime()) return false;
+  return true;
+}
+
+/** Days without a single event for an account and region that has events before and after them. */
+function noEventDays(days: readonly { account: string | null; region: string | null; day: string }[]): CoverageGap[] {
+  const byPlace = new Map<string, string[]>();
+  for (const d of days) {
+    const key = `${d.account ?? ''}|${d.region ?? ''}`;
+    byPlace.set(key, [...(byPlace.get(key) ?? []), d.day]);
+  }
+  const gaps: CoverageGap[] = [];
+  for (const [key, seen] of byPlace) {
+    const [account, region] = key.split('|');
+    for (let i = 1; i < seen.length; i++) {
+      const missing = Math.round((Date.parse(seen[i]!) - Date.parse(seen[i - 1]!)) / DAY_MS) - 1;
+      if (missing <= 0) continue;
+      const from = new Date(Date.parse(seen[i - 1]!) + DAY_MS).toISOString().slice(0, 10);
+      const to = new Date(Date.parse(seen[i]!) - DAY_MS).toISOString().slice(0, 10);
+      gaps.push({
+        kind: 'no-files',
+        account: account || null,
+        region: region || null,
+        from: `${from}T00:00:00Z`,
+        to: `${to}T23:59:59Z`,
+        detail: `no events on ${missing === 1 ? from : `${missing} days, ${from} to ${to}`}`,
+      });
+    }
+  }
+  return capped(gaps, 'no-files');
+}
+
+/** Inputs that were not loaded: files skipped, pages or regions that failed. */
+async function inputGaps(store: Store, window: CoverageWindow): Promise<CoverageGap[]> {
+  const rows = await store.all<{ source: string; uri: string; status: string; reason: string | null; account: string | null; region: string | null }>(
+    `select source, uri, status, reason, account, region from inputs
+     where status in ('skipped', 'failed')
+       and not exists (select 1 from inputs later where later.uri = inputs.uri and later.status in ('loaded', 'digest') and later.recorded_at > inputs.recorded_at)
+     order by recorded_at, uri`,
+  );
+  const gaps = rows
+    .filter((r) => !window.accounts?.length || !r.account || window.accounts.includes(r.account))
+    .filter((r) => !window.regions?.length || !r.region || window.regions.includes(r.region))
+    .map(
+      (r): CoverageGap => ({
+        kind: r.status === 'failed' ? 'source-failure' : 'input-skipped',
+        account: r.account,
+        region: r.region,
+        from: null,
+        to: null,
+        detail: `${r.uri}: ${r.reason ?? r.status}`,
+      }),
+    );
+  return capped(gaps, 'input-skipped');
+}
+
+function capped(gaps: CoverageGap[], kind: CoverageGap['kind']): CoverageGap[] {
+  if (gaps.length <= MAX_GAPS_PER_KIND) return gaps;
+  const rest = gaps.length - MAX_GAPS_PER_KIND;
+  return [
+    ...gaps.slice(0, MAX_GAPS_PER_KIND),
+    { kind, account: null, region: null, from: null, to: null, detail: `${rest} more like these (query the store for the full list)` },
+  ];
+}
+
+function unique(values: readonly (string | null)[]): string[] {
+  return [...new Set(values.filter((v): v is string => v !== null))].sort();
+}
