@@ -16,3 +16,18 @@ export function terminalSafe(text: string): string {
 export function spreadsheetSafe(text: string): string {
   return /^[=+\-@\t\r]/.test(text) ? `'${text}` : text;
 }
+
+/**
+ * Makes a log string inert inside Markdown (a table cell or running text, as GitHub, GitLab
+ * and Jira render it): HTML is entity-escaped, Markdown punctuation and table pipes are
+ * backslash-escaped, line breaks become spaces, and URLs are kept from turning into links.
+ */
+export function markdownSafe(text: string): string {
+  return terminalSafe(text.replace(/[\r\n]+/g, ' '))
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/[\\`*_{}[\]()#+\-.!|~=]/g, (c) => `\\${c}`)
+    .replace(/\b(https?|ftp|mailto|javascript|data):/gi, '$1\\:')
+    .replace(/\bwww\\?\./gi, 'www\\.');
+}
