@@ -56,6 +56,18 @@ define('logging', 'detective:graph', 'DeleteGraph');
 define('quota', 'servicequotas:request', 'RequestServiceQuotaIncrease');
 define('region', 'account:region', 'EnableRegion');
 
+/** Calls made many times over one bucket or secret: data written, deleted or read. */
+const BULK_CALLS: Record<string, readonly [string, string]> = {
+  PutObject: ['s3:objects-written', 'object written'],
+  CopyObject: ['s3:objects-written', 'object copied'],
+  DeleteObject: ['s3:objects-deleted', 'object deleted'],
+  DeleteObjects: ['s3:objects-deleted', 'batch delete'],
+  GetObject: ['s3:objects-read', 'object read'],
+  GetSecretValue: ['secretsmanager:secret-read', 'read'],
+  GetParameter: ['ssm:parameter-read', 'read'],
+  GetParameters: ['ssm:parameter-read', 'read'],
+};
+
 /** Reads the calls whose names say they only read. */
 const READ_ONLY = /^(Get|List|Describe|Head|Lookup|Search|Select|Scan|Query|BatchGet|Check|Decrypt|Generate|Estimate|Preview|Simulate|Test|Validate|Verify|View|Download|ConsoleLogin|Assume|Switch|Filter)/;
 
@@ -156,8 +168,23 @@ export function blastRadius(events: readonly EventRow[]): BlastRadius {
   const quotaRequests: ResourceChange[] = [];
   const regionsEnabled: ResourceChange[] = [];
   const launches = new Map<string, { region: string; instanceType: string; instances: number }>();
+  const bulk = new Map<string, { change: Omit<ResourceChange, 'detail'>; count: number; noun: string }>();
   for (const event of events) {
     if (event.errorCode) continue;
+    const many = BULK_CALLS[event.eventName];
+    if (many) {
+      // Object and secret calls come by the hundred: one line per bucket (or secret) and call.
+      const id = resourceId(event) ?? '(not named in the record)';
+      const key = `${event.account}|${event.region}|${event.eventName}|${id}`;
+      const entry = bulk.get(key) ?? {
+        change: { kind: many[0], id, action: event.eventName, region: event.region, account: event.account, eventId: event.eventId, eventTime: event.eventTime },
+        count: 0,
+        noun: many[1],
+      };
+      entry.count++;
+      bulk.set(key, entry);
+      continue;
+    }
     const known = CHANGES[event.eventName];
     if (!known && READ_ONLY.test(event.eventName)) continue;
     const [group, kind] = known ?? (['other', `${event.eventSource.split('.')[0]}:${event.eventName}`] as const);
@@ -177,6 +204,7 @@ export function blastRadius(events: readonly EventRow[]): BlastRadius {
     else if (group === 'region') regionsEnabled.push(change);
     else groups[group].push(change);
   }
+  for (const { change, count, noun } of bulk.values()) groups.data.push({ ...change, detail: `${count} ${noun}${count === 1 ? '' : 's'} (first shown)` });
   const costs: LaunchCost[] = [...launches.values()]
     .map((l) => {
       const shape = instanceShape(l.instanceType);

@@ -68,6 +68,26 @@ export function buildProgram(): Command {
     });
 
   program
+    .command('analyze')
+    .description('what a key, address, principal or session did, the credentials it minted or created (followed in turn), what it changed, and what the store covers')
+    .addOption(db())
+    .option('--key <ids...>', 'access key ids (AKIA… or ASIA…)')
+    .option('--ip <addresses...>', 'source addresses or CIDR blocks')
+    .option('--principal <names...>', 'principal ARNs, IAM user names or role names')
+    .option('--session <ids...>', 'session keys (ASIA…) or role session names')
+    .option('--since <time>', 'only events at or after this time (ISO-8601 or a span such as 30d)')
+    .option('--until <time>', 'only events before this time')
+    .option('--account <ids...>', 'only these account ids')
+    .option('--region <names...>', 'only these regions')
+    .option('--depth <n>', 'credential hops to follow (default 5)')
+    .option('--max-events <n>', 'events listed in --format json (default 10000; counts are always complete)')
+    .addOption(new Option('--format <format>', 'output format').choices(['text', 'json', 'md']).default('text'))
+    .action(async (opts) => {
+      const { analyzeCommand } = await import('./analyze-command.js');
+      await analyzeCommand(opts);
+    });
+
+  program
     .command('detections')
     .description('list the detection catalog: id, severity, ATT&CK techniques')
     .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']).default('table'))

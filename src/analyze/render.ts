@@ -1,0 +1,155 @@
+/**
+ * The analyze answer as one screen of text, or as Markdown for a ticket. Every string from
+ * the logs goes through terminalSafe or markdownSafe.
+ */
+import { markdownSafe, terminalSafe } from '../report/text-safety.js';
+import type { AnalyzeResult, Coverage, LineageNode, ResourceChange } from './types.js';
+
+const TOP = 5;
+
+/** A short description of the pivot. */
+export function pivotText(result: AnalyzeResult): string {
+  const p = result.pivot;
+  const parts = [
+    ...p.keys.map((k) => `key ${k}`),
+    ...p.ips.map((i) => `ip ${i}`),
+    ...p.principals.map((x) => `principal ${x}`),
+    ...p.sessions.map((s) => `session ${s}`),
+  ];
+  const window = [p.since ? `since ${p.since}` : '', p.until ? `until ${p.until}` : '', p.accounts.length ? `accounts ${p.accounts.join(',')}` : '', p.regions.length ? `regions ${p.regions.join(',')}` : '']
+    .filter(Boolean)
+    .join(', ');
+  return `${parts.join(', ')}${window ? ` (${window})` : ''}`;
+}
+
+function n(value: number): string {
+  return value.toLocaleString('en-US');
+}
+
+/** The lineage as an indented tree, one line per credential or principal. */
+export function lineageLines(nodes: readonly LineageNode[], safe: (s: string) => string): string[] {
+  const lines: string[] = [];
+  const walk = (node: LineageNode, prefix: string, last: boolean, top: boolean) => {
+    const branch = top ? '' : last ? '└─ ' : '├─ ';
+    const how = node.origin ? ` via ${node.origin.eventName} ${node.origin.eventTime}${node.origin.sourceIp ? ` from ${node.origin.sourceIp}` : ''} [${node.origin.eventId}]` : '';
+    const who = node.principalArn && node.principalArn !== node.label ? ` as ${node.principalArn}` : '';
+    const status = node.usability.status.toUpperCase();
+    lines.push(`${prefix}${branch}${node.kind} ${safe(node.label)}${safe(who)}${safe(how)}: ${n(node.eventCount)} events${node.errorCount ? ` (${n(node.errorCount)} errors)` : ''}; ${status}: ${safe(node.usability.reason)}`);
+    const childPrefix = top ? prefix : `${prefix}${last ? '   ' : '│  '}`;
+    node.children.forEach((child, i) => walk(child, childPrefix, i === node.children.length - 1, false));
+  };
+  for (const root of nodes) walk(root, '', true, true);
+  return lines;
+}
+
+/** One line per coverage fact and gap. */
+export function coverageLines(coverage: Coverage): string[] {
+  const lines = [
+    coverage.events === 0
+      ? 'the store holds no events for this window: an empty answer here means no evidence, not no activity'
+      : `${coverage.from} .. ${coverage.to}: ${n(coverage.events)} events, accounts ${coverage.accounts.join(', ') || '-'}, regions ${coverage.regions.join(', ') || '-'}`,
+    `sources: ${coverage.sources.map((s) => `${s.name} (${n(s.count)} events)`).join(', ') || 'none'}`,
+  ];
+  if (coverage.gaps.length === 0) lines.push('gaps: none seen (no logging stops, no days without events, no skipped inputs)');
+  for (const gap of coverage.gaps) {
+    const where = [gap.account, gap.region].filter(Boolean).join(' ');
+    const when = gap.from || gap.to ? ` ${gap.from ?? '?'} .. ${gap.to ?? 'end of evidence'}` : '';
+    lines.push(`gap: ${gap.kind}${where ? ` ${where}` : ''}${when}: ${gap.detail}`);
+  }
+  return lines;
+}
+
+function changeLine(c: ResourceChange): string {
+  return `${c.eventTime} ${c.action} ${c.kind} ${c.id}${c.region ? ` in ${c.region}` : ''}${c.detail ? ` (${c.detail})` : ''}`;
+}
+
+/** The one-screen text answer. */
+export function renderAnalyzeText(result: AnalyzeResult): string {
+  const t = terminalSafe;
+  const out: string[] = [];
+  out.push(`Pivot: ${t(pivotText(result))}`);
+  if (result.eventCount === 0) {
+    out.push('No events of the pivot in the store for this window.');
+  } else {
+    out.push(
+      `Seen ${result.firstSeen} .. ${result.lastSeen}: ${n(result.eventCount)} events, ${n(result.errorCount)} errors (${n(result.accessDeniedCount)} access denied)`,
+    );
+    out.push(`Accounts: ${result.accounts.map((a) => `${t(a.name)} (${n(a.count)})`).join(', ')}`);
+    out.push(`Regions: ${result.regions.map((r) => `${t(r.region)} ${n(r.count)}${r.newForAccount ? ' NEW' : ''}`).join(', ')}`);
+    out.push(`Source IPs (${result.ips.length}):`);
+    for (const ip of result.ips.slice(0, TOP)) out.push(`  ${t(ip.ip).padEnd(40)} ${n(ip.count).padStart(7)}  ${ip.first} .. ${ip.last}`);
+    if (result.ips.length > TOP) out.push(`  … ${result.ips.length - TOP} more (--format json lists them all)`);
+    out.push(`User agents (${result.userAgents.length}):`);
+    for (const ua of result.userAgents.slice(0, TOP)) out.push(`  ${n(ua.count).padStart(7)}  ${t(ua.userAgent.length > 110 ? `${ua.userAgent.slice(0, 110)}…` : ua.userAgent)}`);
+    if (result.userAgents.length > TOP) out.push(`  … ${result.userAgents.length - TOP} more`);
+    out.push(`Calls: ${result.eventNames.slice(0, 12).map((e) => `${t(e.name)} ${n(e.count)}${e.errors ? ` (${n(e.errors)} failed)` : ''}`).join(', ')}${result.eventNames.length > 12 ? ', …' : ''}`);
+    if (result.errorCodes.length) out.push(`Errors: ${result.errorCodes.map((e) => `${t(e.name)} ${n(e.count)}`).join(', ')}`);
+  }
+  out.push('', 'Credential lineage:');
+  out.push(...lineageLines(result.lineage, t).map((l) => `  ${l}`));
+  if (result.createdPrincipals.length) {
+    out.push('', `Access created or widened (${result.createdPrincipals.length}):`);
+    for (const c of result.createdPrincipals) {
+      out.push(`  ${c.origin.eventTime} ${c.origin.eventName} ${c.kind} ${t(c.name)}${c.detail ? ` (${t(c.detail)})` : ''} [${c.origin.eventId}]`);
+    }
+  }
+  const b = result.blastRadius;
+  out.push('', `Blast radius: IAM ${b.iam.length}, compute ${b.compute.length}, data ${b.data.length}, logging and security ${b.logging.length}, other ${b.other.length} changes`);
+  for (const l of b.cost.launches) {
+    out.push(`  launched ${l.instances} x ${t(l.instanceType)} in ${t(l.region)}${l.vcpus !== null ? ` (${n(l.vcpus)} vCPU${l.gpus ? `, ${n(l.gpus)} GPU` : ''})` : ''}`);
+  }
+  for (const c of [...b.logging, ...b.cost.quotaRequests, ...b.cost.regionsEnabled]) out.push(`  ${t(changeLine(c))}`);
+  for (const c of b.data.filter((d) => /Modify(Snapshot|Image|DBSnapshot)Attribute|PutBucketPolicy|PutBucketAcl/.test(d.action))) out.push(`  ${t(changeLine(c))}`);
+  out.push('', 'Coverage:');
+  out.push(...coverageLines(result.coverage).map((l) => `  ${t(l)}`));
+  out.push('', `${n(result.events.length)} events of the lineage${result.eventsTruncated ? ' (cut at --max-events)' : ''}; --format json lists them.`);
+  return `${out.join('\n')}\n`;
+}
+
+/** The answer as Markdown, for an incident ticket. */
+export function renderAnalyzeMarkdown(result: AnalyzeResult): string {
+  const m = markdownSafe;
+  const out: string[] = [];
+  out.push(`## trailhound analyze: ${m(pivotText(result))}`, '');
+  out.push('| | |', '|---|---|');
+  out.push(`| First seen | ${result.firstSeen ?? 'never'} |`);
+  out.push(`| Last seen | ${result.lastSeen ?? 'never'} |`);
+  out.push(`| Events | ${n(result.eventCount)} (${n(result.errorCount)} errors, ${n(result.accessDeniedCount)} access denied) |`);
+  out.push(`| Accounts | ${result.accounts.map((a) => `${m(a.name)} (${n(a.count)})`).join(', ') || '-'} |`);
+  out.push(`| Regions | ${result.regions.map((r) => `${m(r.region)} ${n(r.count)}${r.newForAccount ? ' **new**' : ''}`).join(', ') || '-'} |`);
+  out.push(`| Derived keys | ${result.derivedKeys.map((k) => `${m(k.accessKeyId)} (${k.usability.status})`).join(', ') || 'none'} |`, '');
+  if (result.ips.length) {
+    out.push('### Source IPs', '', '| IP | Events | First | Last |', '|---|---:|---|---|');
+    for (const ip of result.ips) out.push(`| ${m(ip.ip)} | ${n(ip.count)} | ${ip.first} | ${ip.last} |`);
+    out.push('');
+  }
+  if (result.userAgents.length) {
+    out.push('### User agents', '', '| User agent | Events |', '|---|---:|');
+    for (const ua of result.userAgents) out.push(`| ${m(ua.userAgent)} | ${n(ua.count)} |`);
+    out.push('');
+  }
+  out.push('### Credential lineage', '', '```text', ...lineageLines(result.lineage, (s) => terminalSafe(s).replace(/`/g, "'")), '```', '');
+  if (result.createdPrincipals.length) {
+    out.push('### Access created or widened', '', '| Time | Call | Kind | Name | Detail | Event |', '|---|---|---|---|---|---|');
+    for (const c of result.createdPrincipals) {
+      out.push(`| ${c.origin.eventTime} | ${m(c.origin.eventName)} | ${c.kind} | ${m(c.name)} | ${m(c.detail ?? '')} | ${m(c.origin.eventId)} |`);
+    }
+    out.push('');
+  }
+  const b = result.blastRadius;
+  const changes = [...b.iam, ...b.compute, ...b.data, ...b.logging, ...b.cost.quotaRequests, ...b.cost.regionsEnabled, ...b.other];
+  if (changes.length) {
+    out.push('### Blast radius', '', '| Time | Call | Kind | Resource | Region | Detail |', '|---|---|---|---|---|---|');
+    for (const c of changes.sort((x, y) => x.eventTime.localeCompare(y.eventTime))) {
+      out.push(`| ${c.eventTime} | ${m(c.action)} | ${m(c.kind)} | ${m(c.id)} | ${m(c.region ?? '')} | ${m(c.detail ?? '')} |`);
+    }
+    out.push('');
+  }
+  if (b.cost.launches.length) {
+    out.push('### Instances launched', '', '| Region | Type | Instances | vCPUs | GPUs |', '|---|---|---:|---:|---:|');
+    for (const l of b.cost.launches) out.push(`| ${m(l.region)} | ${m(l.instanceType)} | ${l.instances} | ${l.vcpus ?? '?'} | ${l.gpus ?? '?'} |`);
+    out.push('');
+  }
+  out.push('### Coverage', '', ...coverageLines(result.coverage).map((l) => `- ${m(l)}`), '');
+  return `${out.join('\n')}\n`;
+}

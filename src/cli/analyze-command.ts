@@ -1,0 +1,66 @@
+import { analyze, type AnalyzeOptions } from '../analyze/analyze.js';
+import { duckdbSource } from '../analyze/duckdb-source.js';
+import { renderAnalyzeMarkdown, renderAnalyzeText } from '../analyze/render.js';
+import type { EvidenceSource } from '../analyze/source.js';
+import type { AnalyzeResult, PivotSpec } from '../analyze/types.js';
+import { UsageError } from '../core/errors.js';
+import { Store } from '../store/store.js';
+import { parseScope, positiveNumber, storePath, type ScopeOptions } from './options.js';
+
+/** The options of `trailhound analyze` as commander gives them. */
+export interface AnalyzeCommandOptions extends ScopeOptions {
+  readonly db?: string;
+  readonly key?: string[];
+  readonly ip?: string[];
+  readonly principal?: string[];
+  readonly session?: string[];
+  readonly depth?: string;
+  readonly maxEvents?: string;
+  readonly format: 'text' | 'json' | 'md';
+}
+
+/** Values given as repeated options or comma-separated. */
+function values(list: readonly string[] | undefined): string[] {
+  return [...new Set((list ?? []).flatMap((v) => v.split(',')).map((v) => v.trim()).filter((v) => v.length > 0))];
+}
+
+/** Turns the command line into a pivot. */
+export function pivotSpec(opts: AnalyzeCommandOptions, now: Date = new Date()): PivotSpec {
+  const scope = parseScope(opts, now);
+  const depth = opts.depth === undefined ? undefined : Number(opts.depth);
+  if (depth !== undefined && (!Number.isInteger(depth) || depth < 0)) throw new UsageError(`--depth takes a whole number, 0 or more, not "${opts.depth}"`);
+  return {
+    keys: values(opts.key).map((k) => k.toUpperCase()),
+    ips: values(opts.ip),
+    principals: values(opts.principal),
+    sessions: values(opts.session),
+    ...scope,
+    ...(depth !== undefined ? { maxDepth: depth } : {}),
+  };
+}
+
+/** Renders the answer in the format asked for. */
+export function renderAnalyze(result: AnalyzeResult, format: AnalyzeCommandOptions['format']): string {
+  if (format === 'json') return `${JSON.stringify(result, null, 2)}\n`;
+  if (format === 'md') return renderAnalyzeMarkdown(result);
+  return renderAnalyzeText(result);
+}
+
+/** Runs an investigation on any evidence source (the local store, or Athena). */
+export async function analyzeOn(source: EvidenceSource, opts: AnalyzeCommandOptions): Promise<AnalyzeResult> {
+  const spec = pivotSpec(opts);
+  const options: AnalyzeOptions = opts.maxEvents ? { eventLimit: Math.floor(positiveNumber('--max-events', opts.maxEvents)) } : {};
+  return analyze(source, spec, options);
+}
+
+/** `trailhound analyze`: the pivot's activity, its credential lineage, blast radius and coverage. */
+export async function analyzeCommand(opts: AnalyzeCommandOptions): Promise<void> {
+  pivotSpec(opts); // usage errors before the store is opened
+  const store = await Store.open(storePath(opts), { readOnly: true });
+  try {
+    const result = await analyzeOn(duckdbSource(store), opts);
+    process.stdout.write(renderAnalyze(result, opts.format));
+  } finally {
+    store.close();
+  }
+}
