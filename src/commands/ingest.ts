@@ -48,6 +48,8 @@ export interface IngestOptions {
   readonly failures?: readonly FailedInput[];
   /** The run's arguments as recorded in ingest_runs (default: the paths and the scope). */
   readonly arguments?: Record<string, unknown>;
+  /** The caller stopped (Ctrl-C) before it gathered every file: the run is marked interrupted. */
+  readonly interrupted?: boolean;
   /** Files found by the caller that are not passed in `paths` (already ingested remotely); added to filesFound and alreadyIngested. */
   readonly alreadyIngested?: number;
   /** The store to load into (opened by the caller) . */
@@ -169,7 +171,7 @@ export async function ingestFiles(options: IngestOptions): Promise<IngestSummary
   skipped.push(...loaded.skipped);
   const { eventsLoaded, duplicates, filesLoaded, interrupted, warnings } = loaded;
 
-  const status: IngestSummary['status'] = interrupted ? 'interrupted' : skipped.length > 0 ? 'completed-with-skips' : 'completed';
+  const status: IngestSummary['status'] = interrupted || options.interrupted ? 'interrupted' : skipped.length > 0 ? 'completed-with-skips' : 'completed';
   await store.run(
     `update ingest_runs set finished_at = now(), status = ?, files_read = ?, events_loaded = ?, duplicates = ?, files_skipped = ? where run_id = ?`,
     [status, filesLoaded, eventsLoaded, duplicates, skipped.length, runId],

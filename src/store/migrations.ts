@@ -114,6 +114,78 @@ create table findings (
 );
 `,
   },
+  {
+    version: 3,
+    description: 'remote object manifest and pull checkpoints for AWS sources',
+    sql: `
+create table remote_objects (
+  source varchar not null,
+  uri varchar not null,
+  etag varchar not null,
+  size_bytes bigint,
+  last_modified timestamptz,
+  sha256 varchar not null,
+  cache_path varchar not null,
+  signature varchar,
+  signature_algorithm varchar,
+  fetched_at timestamptz not null,
+  primary key (uri, etag)
+);
+
+create table pull_checkpoints (
+  source varchar not null,
+  pull_key varchar not null,
+  region varchar,
+  target varchar,
+  window_start timestamptz,
+  window_end timestamptz,
+  filter varchar,
+  next_token varchar,
+  pages bigint not null,
+  events bigint not null,
+  done boolean not null,
+  updated_at timestamptz not null,
+  primary key (source, pull_key)
+);
+`,
+  },
+  {
+    version: 4,
+    description: 'evidence integrity: verify runs and per-file results',
+    sql: `
+create table verify_runs (
+  verify_run_id varchar primary key,
+  started_at timestamptz not null,
+  finished_at timestamptz,
+  arguments json,
+  tool_version varchar,
+  digests bigint,
+  digests_valid bigint,
+  signatures_verified bigint,
+  log_files bigint,
+  log_files_verified bigint,
+  log_files_modified bigint,
+  log_files_missing bigint,
+  digest_gaps bigint,
+  silent_hours bigint
+);
+
+create table verify_results (
+  verify_run_id varchar not null,
+  kind varchar not null,
+  status varchar not null,
+  uri varchar,
+  digest_uri varchar,
+  account varchar,
+  region varchar,
+  period_start timestamptz,
+  period_end timestamptz,
+  expected_sha256 varchar,
+  actual_sha256 varchar,
+  detail varchar
+);
+`,
+  },
 ];
 
 /** The schema version this build writes and reads. */

@@ -1,0 +1,233 @@
+/**
+ * What every AWS source shares: client settings (default credential chain, profile, region,
+ * endpoint), triage of AWS errors into one-line reasons, retries with backoff, request pacing,
+ * and scrubbing of secrets from anything that may be printed.
+ */
+import { ExitCode, TrailhoundError } from '../core/errors.js';
+
+/** How to reach AWS: all optional; the SDK's default chain fills in the rest. */
+export interface AwsOptions {
+  /** A profile from ~/.aws/config and ~/.aws/credentials. */
+  readonly profile?: string;
+  /** The region API calls go to when a source does not pick one itself. */
+  readonly region?: string;
+  /** Another endpoint for every service (LocalStack, MinIO, tests). */
+  readonly endpointUrl?: string;
+  /** Attempts per request before it counts as failed (default 5). */
+  readonly maxAttempts?: number;
+  /** Base delay of the exponential backoff between attempts, in ms (default 500). */
+  readonly backoffMs?: number;
+}
+
+/** The region used when neither the options nor the environment name one. */
+export const FALLBACK_REGION = 'us-east-1';
+
+/** The region API calls go to: --region, else AWS_REGION / AWS_DEFAULT_REGION, else us-east-1. */
+export function homeRegion(options: AwsOptions, env: NodeJS.ProcessEnv = process.env): string {
+  return options.region ?? env['AWS_REGION'] ?? env['AWS_DEFAULT_REGION'] ?? FALLBACK_REGION;
+}
+
+/**
+ * The configuration shared by every SDK client. The SDK's own retries are turned off: each
+ * source retries itself, so that pacing, backoff and the record of failures stay in one place.
+ */
+export function clientConfig(options: AwsOptions, region: string): {
+  region: string;
+  maxAttempts: number;
+  profile?: string;
+  endpoint?: string;
+} {
+  return {
+    region,
+    maxAttempts: 1,
+    ...(options.profile ? { profile: options.profile } : {}),
+    ...(options.endpointUrl ? { endpoint: options.endpointUrl } : {}),
+  };
+}
+
+/** What an AWS error means for the run. */
+export type AwsErrorKind =
+  | 'throttled' // slow down and retry
+  | 'transient' // 5xx, reset connection, timeout: retry
+  | 'denied' // this call is not allowed: record and go on
+  | 'not-found' // no such bucket / log group / key
+  | 'expired' // the session token expired: nothing more will work
+  | 'credentials' // no credentials, or credentials AWS does not accept
+  | 'invalid-token' // a pagination token AWS no longer accepts
+  | 'other';
+
+/** An AWS error sorted out: its kind, its code, and a one-line reason that says what to do. */
+export interface AwsFailure {
+  readonly kind: AwsErrorKind;
+  readonly code: string;
+  readonly reason: string;
+}
+
+const THROTTLE_CODES = new Set([
+  'ThrottlingException',
+  'Throttling',
+  'TooManyRequestsException',
+  'RequestLimitExceeded',
+  'SlowDown',
+  'RequestThrottled',
+  'RequestThrottledException',
+  'ProvisionedThroughputExceededException',
+  'LimitExceededException',
+]);
+const DENIED_CODES = new Set(['AccessDenied', 'AccessDeniedException', 'UnauthorizedOperation', 'UnauthorizedAccess', 'AuthFailure', 'OptInRequired', 'InvalidClientTokenId.OptIn']);
+const EXPIRED_CODES = new Set(['ExpiredToken', 'ExpiredTokenException', 'RequestExpired', 'TokenRefreshRequired']);
+const CREDENTIAL_CODES = new Set(['InvalidClientTokenId', 'UnrecognizedClientException', 'InvalidAccessKeyId', 'SignatureDoesNotMatch', 'IncompleteSignature', 'MissingAuthenticationToken', 'InvalidToken']);
+const NOT_FOUND_CODES = new Set(['NoSuchBucket', 'NoSuchKey', 'NotFound', 'ResourceNotFoundException']);
+const TRANSIENT_NAMES = new Set(['TimeoutError', 'RequestTimeout', 'RequestTimeoutException', 'InternalError', 'InternalFailure', 'ServiceUnavailable', 'ServiceUnavailableException', 'ServiceException', 'InternalServerError', 'BadGateway']);
+
+/**
+ * Sorts an AWS (or network) error. `permission` names the IAM action the failed call needs,
+ * so that a denial says which permission is missing.
+ */
+export function classifyAwsError(error: unknown, permission: string): AwsFailure {
+  const e = error as { name?: string; code?: string; message?: string; $metadata?: { httpStatusCode?: number }; $fault?: string; $response?: { statusCode?: number } };
+  const code = String(e?.name && e.name !== 'Error' ? e.name : e?.code ?? 'Error');
+  const status = e?.$metadata?.httpStatusCode ?? e?.$response?.statusCode;
+  const message = redact(String(e?.message ?? error)).split('\n')[0] ?? '';
+  const short = message.length > 160 ? `${message.slice(0, 157)}...` : message;
+  if (code === 'CredentialsProviderError' || /could not load credentials/i.test(message)) {
+    return { kind: 'credentials', code, reason: 'no AWS credentials found; set AWS_PROFILE or pass --profile, run "aws sso login", or set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY' };
+  }
+  if (EXPIRED_CODES.has(code) || /expired/i.test(code)) {
+    return { kind: 'expired', code, reason: `the AWS session token has expired (${code}); refresh the credentials (e.g. "aws sso login") and run the same command again to resume` };
+  }
+  if (CREDENTIAL_CODES.has(code)) {
+    return { kind: 'credentials', code, reason: `AWS rejected the credentials (${code}); check the profile or keys in use` };
+  }
+  if (code === 'InvalidNextTokenException' || code === 'InvalidNextToken') {
+    return { kind: 'invalid-token', code, reason: `AWS no longer accepts the saved pagination token (${code})` };
+  }
+  if (THROTTLE_CODES.has(code) || status === 429 || status === 503 && code === 'SlowDown') {
+    return { kind: 'throttled', code, reason: `throttled by AWS (${code}) after every retry; run the same command again later to resume` };
+  }
+  if (DENIED_CODES.has(code) || status === 403) {
+    return { kind: 'denied', code, reason: `access denied (${code}): the credentials lack ${permission}${short ? ` (${short})` : ''}` };
+  }
+  if (NOT_FOUND_CODES.has(code)) {
+    return { kind: 'not-found', code, reason: `not found (${code}${short ? `: ${short}` : ''})` };
+  }
+  const network = /ECONNRESET|ECONNREFUSED|EPIPE|ETIMEDOUT|socket hang up|aborted|premature close|terminated|other side closed/i.test(`${code} ${message}`);
+  if (TRANSIENT_NAMES.has(code) || network || (status !== undefined && status >= 500) || e?.$fault === 'server') {
+    return { kind: 'transient', code, reason: `AWS or the network failed after every retry (${code}${status ? ` ${status}` : ''}${short ? `: ${short}` : ''}); run the same command again to resume` };
+  }
+  return { kind: 'other', code, reason: `${code}${short && short !== code ? `: ${short}` : ''}` };
+}
+
+/** Whether a failure is worth another attempt. */
+export function isRetryable(failure: AwsFailure): boolean {
+  return failure.kind === 'throttled' || failure.kind === 'transient';
+}
+
+/** No credentials, or credentials AWS rejects: nothing can be fetched. */
+export class AwsCredentialsError extends TrailhoundError {
+  constructor(reason: string, options?: ErrorOptions) {
+    super('AWS_CREDENTIALS', reason, ExitCode.usage, options);
+  }
+}
+
+/** The bucket, log group or other resource named on the command line does not exist. */
+export class AwsResourceNotFoundError extends TrailhoundError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('AWS_NOT_FOUND', message, ExitCode.usage, options);
+  }
+}
+
+/** Removes request signatures, secret keys and session tokens from text that may be shown. */
+export function redact(text: string, env: NodeJS.ProcessEnv = process.env): string {
+  let out = text;
+  for (const name of ['AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_SECURITY_TOKEN']) {
+    const value = env[name];
+    if (value && value.length >= 8) out = out.split(value).join('[redacted]');
+  }
+  return out
+    .replace(/(Signature|X-Amz-Signature|X-Amz-Security-Token|X-Amz-Credential|Credential)=([^,&\s"']+)/gi, '$1=[redacted]')
+    .replace(/(aws_secret_access_key|aws_session_token|SecretAccessKey|SessionToken)(["'\s:=]+)([^\s"',]+)/gi, '$1$2[redacted]')
+    .replace(/[A-Za-z0-9/+=]{100,}/g, '[redacted]')
+    .replace(/(?<![A-Za-z0-9/+=])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])/g, (m) => (/[a-z]/.test(m) && /[A-Z]/.test(m) && /\d/.test(m) ? '[redacted]' : m));
+}
+
+/** Waits `ms`, or less if the signal aborts. */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted || ms <= 0) return resolve();
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
+
+/** The backoff before attempt `attempt` (1-based retry count): exponential with full jitter, capped at 20 s. */
+export function backoffDelay(attempt: number, baseMs: number, random: () => number = Math.random): number {
+  const ceiling = Math.min(20_000, baseMs * 2 ** (attempt - 1));
+  return Math.round(ceiling / 2 + (random() * ceiling) / 2);
+}
+
+/** The result of a call with retries: the value, or the failure that ended the attempts. */
+export type Attempted<T> = { readonly ok: true; readonly value: T; readonly retries: number } | { readonly ok: false; readonly failure: AwsFailure; readonly error: unknown; readonly retries: number };
+
+/**
+ * Calls `fn` until it succeeds, fails for a reason retrying cannot fix, or runs out of
+ * attempts; throttling and transient errors back off exponentially. `beforeAttempt` runs
+ * before every attempt (a pacer's wait, say).
+ */
+export async function withRetries<T>(
+  fn: () => Promise<T>,
+  settings: { readonly permission: string; readonly maxAttempts: number; readonly backoffMs: number; readonly signal?: AbortSignal; readonly beforeAttempt?: () => Promise<void>; readonly onRetry?: (failure: AwsFailure) => void },
+): Promise<Attempted<T>> {
+  let retries = 0;
+  for (let attempt = 1; ; attempt++) {
+    await settings.beforeAttempt?.();
+    try {
+      return { ok: true, value: await fn(), retries };
+    } catch (error) {
+      const failure = classifyAwsError(error, settings.permission);
+      if (!isRetryable(failure) || attempt >= settings.maxAttempts || settings.signal?.aborted) return { ok: false, failure, error, retries };
+      retries++;
+      settings.onRetry?.(failure);
+      await sleep(backoffDelay(attempt, failure.kind === 'throttled' ? settings.backoffMs * 2 : settings.backoffMs), settings.signal);
+    }
+  }
+}
+
+/**
+ * Spaces requests at least `intervalMs` apart (one pacer per rate limit, e.g. per region for
+ * LookupEvents). Waiters are served in order.
+ */
+export class Pacer {
+  private next = 0;
+  constructor(readonly intervalMs: number) {}
+
+  /** Resolves when the caller may send its request. */
+  async wait(signal?: AbortSignal): Promise<void> {
+    const now = performance.now();
+    const at = Math.max(now, this.next);
+    this.next = at + this.intervalMs;
+    await sleep(at - now, signal);
+  }
+
+  /** Pushes the next slot back (after a throttling response, say). */
+  delay(ms: number): void {
+    this.next = Math.max(this.next, performance.now() + ms);
+  }
+}
+
+/** Serialises async work on one resource (the store's single connection, say). */
+export class SerialQueue {
+  private tail: Promise<unknown> = Promise.resolve();
+
+  /** Runs `fn` after everything queued before it. */
+  run<T>(fn: () => Promise<T>): Promise<T> {
+    const result = this.tail.then(fn, fn);
+    this.tail = result.catch(() => undefined);
+    return result;
+  }
+}
