@@ -245,6 +245,47 @@ describe('analyze: credential lineage', () => {
     expect(flatten(result.lineage).map((n) => n.eventCount)).toEqual([2, 1, 1]);
   });
 
+  it('follows a federation token into a console session', async () => {
+    const fedKey = 'ASIAFEDERATED0000001';
+    const fedArn = `arn:aws:sts::${A}:federated-user/ops-console`;
+    const federated = (key: string) => ({ type: 'FederatedUser', principalId: `${A}:ops-console`, arn: fedArn, accountId: A, accessKeyId: key });
+    await load(ws, store, [
+      makeCall('GetFederationToken', 'sts.amazonaws.com', {
+        eventTime: at(1),
+        userIdentity: alice,
+        sourceIPAddress: ATTACKER,
+        requestParameters: { name: 'ops-console', durationSeconds: 43200 },
+        responseElements: { credentials: { accessKeyId: fedKey, expiration: expiring(1, 43200) }, federatedUser: { arn: fedArn, federatedUserId: `${A}:ops-console` } },
+      }),
+      makeCall('GetSigninToken', 'signin.amazonaws.com', { eventTime: at(2), userIdentity: federated(fedKey), sourceIPAddress: ATTACKER }),
+      makeRecord('ConsoleLogin', { eventTime: at(3), userIdentity: federated('ASIACONSOLEMINTED001'), sourceIPAddress: ATTACKER }),
+      makeRecord('ListBuckets', { eventTime: at(4), userIdentity: federated('ASIACONSOLEMINTED001'), sourceIPAddress: ATTACKER }),
+    ]);
+    const result = await analyze(duckdbSource(store), spec({ keys: [LEAKED] }));
+    expect(path(result)).toEqual([`key:${LEAKED}`, `  session:${fedKey}`, `    console:${fedArn}@${at(2)}`]);
+    const nodes = flatten(result.lineage);
+    expect(nodes[1]).toMatchObject({ principalArn: fedArn, eventCount: 1 });
+    expect(nodes[2]).toMatchObject({ kind: 'console-session', eventCount: 2 });
+    expect(nodes[2]!.usability).toMatchObject({ status: 'usable', expiresAt: '2026-05-01T22:02:00Z' });
+  });
+
+  it('pivots on a role name, a role session name and a user name', async () => {
+    await load(ws, store, chain());
+    const role = await analyze(duckdbSource(store), spec({ principals: ['ops'] }));
+    expect(role.eventCount).toBe(3);
+    expect(path(role)).toEqual(['principal:ops', `  session:${ASIA3}`]);
+    const session = await analyze(duckdbSource(store), spec({ sessions: ['x2'] }));
+    expect(session.eventCount).toBe(1);
+    expect(session.accounts).toEqual([{ name: B, count: 1 }]);
+    const byKey = await analyze(duckdbSource(store), spec({ sessions: [ASIA2] }));
+    expect(byKey.eventCount).toBe(3);
+    const user = await analyze(duckdbSource(store), spec({ principals: ['alice'], maxDepth: 0 }));
+    expect(user.eventCount).toBe(3);
+    const windowed = await analyze(duckdbSource(store), spec({ principals: [`arn:aws:iam::${A}:user/alice`], since: new Date(at(1)), until: new Date(at(2)), maxDepth: 0 }));
+    expect(windowed.eventCount).toBe(1);
+    expect(windowed.pivot.since).toBe(at(1));
+  });
+
   it('states coverage, so an empty answer is not read as nothing happened', async () => {
     await load(ws, store, chain());
     const result = await analyze(duckdbSource(store), spec({ keys: ['AKIANEVERSEEN0000000'] }));
