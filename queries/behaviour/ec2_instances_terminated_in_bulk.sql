@@ -41,6 +41,6 @@ select
   region,
   actor as resource,
   'success' as outcome,
-  instances || ' instances terminated within the hour in ' || regions || ' region(s)' as summary,
+  cast(instances as varchar) || ' instances terminated within the hour in ' || cast(regions as varchar) || ' region(s)' as summary,
   eventids
 from hours

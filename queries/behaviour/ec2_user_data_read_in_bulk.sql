@@ -43,6 +43,6 @@ select
   region,
   who as resource,
   'success' as outcome,
-  'user data read from ' || instances || ' instances in ' || regions || ' region(s) within the hour' as summary,
+  'user data read from ' || cast(instances as varchar) || ' instances in ' || cast(regions as varchar) || ' region(s) within the hour' as summary,
   eventids
 from hours

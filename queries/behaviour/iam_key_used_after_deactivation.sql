@@ -51,7 +51,7 @@ select
   region,
   access_key_id as resource,
   case when succeeded > 0 then 'success' else 'attempt' end as outcome,
-  calls || ' calls with ' || access_key_id || ' after it was deactivated at ' || strftime(deactivated_at, '%Y-%m-%dT%H:%M:%SZ')
-    || case when succeeded > 0 then ' (' || succeeded || ' succeeded: it was re-activated or the deactivation did not hold)' else ' (all refused)' end as summary,
+  cast(calls as varchar) || ' calls with ' || access_key_id || ' after it was deactivated at ' || strftime(deactivated_at, '%Y-%m-%dT%H:%M:%SZ')
+    || case when succeeded > 0 then ' (' || cast(succeeded as varchar) || ' succeeded: it was re-activated or the deactivation did not hold)' else ' (all refused)' end as summary,
   eventids
 from per_key

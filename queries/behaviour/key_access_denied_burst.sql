@@ -40,6 +40,6 @@ select
   region,
   access_key_id as resource,
   'attempt' as outcome,
-  denied || ' calls denied in one hour across ' || services || ' services for key ' || access_key_id as summary,
+  cast(denied as varchar) || ' calls denied in one hour across ' || cast(services as varchar) || ' services for key ' || access_key_id as summary,
   eventids
 from hours

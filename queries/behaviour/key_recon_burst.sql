@@ -33,7 +33,7 @@ detail as (
   from reads r
   join bursts b
     on b.access_key_id = r.access_key_id
-    and b.sourceipaddress is not distinct from r.sourceipaddress
+    and (b.sourceipaddress = r.sourceipaddress or (b.sourceipaddress is null and r.sourceipaddress is null))
     and b.hour = r.hour
   group by r.access_key_id, r.sourceipaddress, r.hour
 )
@@ -48,7 +48,7 @@ select
   e.awsregion as region,
   d.access_key_id as resource,
   'success' as outcome,
-  d.calls || ' List/Describe/Get calls across ' || d.services || ' services and ' || d.regions || ' region(s) within the hour from ' || coalesce(d.sourceipaddress, '?') as summary,
+  cast(d.calls as varchar) || ' List/Describe/Get calls across ' || cast(d.services as varchar) || ' services and ' || cast(d.regions as varchar) || ' region(s) within the hour from ' || coalesce(d.sourceipaddress, '?') as summary,
   d.eventids
 from detail d
-join events e on e.eventkey = d.eventids[1]
+join events e on e.eventid = d.eventids[1]

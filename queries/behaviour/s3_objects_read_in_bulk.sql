@@ -44,6 +44,6 @@ select
   region,
   bucket as resource,
   'success' as outcome,
-  objects || ' objects read from ' || buckets || ' bucket(s) within the hour by a user key' as summary,
+  cast(objects as varchar) || ' objects read from ' || cast(buckets as varchar) || ' bucket(s) within the hour by a user key' as summary,
   eventids
 from hours

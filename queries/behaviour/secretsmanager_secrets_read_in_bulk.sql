@@ -42,6 +42,6 @@ select
   region,
   who as resource,
   'success' as outcome,
-  secrets || ' secrets read in ' || calls || ' calls within the hour' as summary,
+  cast(secrets as varchar) || ' secrets read in ' || cast(calls as varchar) || ' calls within the hour' as summary,
   eventids
 from hours

@@ -32,8 +32,8 @@ select
   a.region,
   a.role as resource,
   'success' as outcome,
-  a.caller || ' assumed ' || a.role || ' for the first time (' || a.calls || ' times), '
-    || date_diff('day', r.role_first, a.first) || ' days after the role was first assumed by others' as summary
+  a.caller || ' assumed ' || a.role || ' for the first time (' || cast(a.calls as varchar) || ' times), '
+    || cast(date_diff('day', r.role_first, a.first) as varchar) || ' days after the role was first assumed by others' as summary
 from assumptions a
 join roles r on r.role = a.role
 where a.first > r.role_first + interval 1 day

@@ -35,7 +35,7 @@ select
   'success' as outcome,
   'trail ' || coalesce(trail, '?') || ' not logging from ' || strftime(eventtime, '%Y-%m-%dT%H:%M:%SZ')
     || case when next_name = 'StartLogging'
-            then ' to ' || strftime(next_time, '%Y-%m-%dT%H:%M:%SZ') || ' (' || date_diff('minute', eventtime, next_time) || ' minutes unseen)'
+            then ' to ' || strftime(next_time, '%Y-%m-%dT%H:%M:%SZ') || ' (' || cast(date_diff('minute', eventtime, next_time) as varchar) || ' minutes unseen)'
             else ' to the end of the evidence (never restarted)' end as summary,
   case when next_name = 'StartLogging' then [eventid, next_id] else [eventid] end as eventids
 from ordered

@@ -39,7 +39,15 @@ export interface Detection {
   readonly sql: string;
   readonly tests: readonly DetectionTest[];
   readonly path: string;
+  /** The engines the SQL runs on (`engines:` in the YAML; both when absent). */
+  readonly engines: readonly Engine[];
+  /** Why the detection is limited to some engines (`engineNote:`, required when `engines` leaves one out). */
+  readonly engineNote?: string;
 }
+
+/** Where a detection's SQL can run: the local DuckDB store, or Athena through the dialect layer. */
+export const ENGINES = ['duckdb', 'athena'] as const;
+export type Engine = (typeof ENGINES)[number];
 
 /** A detection file that does not hold what the catalog needs. */
 export class CatalogError extends TrailhoundError {
@@ -133,6 +141,11 @@ function loadDetection(ymlPath: string, area: string, root: string): Detection {
   if (!cases.some((c) => c.expect !== 'no-match') || !cases.some((c) => c.expect === 'no-match')) {
     fail('tests need at least one case that fires and one that does not');
   }
+  const engines = meta['engines'] === undefined ? [...ENGINES] : list('engines');
+  for (const engine of engines) if (!ENGINES.includes(engine as Engine)) fail(`engines: "${engine}" is not one of ${ENGINES.join(', ')}`);
+  if (!engines.includes('duckdb')) fail('engines must include duckdb (the detection tests run on it)');
+  const limited = engines.length < ENGINES.length;
+  if (limited && (typeof meta['engineNote'] !== 'string' || meta['engineNote'].trim() === '')) fail('engineNote must say why the detection does not run on every engine');
   let sql: string;
   try {
     sql = readFileSync(ymlPath.replace(/\.yml$/, '.sql'), 'utf8').trim().replace(/;\s*$/, '');
@@ -154,6 +167,8 @@ function loadDetection(ymlPath: string, area: string, root: string): Detection {
     sql,
     tests: cases,
     path: ymlPath,
+    engines: engines as Engine[],
+    ...(limited ? { engineNote: text('engineNote') } : {}),
   };
 }
 
