@@ -1,0 +1,271 @@
+/**
+ * Reads the evidence for a timeline or a remediation plan out of the store: the findings of
+ * the latest `trailhound detect`, the events behind them with their provenance, and what the
+ * store covers. The one module of report/ that touches DuckDB; everything after it is pure.
+ */
+import { LIST, VARCHAR, listValue } from '@duckdb/node-api';
+import { analyze } from '../analyze/analyze.js';
+import { storeCoverage } from '../analyze/coverage.js';
+import { duckdbSource } from '../analyze/duckdb-source.js';
+import type { AnalyzeResult, Coverage, LineageNode } from '../analyze/types.js';
+import { isoSeconds } from '../core/time.js';
+import { toolVersion } from '../core/version.js';
+import { buildPlan } from '../remediate/plan.js';
+import type { RemediationPlan } from '../remediate/types.js';
+import { buildTimeline, type TimelineReport, type TimelineScope } from './timeline.js';
+import { UsageError } from '../core/errors.js';
+import { SEVERITIES, type Severity } from '../detect/catalog.js';
+import type { Store } from '../store/store.js';
+import { byTimeThenId, type EvidenceEvent, type Finding } from './evidence.js';
+
+/** Which findings to read. */
+export interface FindingFilter {
+  readonly since?: Date;
+  readonly until?: Date;
+  readonly minSeverity?: Severity;
+}
+
+type FindingRow = {
+  detection: string;
+  title: string;
+  severity: Severity;
+  outcome: 'success' | 'attempt';
+  tactics: string[] | null;
+  techniques: string[] | null;
+  event_ids: string[];
+  eventtime: string | null;
+  eventname: string | null;
+  actor: string | null;
+  access_key_id: string | null;
+  sourceipaddress: string | null;
+  account: string | null;
+  region: string | null;
+  resource: string | null;
+  summary: string | null;
+};
+
+/** The findings of the latest detect run, by time; a store never run through detect is a usage error. */
+export async function loadFindings(store: Store, filter: FindingFilter = {}): Promise<Finding[]> {
+  const runs = await store.one<{ n: number }>(`select count(*) as n from detect_runs`);
+  if (!runs || runs.n === 0) {
+    throw new UsageError(`no findings in ${store.path}: run "trailhound detect --db ${store.path}" first`);
+  }
+  const floor = SEVERITIES.indexOf(filter.minSeverity ?? 'info');
+  const rows = await store.all<FindingRow>(
+    `select detection, title, severity, outcome, tactics, techniques, event_ids, eventtime, eventname, actor,
+            access_key_id, sourceipaddress, account, region, resource, summary
+     from findings
+     where ($since::timestamptz is null or eventtime >= $since::timestamptz)
+       and ($until::timestamptz is null or eventtime < $until::timestamptz)
+       and list_position($severities, severity) > $floor
+     order by eventtime, event_ids[1], detection, summary`,
+    {
+      since: filter.since?.toISOString() ?? null,
+      until: filter.until?.toISOString() ?? null,
+      severities: listValue([...SEVERITIES]),
+      floor,
+    },
+    { severities: LIST(VARCHAR) },
+  );
+  return rows.map((r) => ({
+    detection: r.detection,
+    title: r.title,
+    severity: r.severity,
+    outcome: r.outcome,
+    tactics: r.tactics ?? [],
+    techniques: r.techniques ?? [],
+    eventIds: r.event_ids,
+    eventTime: r.eventtime,
+    eventName: r.eventname,
+    actor: r.actor,
+    accessKeyId: r.access_key_id,
+    sourceIp: r.sourceipaddress,
+    account: r.account,
+    region: r.region,
+    resource: r.resource,
+    summary: r.summary,
+  }));
+}
+
+type EventRowOut = {
+  eventid: string;
+  eventtime: string;
+  eventname: string;
+  eventsource: string;
+  access_key_id: string | null;
+  principal_arn: string | null;
+  useridentity_type: string | null;
+  user_name: string | null;
+  session_issuer_arn: string | null;
+  sourceipaddress: string | null;
+  useragent: string | null;
+  awsregion: string | null;
+  recipientaccountid: string | null;
+  principal_account: string | null;
+  errorcode: string | null;
+  errormessage: string | null;
+  requestparameters: string | null;
+  responseelements: string | null;
+  uri: string | null;
+  sha256: string | null;
+  record_index: number | null;
+  run_id: string;
+};
+
+/** The events with these ids, by time, each with the file it came from. Unknown ids are left out. */
+export async function loadEvents(store: Store, eventIds: Iterable<string>): Promise<EvidenceEvent[]> {
+  const ids = [...new Set(eventIds)].sort();
+  if (ids.length === 0) return [];
+  const rows = await store.all<EventRowOut>(
+    `select e.eventid, e.eventtime, e.eventname, e.eventsource, e.access_key_id, e.principal_arn, e.useridentity_type,
+            e.user_name, e.session_issuer_arn, e.sourceipaddress, e.useragent, e.awsregion, e.recipientaccountid,
+            e.principal_account, e.errorcode, e.errormessage, e.requestparameters::varchar as requestparameters,
+            e.responseelements::varchar as responseelements, i.uri, i.sha256, e.record_index, e.run_id
+     from events e
+     left join inputs i using (input_id)
+     where e.eventkey in (select unnest($ids))
+     order by e.eventtime, e.eventid`,
+    { ids: listValue(ids) },
+    { ids: LIST(VARCHAR) },
+  );
+  return rows.map(toEvidence).sort(byTimeThenId);
+}
+
+function parse(text: string | null): unknown {
+  if (text === null || text === 'null') return null;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return null;
+  }
+}
+
+function toEvidence(r: EventRowOut): EvidenceEvent {
+  return {
+    eventId: r.eventid,
+    eventTime: r.eventtime,
+    eventName: r.eventname,
+    eventSource: r.eventsource,
+    accessKeyId: r.access_key_id,
+    principalArn: r.principal_arn,
+    identityType: r.useridentity_type,
+    userName: r.user_name,
+    sessionIssuerArn: r.session_issuer_arn,
+    sourceIp: r.sourceipaddress,
+    userAgent: r.useragent,
+    region: r.awsregion,
+    account: r.recipientaccountid ?? r.principal_account,
+    errorCode: r.errorcode,
+    errorMessage: r.errormessage,
+    requestParameters: parse(r.requestparameters),
+    responseElements: parse(r.responseelements),
+    provenance: r.uri === null ? null : { uri: r.uri, sha256: r.sha256, recordIndex: r.record_index, runId: r.run_id },
+  };
+}
+
+/** What a timeline or plan is about: a pivot (any mix) or, with none, the whole store. */
+export interface ReportOptions {
+  readonly keys?: readonly string[];
+  readonly ips?: readonly string[];
+  readonly principals?: readonly string[];
+  readonly sessions?: readonly string[];
+  readonly since?: Date;
+  readonly until?: Date;
+  /** Findings below this severity are left out (default: all). */
+  readonly minSeverity?: Severity;
+  /** At most this many lineage events (default 10,000). */
+  readonly eventLimit?: number;
+  /** The generation time written in the report (default: now); pin it for reproducible output. */
+  readonly generatedAt?: Date;
+  /** The containment instant for the deny policies (default: the generation time). */
+  readonly containedAt?: Date;
+}
+
+/** Everything a timeline and a plan are built from. */
+export interface GatheredEvidence {
+  readonly scope: TimelineScope;
+  readonly findings: readonly Finding[];
+  /** The timeline's events: the lineage's (pivot) or the findings' (whole store). */
+  readonly events: readonly EvidenceEvent[];
+  /** The plan's events: the findings' and those of the investigated lineage. */
+  readonly planEvents: readonly EvidenceEvent[];
+  readonly investigations: readonly AnalyzeResult[];
+  readonly coverage: Coverage;
+}
+
+function* lineageNodes(nodes: readonly LineageNode[]): Generator<LineageNode> {
+  for (const node of nodes) {
+    yield node;
+    yield* lineageNodes(node.children);
+  }
+}
+
+/**
+ * Reads findings, events and coverage for a scope. With a pivot, the lineage of the pivot
+ * (by `analyze`) decides which events and findings belong; without one, every finding
+ * counts, and the long-term keys in high or critical findings are investigated as pivots so
+ * that the plan sees the credentials they minted and the resources they left.
+ */
+export async function gatherEvidence(store: Store, options: ReportOptions = {}): Promise<GatheredEvidence> {
+  const pivot = { keys: options.keys ?? [], ips: options.ips ?? [], principals: options.principals ?? [], sessions: options.sessions ?? [] };
+  const pivoted = pivot.keys.length + pivot.ips.length + pivot.principals.length + pivot.sessions.length > 0;
+  const window = { ...(options.since ? { since: options.since } : {}), ...(options.until ? { until: options.until } : {}) };
+  const minSeverity = options.minSeverity ?? 'info';
+  const all = await loadFindings(store, { ...window, minSeverity });
+  const scope: TimelineScope = {
+    mode: pivoted ? 'pivot' : 'store',
+    ...pivot,
+    since: options.since ? isoSeconds(options.since) : null,
+    until: options.until ? isoSeconds(options.until) : null,
+    minSeverity,
+  };
+  const eventLimit = options.eventLimit ? { eventLimit: options.eventLimit } : {};
+  const source = duckdbSource(store);
+  const coverage = await storeCoverage(store, window);
+
+  if (pivoted) {
+    const result = await analyze(source, { ...pivot, ...window }, eventLimit);
+    const lineageIds = new Set(result.events.map((e) => e.eventId));
+    const lineageKeys = new Set([...lineageNodes(result.lineage)].filter((n) => n.kind === 'access-key' || n.kind === 'session-key').map((n) => n.label));
+    const ips = new Set(pivot.ips);
+    const findings = all.filter((f) => f.eventIds.some((id) => lineageIds.has(id)) || (f.accessKeyId !== null && lineageKeys.has(f.accessKeyId)) || (f.sourceIp !== null && ips.has(f.sourceIp)));
+    const events = await loadEvents(store, [...lineageIds, ...findings.flatMap((f) => f.eventIds)]);
+    return { scope, findings, events, planEvents: events, investigations: [result], coverage };
+  }
+
+  const exposed = [...new Set(all.filter((f) => f.accessKeyId?.startsWith('AKIA') && SEVERITIES.indexOf(f.severity) >= SEVERITIES.indexOf('high')).map((f) => f.accessKeyId!))].sort();
+  const investigations = exposed.length ? [await analyze(source, { keys: exposed, ips: [], principals: [], sessions: [], ...window }, eventLimit)] : [];
+  const findingIds = all.flatMap((f) => f.eventIds);
+  const planEvents = await loadEvents(store, [...findingIds, ...investigations.flatMap((inv) => inv.events.map((e) => e.eventId))]);
+  const supporting = new Set(findingIds);
+  return { scope, findings: all, events: planEvents.filter((e) => supporting.has(e.eventId)), planEvents, investigations, coverage };
+}
+
+/** The remediation plan for a scope (see gatherEvidence). */
+export function planOf(evidence: GatheredEvidence, containedAt: Date): RemediationPlan {
+  const gaps = evidence.coverage.gaps.slice(0, 10).map((g) => `Evidence gap (${g.kind}${g.region ? `, ${g.region}` : ''}${g.from ? `, ${g.from} .. ${g.to ?? '?'}` : ''}): ${g.detail}`);
+  if (evidence.coverage.gaps.length > 10) gaps.push(`${evidence.coverage.gaps.length - 10} more evidence gap(s) not listed.`);
+  return buildPlan({ findings: evidence.findings, events: evidence.planEvents, investigations: evidence.investigations, containedAt: isoSeconds(containedAt), gaps });
+}
+
+/** `trailhound remediate` as a library call. */
+export async function planFromStore(store: Store, options: ReportOptions = {}): Promise<RemediationPlan> {
+  const generatedAt = options.generatedAt ?? new Date();
+  return planOf(await gatherEvidence(store, options), options.containedAt ?? generatedAt);
+}
+
+/** `trailhound timeline` as a library call: the report every format renders. */
+export async function timelineFromStore(store: Store, options: ReportOptions = {}): Promise<TimelineReport> {
+  const generatedAt = options.generatedAt ?? new Date();
+  const evidence = await gatherEvidence(store, options);
+  return buildTimeline({
+    findings: evidence.findings,
+    events: evidence.events,
+    coverage: evidence.coverage,
+    investigations: evidence.investigations,
+    plan: planOf(evidence, options.containedAt ?? generatedAt),
+    scope: evidence.scope,
+    generatedAt: isoSeconds(generatedAt),
+    toolVersion: toolVersion(),
+  });
+}
