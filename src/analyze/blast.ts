@@ -57,15 +57,15 @@ define('quota', 'servicequotas:request', 'RequestServiceQuotaIncrease');
 define('region', 'account:region', 'EnableRegion');
 
 /** Calls made many times over one bucket or secret: data written, deleted or read. */
-const BULK_CALLS: Record<string, readonly [string, string]> = {
-  PutObject: ['s3:objects-written', 'object written'],
-  CopyObject: ['s3:objects-written', 'object copied'],
-  DeleteObject: ['s3:objects-deleted', 'object deleted'],
-  DeleteObjects: ['s3:objects-deleted', 'batch delete'],
-  GetObject: ['s3:objects-read', 'object read'],
-  GetSecretValue: ['secretsmanager:secret-read', 'read'],
-  GetParameter: ['ssm:parameter-read', 'read'],
-  GetParameters: ['ssm:parameter-read', 'read'],
+const BULK_CALLS: Record<string, string> = {
+  PutObject: 's3:objects-written',
+  CopyObject: 's3:objects-written',
+  DeleteObject: 's3:objects-deleted',
+  DeleteObjects: 's3:objects-deleted',
+  GetObject: 's3:objects-read',
+  GetSecretValue: 'secretsmanager:secret-read',
+  GetParameter: 'ssm:parameter-read',
+  GetParameters: 'ssm:parameter-read',
 };
 
 /** Reads the calls whose names say they only read. */
@@ -168,7 +168,7 @@ export function blastRadius(events: readonly EventRow[]): BlastRadius {
   const quotaRequests: ResourceChange[] = [];
   const regionsEnabled: ResourceChange[] = [];
   const launches = new Map<string, { region: string; instanceType: string; instances: number }>();
-  const bulk = new Map<string, { change: Omit<ResourceChange, 'detail'>; count: number; noun: string }>();
+  const bulk = new Map<string, { change: Omit<ResourceChange, 'detail'>; count: number }>();
   for (const event of events) {
     if (event.errorCode) continue;
     const many = BULK_CALLS[event.eventName];
@@ -177,9 +177,8 @@ export function blastRadius(events: readonly EventRow[]): BlastRadius {
       const id = resourceId(event) ?? '(not named in the record)';
       const key = `${event.account}|${event.region}|${event.eventName}|${id}`;
       const entry = bulk.get(key) ?? {
-        change: { kind: many[0], id, action: event.eventName, region: event.region, account: event.account, eventId: event.eventId, eventTime: event.eventTime },
+        change: { kind: many, id, action: event.eventName, region: event.region, account: event.account, eventId: event.eventId, eventTime: event.eventTime },
         count: 0,
-        noun: many[1],
       };
       entry.count++;
       bulk.set(key, entry);
@@ -204,7 +203,7 @@ export function blastRadius(events: readonly EventRow[]): BlastRadius {
     else if (group === 'region') regionsEnabled.push(change);
     else groups[group].push(change);
   }
-  for (const { change, count, noun } of bulk.values()) groups.data.push({ ...change, detail: `${count} ${noun}${count === 1 ? '' : 's'} (first shown)` });
+  for (const { change, count } of bulk.values()) groups.data.push({ ...change, detail: `${count} ${change.action} call${count === 1 ? '' : 's'}, the first shown` });
   const costs: LaunchCost[] = [...launches.values()]
     .map((l) => {
       const shape = instanceShape(l.instanceType);
