@@ -1,6 +1,6 @@
 import type { CloudTrailRecord } from '../../src/core/record.js';
 import { Random } from '../../src/synth/random.js';
-import { makeRecord, type EventName } from '../../src/synth/records.js';
+import { iamUserIdentity, makeRecord, type EventName } from '../../src/synth/records.js';
 
 /**
  * Deterministic records spread over regions and days: `perRegionDay` events in each region
@@ -8,7 +8,10 @@ import { makeRecord, type EventName } from '../../src/synth/records.js';
  */
 export function spreadRecords(opts: { regions: readonly string[]; days: number; perRegionDay: number; firstDay?: string; seed?: number; account?: string }): CloudTrailRecord[] {
   const rng = new Random(opts.seed ?? 7);
-  const names: EventName[] = ['DescribeInstances', 'ListBuckets', 'GetCallerIdentity'];
+  // Regional calls only (a global call such as ListBuckets is logged in us-east-1 whatever the region), by three users.
+  const names: EventName[] = ['DescribeInstances', 'GetCallerIdentity', 'DescribeRegions'];
+  const account = opts.account ?? '111122223333';
+  const users = ['alice', 'bob', 'ci-deploy'].map((userName) => iamUserIdentity({ account, userName }));
   const start = Date.parse(opts.firstDay ?? '2026-03-02T00:00:00Z');
   const out: CloudTrailRecord[] = [];
   for (const region of opts.regions) {
@@ -19,7 +22,7 @@ export function spreadRecords(opts: { regions: readonly string[]; days: number; 
         out.push(
           makeRecord(
             names[i % names.length]!,
-            { eventTime: time.toISOString().replace(/\.\d{3}Z$/, 'Z'), awsRegion: region, ...(opts.account ? { recipientAccountId: opts.account } : {}) },
+            { eventTime: time.toISOString().replace(/\.\d{3}Z$/, 'Z'), awsRegion: region, recipientAccountId: account, userIdentity: users[i % users.length]! },
             rng,
           ),
         );

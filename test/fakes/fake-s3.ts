@@ -37,7 +37,8 @@ export class FakeS3 {
     return this.server.requests.filter((r) => r.method === 'GET' && r.query.get('list-type') !== '2');
   }
 
-  private handle(req: SeenRequest, res: ServerResponse): void {
+  /** Answers one request. */
+  handle(req: SeenRequest, res: ServerResponse): void {
     for (const fault of this.faults) if (fault(req, res, this)) return;
     const [, bucket = '', ...rest] = req.path.split('/');
     const objects = this.buckets.get(bucket);

@@ -98,3 +98,12 @@ export function useFakeAwsEnv(): void {
   delete process.env['AWS_PROFILE'];
   delete process.env['AWS_SESSION_TOKEN'];
 }
+
+/** Which fake service a request is for: JSON 1.1 by its X-Amz-Target, EC2 by its form Action, else S3. */
+export function serviceOf(req: SeenRequest): 'cloudtrail' | 'logs' | 'ec2' | 's3' {
+  const target = String(req.headers['x-amz-target'] ?? '');
+  if (target.includes('CloudTrail_20131101')) return 'cloudtrail';
+  if (target.startsWith('Logs_20140328')) return 'logs';
+  if (req.method === 'POST' && /(^|&)Action=/.test(req.body)) return 'ec2';
+  return 's3';
+}

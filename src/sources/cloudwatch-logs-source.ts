@@ -1,0 +1,169 @@
+/**
+ * `ingest --log-group NAME`: CloudWatch Logs FilterLogEvents over the window of a log group a
+ * trail delivers to, with --key/--ip/--event-name pushed down as a filter pattern; paginated,
+ * throttle-aware, and resumable (the nextToken is checkpointed after each page is cached).
+ * Each page lands in the evidence cache as JSON Lines (one CloudTrail record per line).
+ */
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { CloudWatchLogsClient, FilterLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
+import { UsageError } from '../core/errors.js';
+import { isoSeconds } from '../core/time.js';
+import { ingestFiles, type FailedInput, type RemoteInputInfo } from '../commands/ingest.js';
+import { AwsCredentialsError, AwsResourceNotFoundError, Pacer, clientConfig, homeRegion, withRetries } from './aws.js';
+import { cachePath, cacheRoot, loadCheckpoint, pullFolder, saveCheckpoint, writeCacheFile, type PullIdentity } from './evidence-cache.js';
+import type { RemoteIngestOptions, RemoteIngestSummary } from './remote-ingest.js';
+
+/** What to push down to CloudWatch Logs: values OR-ed within a field, fields AND-ed. */
+export interface LogFilters {
+  readonly keys?: readonly string[];
+  readonly ips?: readonly string[];
+  readonly eventNames?: readonly string[];
+}
+
+/** Options of a CloudWatch Logs pull. */
+export interface CloudWatchLogsOptions extends RemoteIngestOptions {
+  /** Log group names (or ARNs) the trail delivers to. */
+  readonly logGroups: readonly string[];
+  readonly filters?: LogFilters;
+  /** Requests per second (default 5; FilterLogEvents' quota is per account and region). */
+  readonly requestsPerSecond?: number;
+}
+
+/**
+ * The filter pattern for the filters, e.g. `{ ($.userIdentity.accessKeyId = "AKIA…") && ($.eventName = "RunInstances") }`;
+ * undefined without filters. Values are checked so that nothing can break out of the pattern.
+ */
+export function filterPattern(filters: LogFilters): string | undefined {
+  const clauses: string[] = [];
+  const field = (selector: string, values: readonly string[] | undefined, valid: RegExp, what: string) => {
+    if (!values?.length) return;
+    for (const v of values) if (!valid.test(v)) throw new UsageError(`"${v}" is not ${what}`);
+    const terms = values.map((v) => `(${selector} = "${v}")`);
+    clauses.push(terms.length === 1 ? terms[0]! : `(${terms.join(' || ')})`);
+  };
+  field('$.userIdentity.accessKeyId', filters.keys, /^[A-Z0-9]{16,128}$/, 'an access key id (AKIA…/ASIA…)');
+  field('$.sourceIPAddress', filters.ips, /^[0-9A-Fa-f:.]+$/, 'an IP address (CIDR blocks cannot be pushed down: filter them after loading)');
+  field('$.eventName', filters.eventNames, /^[A-Za-z0-9_]+$/, 'an event name');
+  return clauses.length ? `{ ${clauses.join(' && ')} }` : undefined;
+}
+
+/** Pulls CloudTrail events from CloudWatch Logs log groups into the store. */
+export async function ingestCloudWatchLogs(options: CloudWatchLogsOptions): Promise<RemoteIngestSummary> {
+  const started = performance.now();
+  const { store, signal } = options;
+  const scope = options.scope ?? {};
+  const now = options.now ?? new Date();
+  const root = cacheRoot(store, options.cacheDir);
+  const region = homeRegion(options);
+  const pattern = filterPattern(options.filters ?? {});
+  const since = scope.since ?? new Date(0);
+  const until = scope.until && scope.until < now ? scope.until : now;
+  if (since >= until) throw new UsageError(`the window ${isoSeconds(since)} .. ${isoSeconds(until)} is empty`);
+  const client = new CloudWatchLogsClient(clientConfig(options, region));
+  const pacer = new Pacer(1000 / (options.requestsPerSecond ?? 5));
+  const failures: FailedInput[] = [];
+  const folders: Array<{ dir: string; group: string; folder: string }> = [];
+  let requests = 0;
+  let retries = 0;
+  let pages = 0;
+  let events = 0;
+  let bytes = 0;
+  let reused = 0;
+  try {
+    for (const group of options.logGroups) {
+      const identifier = group.startsWith('arn:') ? { logGroupIdentifier: group } : { logGroupName: group };
+      const key = `${region}|${group}|${since.getTime()}|${until.getTime()}|${pattern ?? '*'}`;
+      const folder = pullFolder(key);
+      const dir = cachePath(root, 'cloudwatch-logs', region, group.replace(/^arn:.*:log-group:/, ''), folder);
+      folders.push({ dir, group, folder });
+      const pull: PullIdentity = { source: 'cloudwatch-logs', key, region, target: group, since, until, filter: pattern ?? null };
+      let state = (await loadCheckpoint(store, 'cloudwatch-logs', key)) ?? { nextToken: null, pages: 0, events: 0, done: false };
+      if (state.done) {
+        reused += state.pages;
+        continue;
+      }
+      let restarted = false;
+      while (!signal?.aborted) {
+        const token = state.nextToken;
+        const result = await withRetries(
+          () => {
+            requests++;
+            return client.send(
+              new FilterLogEventsCommand({ ...identifier, startTime: since.getTime(), endTime: until.getTime() - 1, ...(pattern ? { filterPattern: pattern } : {}), ...(token ? { nextToken: token } : {}) }),
+              signal ? { abortSignal: signal } : {},
+            );
+          },
+          {
+            permission: `logs:FilterLogEvents on ${group}`,
+            maxAttempts: options.maxAttempts ?? 8,
+            backoffMs: options.backoffMs ?? 500,
+            ...(signal ? { signal } : {}),
+            beforeAttempt: () => pacer.wait(signal),
+            onRetry: () => retries++,
+          },
+        );
+        if (!result.ok) {
+          if (signal?.aborted) break;
+          const f = result.failure;
+          if (f.kind === 'invalid-token' && !restarted) {
+            restarted = true;
+            state = { ...state, nextToken: null };
+            continue;
+          }
+          if (f.kind === 'credentials' && requests <= 1) throw new AwsCredentialsError(f.reason, { cause: result.error });
+          if (f.kind === 'not-found' && options.logGroups.length === 1) {
+            throw new AwsResourceNotFoundError(`no log group ${group} in ${region} (${f.code}); check the name and --region`, { cause: result.error });
+          }
+          const reason = f.kind === 'not-found' ? `no log group ${group} in ${region} (${f.code}); check the name and --region` : f.reason;
+          failures.push({ uri: `cloudwatch-logs://${region}/${group}`, status: 'failed', reason: `${reason}${state.pages ? ` (after ${state.pages} pages; the next run resumes there)` : ''}`, region });
+          break;
+        }
+        const page = result.value;
+        const lines = (page.events ?? []).map((e) => e.message ?? '').filter((m) => m.trim().startsWith('{'));
+        if (lines.length > 0) {
+          const body = `${lines.map((l) => l.trim()).join('\n')}\n`;
+          await writeCacheFile(join(dir, `page-${String(state.pages + 1).padStart(6, '0')}.jsonl`), body);
+          bytes += Buffer.byteLength(body);
+        }
+        // FilterLogEvents may return empty pages with a token while it searches: keep going until there is no token.
+        state = { nextToken: page.nextToken ?? null, pages: state.pages + 1, events: state.events + lines.length, done: !page.nextToken };
+        await saveCheckpoint(store, pull, state);
+        pages++;
+        events += lines.length;
+        options.onProgress?.({ phase: 'pages', done: pages, events, bytes });
+        if (state.done) break;
+      }
+    }
+  } finally {
+    client.destroy();
+  }
+
+  const uris = new Map<string, RemoteInputInfo>();
+  const paths: string[] = [];
+  for (const { dir, group, folder } of folders) {
+    const names = await readdir(dir).catch(() => [] as string[]);
+    for (const name of names.filter((n) => /^page-\d+\.jsonl$/.test(n)).sort()) {
+      const path = join(dir, name);
+      paths.push(path);
+      uris.set(path, { uri: `cloudwatch-logs://${region}/${group}/${folder}/${name.replace(/\.jsonl$/, '')}`, region });
+    }
+  }
+  const summary = await ingestFiles({
+    paths,
+    store,
+    scope,
+    source: 'cloudwatch-logs',
+    describeInput: (path) => uris.get(path),
+    failures,
+    arguments: { logGroups: options.logGroups, region, since: isoSeconds(since), until: isoSeconds(until), filterPattern: pattern ?? null, endpoint: options.endpointUrl ?? null, profile: options.profile ?? null },
+    ...(signal ? { signal } : {}),
+    ...(signal?.aborted ? { interrupted: true } : {}),
+    ...options.load,
+  });
+  return {
+    ...summary,
+    source: 'cloudwatch-logs',
+    remote: { requests, retries, fetched: pages, reused, bytes, failed: failures.length, seconds: Math.round((performance.now() - started) / 10) / 100 },
+  };
+}

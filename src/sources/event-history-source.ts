@@ -1,0 +1,211 @@
+/**
+ * `ingest --event-history`: CloudTrail LookupEvents over every region in parallel, each region
+ * paced just under its limit (2 requests per second per account per region), backing off on
+ * throttling, with the NextToken of each region checkpointed in the store so that an
+ * interrupted pull resumes. Each page lands in the evidence cache as `{"Events":[…]}` (the
+ * shape `aws cloudtrail lookup-events` prints) and loads through the bulk path.
+ */
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { CloudTrailClient, LookupEventsCommand, type LookupAttribute, type LookupAttributeKey } from '@aws-sdk/client-cloudtrail';
+import { UsageError } from '../core/errors.js';
+import { isoSeconds } from '../core/time.js';
+import { ingestFiles, type FailedInput, type RemoteInputInfo } from '../commands/ingest.js';
+import { AwsCredentialsError, Pacer, clientConfig, withRetries, type AwsFailure } from './aws.js';
+import { cachePath, cacheRoot, loadCheckpoint, pullFolder, saveCheckpoint, writeCacheFile, type PullIdentity } from './evidence-cache.js';
+import { enabledRegions } from './regions.js';
+import type { RemoteIngestOptions, RemoteIngestSummary } from './remote-ingest.js';
+
+/** Server-side filters: LookupEvents takes one attribute per call, so each value is its own lookup. */
+export interface LookupFilters {
+  /** Access key ids (AccessKeyId). */
+  readonly keys?: readonly string[];
+  /** User names (Username). */
+  readonly users?: readonly string[];
+  /** Event names (EventName). */
+  readonly eventNames?: readonly string[];
+}
+
+/** Options of an Event History pull. */
+export interface EventHistoryOptions extends RemoteIngestOptions {
+  /** Regions to read; default every region the account has enabled (EC2 DescribeRegions), narrowed by the scope's regions. */
+  readonly regions?: readonly string[];
+  readonly filters?: LookupFilters;
+  /** Requests per second per region (default 1.9, just under the documented 2). */
+  readonly requestsPerSecond?: number;
+}
+
+/** How far back Event History goes. */
+export const EVENT_HISTORY_DAYS = 90;
+const DAY = 86_400_000;
+
+/** Pulls Event History into the store. Each region is independent: one that fails is recorded, the others load. */
+export async function ingestEventHistory(options: EventHistoryOptions): Promise<RemoteIngestSummary> {
+  const started = performance.now();
+  const { store, signal } = options;
+  const scope = options.scope ?? {};
+  const now = options.now ?? new Date();
+  const root = cacheRoot(store, options.cacheDir);
+  const rate = options.requestsPerSecond ?? 1.9;
+  if (!(rate > 0 && rate <= 2)) throw new UsageError('LookupEvents allows at most 2 requests per second per region; pass a rate in (0, 2]');
+  const failures: FailedInput[] = [];
+  const oldest = new Date(now.getTime() - EVENT_HISTORY_DAYS * DAY);
+  const until = scope.until && scope.until < now ? scope.until : now;
+  let since = scope.since ?? oldest;
+  if (since < oldest) {
+    failures.push({ uri: 'event-history://*', status: 'skipped', reason: `Event History keeps ${EVENT_HISTORY_DAYS} days: events before ${isoSeconds(oldest)} are not in it (use the S3 trail archive for older ones)` });
+    since = oldest;
+  }
+  if (since >= until) throw new UsageError(`the window ${isoSeconds(since)} .. ${isoSeconds(until)} is empty; Event History covers the last ${EVENT_HISTORY_DAYS} days`);
+
+  let regions = options.regions?.length ? [...options.regions] : undefined;
+  if (!regions) {
+    const found = await enabledRegions(options, signal);
+    if (found.failure && (found.failure.kind === 'credentials' || found.failure.kind === 'expired')) throw new AwsCredentialsError(found.failure.reason);
+    if (found.failure) failures.push({ uri: 'ec2://DescribeRegions', status: 'failed', reason: `${found.failure.reason}; read the default regions instead (name opt-in regions with --regions)` });
+    regions = [...found.regions];
+  }
+  if (scope.regions?.length) regions = regions.filter((r) => scope.regions!.includes(r));
+  regions = [...new Set(regions)].sort();
+
+  const attributes = lookupAttributes(options.filters ?? {});
+  let requests = 0;
+  let retries = 0;
+  let pages = 0;
+  let events = 0;
+  let bytes = 0;
+  let reused = 0;
+  let stopped: AwsFailure | undefined;
+  const folders: Array<{ dir: string; region: string; folder: string }> = [];
+
+  await Promise.all(
+    regions.map(async (region) => {
+      const client = new CloudTrailClient(clientConfig(options, region));
+      const pacer = new Pacer(1000 / rate);
+      try {
+        for (const attribute of attributes) {
+          const filter = attribute ? `${attribute.AttributeKey}=${attribute.AttributeValue}` : null;
+          const key = `${region}|${isoSeconds(since)}|${isoSeconds(until)}|${filter ?? '*'}`;
+          const folder = pullFolder(key);
+          const dir = cachePath(root, 'event-history', region, folder);
+          folders.push({ dir, region, folder });
+          const pull: PullIdentity = { source: 'event-history', key, region, target: null, since, until, filter };
+          let state = (await loadCheckpoint(store, 'event-history', key)) ?? { nextToken: null, pages: 0, events: 0, done: false };
+          if (state.done) {
+            reused += state.pages;
+            continue;
+          }
+          let restarted = false;
+          while (!signal?.aborted) {
+            if (stopped) {
+              failures.push(regionFailure(region, filter, `not read: ${stopped.reason}`));
+              break;
+            }
+            const token = state.nextToken;
+            const result = await withRetries(
+              () => {
+                requests++;
+                return client.send(
+                  new LookupEventsCommand({ StartTime: since, EndTime: until, MaxResults: 50, ...(attribute ? { LookupAttributes: [attribute] } : {}), ...(token ? { NextToken: token } : {}) }),
+                  signal ? { abortSignal: signal } : {},
+                );
+              },
+              {
+                permission: `cloudtrail:LookupEvents in ${region}`,
+                maxAttempts: options.maxAttempts ?? 8,
+                backoffMs: options.backoffMs ?? 1000,
+                ...(signal ? { signal } : {}),
+                beforeAttempt: () => pacer.wait(signal),
+                onRetry: (f) => {
+                  retries++;
+                  if (f.kind === 'throttled') pacer.delay(pacer.intervalMs);
+                },
+              },
+            );
+            if (!result.ok) {
+              if (signal?.aborted) break;
+              if (result.failure.kind === 'invalid-token' && !restarted) {
+                // A saved token AWS no longer takes: read the region again from the start (events already stored are not added twice).
+                restarted = true;
+                state = { nextToken: null, pages: state.pages, events: state.events, done: false };
+                continue;
+              }
+              if (result.failure.kind === 'credentials' && requests <= regions.length) throw new AwsCredentialsError(result.failure.reason, { cause: result.error });
+              if (result.failure.kind === 'credentials' || result.failure.kind === 'expired') stopped ??= result.failure;
+              failures.push(regionFailure(region, filter, `${result.failure.reason}${state.pages ? ` (after ${state.pages} pages; the next run resumes there)` : ''}`));
+              break;
+            }
+            const page = result.value;
+            const list = page.Events ?? [];
+            if (list.length > 0) {
+              const body = JSON.stringify({ Events: list.map((e) => ({ ...e, EventTime: e.EventTime ? isoSeconds(e.EventTime) : undefined })) });
+              await writeCacheFile(join(dir, `page-${String(state.pages + 1).padStart(6, '0')}.json`), body);
+              bytes += Buffer.byteLength(body);
+            }
+            state = { nextToken: page.NextToken ?? null, pages: state.pages + 1, events: state.events + list.length, done: !page.NextToken };
+            await saveCheckpoint(store, pull, state);
+            pages++;
+            events += list.length;
+            options.onProgress?.({ phase: 'pages', done: pages, events, bytes });
+            if (state.done) break;
+          }
+        }
+      } finally {
+        client.destroy();
+      }
+    }),
+  );
+
+  // Every page in the cache folders of these pulls, including those of an earlier, interrupted run.
+  const uris = new Map<string, RemoteInputInfo>();
+  const paths: string[] = [];
+  for (const { dir, region, folder } of folders) {
+    const names = await readdir(dir).catch(() => [] as string[]);
+    for (const name of names.filter((n) => /^page-\d+\.json$/.test(n)).sort()) {
+      const path = join(dir, name);
+      paths.push(path);
+      uris.set(path, { uri: `event-history://${region}/${folder}/${name.replace(/\.json$/, '')}`, region });
+    }
+  }
+  const summary = await ingestFiles({
+    paths,
+    store,
+    scope,
+    source: 'event-history',
+    describeInput: (path) => uris.get(path),
+    failures,
+    arguments: {
+      regions,
+      since: isoSeconds(since),
+      until: isoSeconds(until),
+      filters: attributes.filter(Boolean).map((a) => `${a!.AttributeKey}=${a!.AttributeValue}`),
+      requestsPerSecond: rate,
+      endpoint: options.endpointUrl ?? null,
+      profile: options.profile ?? null,
+    },
+    ...(signal ? { signal } : {}),
+    ...(signal?.aborted ? { interrupted: true } : {}),
+    ...options.load,
+  });
+  return {
+    ...summary,
+    source: 'event-history',
+    remote: { requests, retries, fetched: pages, reused, bytes, failed: failures.length, seconds: Math.round((performance.now() - started) / 10) / 100 },
+  };
+}
+
+/** One lookup per filter value (the API takes a single attribute per call); `undefined` means no filter. */
+export function lookupAttributes(filters: LookupFilters): Array<LookupAttribute | undefined> {
+  const out: LookupAttribute[] = [];
+  const add = (key: LookupAttributeKey, values: readonly string[] | undefined) => {
+    for (const value of values ?? []) out.push({ AttributeKey: key, AttributeValue: value });
+  };
+  add('AccessKeyId', filters.keys);
+  add('Username', filters.users);
+  add('EventName', filters.eventNames);
+  return out.length > 0 ? out : [undefined];
+}
+
+function regionFailure(region: string, filter: string | null, reason: string): FailedInput {
+  return { uri: `event-history://${region}${filter ? `?${filter}` : ''}`, status: 'failed', reason, region };
+}
