@@ -72,7 +72,21 @@ export interface DetectResult {
   readonly failures: readonly DetectionFailure[];
 }
 
-interface ContractRow {
+/** Runs one detection's SQL over `events` inside the window; rows come back in the contract's columns. */
+export async function evaluate(store: Store, detection: Detection, options: DetectOptions = {}): Promise<Finding[]> {
+  const rows = await store.all<ContractRow & Record<string, unknown>>(
+    `select *
+     from (${detection.sql}) as d
+     where ($since::timestamptz is null or eventtime >= $since::timestamptz)
+       and ($until::timestamptz is null or eventtime < $until::timestamptz)
+     order by eventtime, eventid`,
+    { since: options.since?.toISOString() ?? null, until: options.until?.toISOString() ?? null },
+  );
+  return toFindings(detection, rows);
+}
+
+/** The columns a detection returns, as JS values (times as UTC ISO-8601, `eventids` as a list). */
+export type ContractRow = {
   eventtime: string | null;
   eventid: string | null;
   eventname: string | null;
@@ -85,18 +99,10 @@ interface ContractRow {
   outcome: string | null;
   summary: string | null;
   eventids?: string[] | null;
-}
+};
 
-/** Runs one detection's SQL over `events` inside the window; rows come back in the contract's columns. */
-export async function evaluate(store: Store, detection: Detection, options: DetectOptions = {}): Promise<Finding[]> {
-  const rows = await store.all<ContractRow & Record<string, unknown>>(
-    `select *
-     from (${detection.sql}) as d
-     where ($since::timestamptz is null or eventtime >= $since::timestamptz)
-       and ($until::timestamptz is null or eventtime < $until::timestamptz)
-     order by eventtime, eventid`,
-    { since: options.since?.toISOString() ?? null, until: options.until?.toISOString() ?? null },
-  );
+/** Turns a detection's rows into findings; every engine maps its rows through this one function. */
+export function toFindings(detection: Detection, rows: readonly ContractRow[]): Finding[] {
   // A detection without an attempt severity does not report failed calls: they are routine noise.
   const reported = detection.attemptSeverity ? rows : rows.filter((row) => row.outcome !== 'attempt');
   return reported.map((row) => {
@@ -160,7 +166,7 @@ export async function runDetections(store: Store, detections: readonly Detection
     await store.run('drop table if exists temp.events');
     await store.run('drop table if exists temp.sensitive_events');
   }
-  findings.sort((a, b) => compare(a.eventTime, b.eventTime) || compare(a.eventIds[0] ?? null, b.eventIds[0] ?? null) || compare(a.detection, b.detection));
+  sortFindings(findings);
   if (!store.readOnly) await saveFindings(store, runId, detections.length, findings, options);
   return { runId, detections: detections.length, findings, failures };
 }
@@ -191,6 +197,11 @@ export function eventNamesOf(sql: string): string[] {
     if (match[2]) for (const literal of match[2].matchAll(/'([A-Za-z0-9]+)'/g)) names.push(literal[1]!);
   }
   return names;
+}
+
+/** Sorts findings in place by event time, first event id, then detection: the order every engine reports. */
+export function sortFindings(findings: Finding[]): Finding[] {
+  return findings.sort((a, b) => compare(a.eventTime, b.eventTime) || compare(a.eventIds[0] ?? null, b.eventIds[0] ?? null) || compare(a.detection, b.detection));
 }
 
 function compare(a: string | null, b: string | null): number {
