@@ -189,7 +189,7 @@ export function buildPlan(input: PlanInput): RemediationPlan {
     }
   }
   const usabilityOf = new Map<string, string>();
-  for (const inv of investigations) for (const d of inv.derivedKeys) usabilityOf.set(d.accessKeyId, `${d.usability.status}${d.usability.expiresAt ? ` until ${d.usability.expiresAt}` : ''}`);
+  for (const inv of investigations) for (const d of inv.derivedKeys) usabilityOf.set(d.accessKeyId, `${d.usability.status}${d.usability.expiresAt ? `, expiry ${d.usability.expiresAt}` : ''}`);
   const sessionList = (s: Set<string>) => [...s].sort().map((k) => (usabilityOf.has(k) ? `${k} (${usabilityOf.get(k)})` : k)).join(', ');
   for (const [arn, entry] of [...users].sort(([a], [b]) => (a < b ? -1 : 1))) {
     const user = userNameOfArn(arn)!;

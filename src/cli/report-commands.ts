@@ -1,0 +1,119 @@
+import { rename, writeFile } from 'node:fs/promises';
+import { UsageError } from '../core/errors.js';
+import { parseInstant } from '../core/time.js';
+import { SEVERITIES, type Severity } from '../detect/catalog.js';
+import { planFromStore, timelineFromStore, type ReportOptions } from '../report/from-store.js';
+import { renderTimelineHtml } from '../report/html-renderer.js';
+import { renderPlanJson, renderPlanMarkdown, renderPlanShell } from '../report/plan-renderers.js';
+import { renderTimelineCsv, renderTimelineJsonl, renderTimelineMarkdown, renderTimelineTimesketch } from '../report/timeline-renderers.js';
+import { Store } from '../store/store.js';
+import { parseScope, positiveNumber, storePath, type ScopeOptions } from './options.js';
+
+/** Options `timeline` and `remediate` share, as commander gives them. */
+export interface ReportCommandOptions extends ScopeOptions {
+  readonly db?: string;
+  readonly key?: string[];
+  readonly ip?: string[];
+  readonly principal?: string[];
+  readonly session?: string[];
+  readonly minSeverity?: string;
+  readonly maxEvents?: string;
+  readonly containedAt?: string;
+  readonly out?: string;
+}
+
+/** The options of `trailhound timeline`. */
+export interface TimelineCommandOptions extends ReportCommandOptions {
+  readonly format: 'md' | 'csv' | 'jsonl' | 'timesketch' | 'html';
+  readonly maxRows?: string;
+  readonly generatedAt?: string;
+}
+
+/** The options of `trailhound remediate`. */
+export interface RemediateCommandOptions extends ReportCommandOptions {
+  readonly format: 'md' | 'json' | 'sh';
+}
+
+function values(list: readonly string[] | undefined): string[] {
+  return [...new Set((list ?? []).flatMap((v) => v.split(',')).map((v) => v.trim()).filter((v) => v.length > 0))];
+}
+
+/** Turns the command line into report options (usage errors before the store is opened). */
+export function reportOptions(opts: ReportCommandOptions & { readonly generatedAt?: string }, now: Date = new Date()): ReportOptions {
+  const scope = parseScope(opts, now);
+  if (opts.minSeverity && !SEVERITIES.includes(opts.minSeverity as Severity)) {
+    throw new UsageError(`--min-severity takes one of ${SEVERITIES.join(', ')}`);
+  }
+  return {
+    keys: values(opts.key).map((k) => k.toUpperCase()),
+    ips: values(opts.ip),
+    principals: values(opts.principal),
+    sessions: values(opts.session),
+    ...(scope.since ? { since: scope.since } : {}),
+    ...(scope.until ? { until: scope.until } : {}),
+    ...(opts.minSeverity ? { minSeverity: opts.minSeverity as Severity } : {}),
+    ...(opts.maxEvents ? { eventLimit: Math.floor(positiveNumber('--max-events', opts.maxEvents)) } : {}),
+    ...(opts.generatedAt ? { generatedAt: parseInstant(opts.generatedAt, now) } : {}),
+    ...(opts.containedAt ? { containedAt: parseInstant(opts.containedAt, now) } : {}),
+  };
+}
+
+/** Writes the output to --out (whole or not at all) or to stdout. */
+async function emit(text: string, out: string | undefined): Promise<void> {
+  if (!out) {
+    process.stdout.write(text);
+    return;
+  }
+  const partial = `${out}.partial-${process.pid}`;
+  try {
+    await writeFile(partial, text, 'utf8');
+    await rename(partial, out);
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such directory' : ((error as Error).message ?? String(error)).split('\n')[0];
+    throw new UsageError(`cannot write ${out}: ${reason}; check the path`, { cause: error });
+  }
+}
+
+/** `trailhound timeline`: findings interleaved with their events, in the format asked for. */
+export async function timelineCommand(opts: TimelineCommandOptions): Promise<void> {
+  const options = reportOptions(opts);
+  const maxRows = opts.maxRows ? Math.floor(positiveNumber('--max-rows', opts.maxRows)) : undefined;
+  const store = await Store.open(storePath(opts), { readOnly: true });
+  let text: string;
+  try {
+    const report = await timelineFromStore(store, options);
+    switch (opts.format) {
+      case 'csv':
+        text = renderTimelineCsv(report);
+        break;
+      case 'jsonl':
+        text = renderTimelineJsonl(report);
+        break;
+      case 'timesketch':
+        text = renderTimelineTimesketch(report);
+        break;
+      case 'html':
+        text = renderTimelineHtml(report);
+        break;
+      default:
+        text = renderTimelineMarkdown(report, maxRows ? { maxRows } : {});
+    }
+  } finally {
+    store.close();
+  }
+  await emit(text, opts.out);
+}
+
+/** `trailhound remediate`: the remediation plan as a checklist, JSON or a commented aws-cli script. */
+export async function remediateCommand(opts: RemediateCommandOptions): Promise<void> {
+  const options = reportOptions(opts);
+  const store = await Store.open(storePath(opts), { readOnly: true });
+  let text: string;
+  try {
+    const plan = await planFromStore(store, options);
+    text = opts.format === 'json' ? renderPlanJson(plan) : opts.format === 'sh' ? renderPlanShell(plan) : renderPlanMarkdown(plan);
+  } finally {
+    store.close();
+  }
+  await emit(text, opts.out);
+}
