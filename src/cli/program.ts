@@ -87,6 +87,44 @@ export function buildProgram(): Command {
       await analyzeCommand(opts);
     });
 
+  const reportScope = (command: Command) =>
+    command
+      .addOption(db())
+      .option('--key <ids...>', 'scope: access key ids (AKIA… or ASIA…) and their credential lineage')
+      .option('--ip <addresses...>', 'scope: source addresses or CIDR blocks')
+      .option('--principal <names...>', 'scope: principal ARNs, IAM user names or role names')
+      .option('--session <ids...>', 'scope: session keys (ASIA…) or role session names')
+      .option('--since <time>', 'only findings and events at or after this time (ISO-8601 or a span such as 30d)')
+      .option('--until <time>', 'only findings and events before this time')
+      .option('--min-severity <level>', 'only findings at or above: info, low, medium, high, critical')
+      .option('--max-events <n>', 'lineage events to read at most (default 10000)')
+      .option('--contained-at <time>', 'containment time for the session deny policies (default: now)')
+      .option('--out <file>', 'write to this file instead of stdout');
+
+  reportScope(
+    program
+      .command('timeline')
+      .description('incident timeline: findings interleaved with their events, for a ticket (md), a spreadsheet (csv), tools (jsonl, timesketch) or a browser (html)'),
+  )
+    .addOption(new Option('--format <format>', 'output format').choices(['md', 'csv', 'jsonl', 'timesketch', 'html']).default('md'))
+    .option('--max-rows <n>', 'md: timeline rows shown at most (default 500); the rest are counted')
+    .option('--generated-at <time>', 'the generation time written in the report (pin it for reproducible output)')
+    .action(async (opts) => {
+      const { timelineCommand } = await import('./report-commands.js');
+      await timelineCommand(opts);
+    });
+
+  reportScope(
+    program
+      .command('remediate')
+      .description('remediation plan in the order of AWS guidance: a checklist (md), JSON, or an aws-cli script with every command commented out (sh)'),
+  )
+    .addOption(new Option('--format <format>', 'output format').choices(['md', 'json', 'sh']).default('md'))
+    .action(async (opts) => {
+      const { remediateCommand } = await import('./report-commands.js');
+      await remediateCommand(opts);
+    });
+
   program
     .command('detections')
     .description('list the detection catalog: id, severity, ATT&CK techniques')
