@@ -104,7 +104,7 @@ export function formatBytes(bytes: number): string {
 
 /** One line on what a query scanned and cost, for stderr. */
 export function statsLine(label: string, stats: QueryStats): string {
-  const cost = stats.costUsd < 0.01 ? `$${stats.costUsd.toFixed(4)}` : `$${stats.costUsd.toFixed(2)}`;
+  const cost = `$${stats.costUsd.toFixed(stats.costUsd < 1 ? 4 : 2)}`;
   return `athena: ${label}: ${stats.state.toLowerCase()}, scanned ${formatBytes(stats.dataScannedBytes)}, about ${cost} (query ${stats.queryExecutionId}, ${(stats.engineMillis / 1000).toFixed(1)} s)`;
 }
 
