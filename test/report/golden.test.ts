@@ -1,0 +1,79 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { planFromStore, timelineFromStore } from '../../src/report/from-store.js';
+import { renderTimelineHtml } from '../../src/report/html-renderer.js';
+import { renderPlanJson, renderPlanMarkdown, renderPlanShell } from '../../src/report/plan-renderers.js';
+import type { TimelineReport } from '../../src/report/timeline.js';
+import { renderTimelineCsv, renderTimelineJsonl, renderTimelineMarkdown, renderTimelineTimesketch } from '../../src/report/timeline-renderers.js';
+import type { RemediationPlan } from '../../src/remediate/types.js';
+import type { Store } from '../../src/store/store.js';
+import { DEMO_FACTS } from '../../src/synth/scenario.js';
+import { demoStore, PINNED, portable } from './demo-store.js';
+
+// Regenerate with: UPDATE_GOLDEN=1 npx vitest run test/report/golden.test.ts
+const GOLDEN = join(import.meta.dirname, 'golden');
+const update = process.env['UPDATE_GOLDEN'] === '1';
+
+function golden(name: string, actual: string): void {
+  const path = join(GOLDEN, name);
+  const text = portable(actual);
+  if (update || !existsSync(path)) {
+    mkdirSync(GOLDEN, { recursive: true });
+    writeFileSync(path, text);
+  }
+  expect(text, `${name} differs from its golden file; rerun with UPDATE_GOLDEN=1 if the change is intended`).toBe(readFileSync(path, 'utf8'));
+}
+
+describe('golden files on the demo scenario', () => {
+  let store: Store;
+  let report: TimelineReport;
+  let plan: RemediationPlan;
+  beforeAll(async () => {
+    store = await demoStore();
+    report = await timelineFromStore(store, { generatedAt: PINNED });
+    plan = await planFromStore(store, { containedAt: PINNED });
+  });
+  afterAll(() => store.close());
+
+  it('timeline md', () => golden('demo.timeline.md', renderTimelineMarkdown(report)));
+  it('timeline csv', () => golden('demo.timeline.csv', renderTimelineCsv(report)));
+  it('timeline jsonl', () => golden('demo.timeline.jsonl', renderTimelineJsonl(report)));
+  it('timeline timesketch', () => golden('demo.timeline.timesketch.jsonl', renderTimelineTimesketch(report)));
+  it('timeline html', () => golden('demo.timeline.html', renderTimelineHtml(report)));
+  it('plan md', () => golden('demo.plan.md', renderPlanMarkdown(plan)));
+  it('plan json', () => golden('demo.plan.json', renderPlanJson(plan)));
+  it('plan sh', () => golden('demo.plan.sh', renderPlanShell(plan)));
+
+  it('renders the same bytes from the same store and options', async () => {
+    const again = await timelineFromStore(store, { generatedAt: PINNED });
+    expect(renderTimelineHtml(again)).toBe(renderTimelineHtml(report));
+    expect(renderTimelineMarkdown(again)).toBe(renderTimelineMarkdown(report));
+    expect(renderPlanShell(await planFromStore(store, { containedAt: PINNED }))).toBe(renderPlanShell(plan));
+  });
+
+  it('puts every finding on the timeline with the events behind it and their provenance', () => {
+    const findings = report.entries.filter((e) => e.kind === 'finding');
+    const events = report.entries.filter((e) => e.kind === 'event');
+    expect(findings).toHaveLength(report.findingCount);
+    expect(findings.length).toBeGreaterThanOrEqual(12);
+    const eventIds = new Set(events.flatMap((e) => e.eventIds));
+    for (const f of findings) for (const id of f.eventIds) expect(eventIds.has(id), `${f.detection} cites ${id}`).toBe(true);
+    for (const e of events) {
+      expect(e.provenance).toHaveLength(1);
+      expect(e.provenance[0]!.sha256).toMatch(/^[0-9a-f]{64}$/);
+      expect(e.provenance[0]!.uri).toContain('fixtures');
+    }
+    const times = report.entries.map((e) => e.time);
+    expect([...times].sort()).toEqual(times);
+    expect(report.summary).toHaveLength(5);
+    expect(report.entries.find((e) => e.detection === 'iam_user_created')?.summary).toContain(DEMO_FACTS.createdUser);
+  });
+
+  it('cuts the Markdown at --max-rows and says how many rows are left out', () => {
+    const md = renderTimelineMarkdown(report, { maxRows: 5 });
+    const rows = md.split('\n## Timeline')[1]!.split('\n## ')[0]!.split('\n').filter((l) => l.startsWith('| 2026'));
+    expect(rows).toHaveLength(5);
+    expect(md).toContain(`${report.entries.length - 5} more row(s) not shown (${report.entries.length} in all)`);
+  });
+});
