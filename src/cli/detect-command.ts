@@ -2,11 +2,12 @@ import { join } from 'node:path';
 import { ExitCode, UsageError } from '../core/errors.js';
 import { packageRoot } from '../core/version.js';
 import { loadCatalog, loadSensitiveEvents, SEVERITIES, type Detection, type SensitiveEvent, type Severity } from '../detect/catalog.js';
-import { runDetections } from '../detect/runner.js';
+import { runDetections, type DetectResult } from '../detect/runner.js';
 import { renderTable } from '../report/tabular.js';
 import { terminalSafe } from '../report/text-safety.js';
 import { Store } from '../store/store.js';
-import { parseScope, storePath } from './options.js';
+import { openAthena, totalsLine, wantsAthena, withInterrupt, type AthenaCliOptions } from './athena-command.js';
+import { parseScope, positiveNumber, storePath } from './options.js';
 
 /** The detections shipped in queries/. */
 export function shippedCatalog(): Detection[] {
@@ -26,21 +27,64 @@ function pick(catalog: Detection[], only: readonly string[] | undefined): Detect
   return catalog.filter((d) => ids.includes(d.id));
 }
 
-/** `trailhound detect`: runs the detections, stores the findings, prints them by time. */
-export async function detectCommand(opts: {
+/** Options of `trailhound detect`. */
+export interface DetectCliOptions extends AthenaCliOptions {
   readonly db?: string;
   readonly only?: string[];
   readonly minSeverity?: string;
   readonly since?: string;
   readonly until?: string;
+  readonly region?: string[];
+  readonly account?: string[];
+  readonly athenaConcurrency?: string;
   readonly format: 'table' | 'json';
-}): Promise<void> {
+}
+
+function printFindings(result: DetectResult, format: 'table' | 'json', extra: Record<string, unknown> = {}): void {
+  if (format === 'json') {
+    process.stdout.write(`${JSON.stringify({ runId: result.runId, detections: result.detections, findings: result.findings, failures: result.failures, ...extra }, null, 2)}\n`);
+  } else {
+    const rows = result.findings.map((f) => ({ time: f.eventTime, severity: f.severity, detection: f.detection, actor: f.actor, ip: f.sourceIp, region: f.region, summary: f.summary }));
+    process.stdout.write(renderTable({ columns: ['time', 'severity', 'detection', 'actor', 'ip', 'region', 'summary'], rows }, 'table'));
+    for (const failure of result.failures) process.stderr.write(`trailhound: detection ${failure.detection} failed: ${terminalSafe(failure.reason)}\n`);
+  }
+}
+
+/** `trailhound detect --engine athena`: the same detections over the organisation's CloudTrail table. */
+async function detectOnAthena(opts: DetectCliOptions, detections: Detection[], catalog: Detection[]): Promise<void> {
+  const scope = parseScope(opts);
+  const { runAthenaDetections } = await import('../engines/athena-detect.js');
+  const { runner, table } = await openAthena(opts);
+  try {
+    const result = await withInterrupt((signal) =>
+      runAthenaDetections(runner, table, detections, {
+        window: { ...(scope.since ? { since: scope.since } : {}), ...(scope.until ? { until: scope.until } : {}), ...(scope.regions ? { regions: scope.regions } : {}), ...(scope.accounts ? { accounts: scope.accounts } : {}) },
+        sensitive: shippedSensitiveEvents(),
+        catalog,
+        signal,
+        ...(opts.minSeverity ? { minSeverity: opts.minSeverity as Severity } : {}),
+        ...(opts.athenaConcurrency ? { concurrency: Math.floor(positiveNumber('--athena-concurrency', opts.athenaConcurrency)) } : {}),
+        onWarning: (message) => process.stderr.write(`trailhound: ${terminalSafe(message)}\n`),
+      }),
+    );
+    printFindings(result, opts.format, { skipped: result.skipped, athena: { queries: result.queries, dataScannedBytes: result.dataScannedBytes, costUsd: result.costUsd } });
+    process.exitCode = result.failures.length > 0 ? ExitCode.partial : ExitCode.ok;
+  } finally {
+    process.stderr.write(`${totalsLine(runner)}\n`);
+    runner.close();
+  }
+}
+
+/** `trailhound detect`: runs the detections, stores the findings, prints them by time. */
+export async function detectCommand(opts: DetectCliOptions): Promise<void> {
   if (opts.minSeverity && !SEVERITIES.includes(opts.minSeverity as Severity)) {
     throw new UsageError(`--min-severity takes one of ${SEVERITIES.join(', ')}`);
   }
-  const scope = parseScope(opts);
   const catalog = shippedCatalog();
   const detections = pick(catalog, opts.only);
+  if (wantsAthena(opts)) return detectOnAthena(opts, detections, catalog);
+  if (opts.region?.length || opts.account?.length || opts.athenaConcurrency) throw new UsageError('--region, --account and --athena-concurrency apply to --engine athena only; the store is searched whole');
+  const scope = parseScope(opts);
   const store = await Store.open(storePath(opts), { mustExist: true });
   try {
     const result = await runDetections(store, detections, {
@@ -50,13 +94,7 @@ export async function detectCommand(opts: {
       ...(scope.until ? { until: scope.until } : {}),
       ...(opts.minSeverity ? { minSeverity: opts.minSeverity as Severity } : {}),
     });
-    if (opts.format === 'json') {
-      process.stdout.write(`${JSON.stringify({ runId: result.runId, detections: result.detections, findings: result.findings, failures: result.failures }, null, 2)}\n`);
-    } else {
-      const rows = result.findings.map((f) => ({ time: f.eventTime, severity: f.severity, detection: f.detection, actor: f.actor, ip: f.sourceIp, region: f.region, summary: f.summary }));
-      process.stdout.write(renderTable({ columns: ['time', 'severity', 'detection', 'actor', 'ip', 'region', 'summary'], rows }, 'table'));
-      for (const failure of result.failures) process.stderr.write(`trailhound: detection ${failure.detection} failed: ${terminalSafe(failure.reason)}\n`);
-    }
+    printFindings(result, opts.format);
     process.exitCode = result.failures.length > 0 ? ExitCode.partial : ExitCode.ok;
   } finally {
     store.close();

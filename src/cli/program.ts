@@ -1,6 +1,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { ExitCode, TrailhoundError } from '../core/errors.js';
 import { toolVersion } from '../core/version.js';
+import { addAthenaOptions, engineOption, registerAthenaCommand } from './athena-command.js';
 
 /** Builds the trailhound command line; `run` parses argv and sets process.exitCode. */
 export function buildProgram(): Command {
@@ -62,6 +63,11 @@ export function buildProgram(): Command {
     .option('--since <time>', 'only events at or after this time')
     .option('--until <time>', 'only events before this time')
     .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']).default('table'))
+    .addOption(engineOption())
+    .option('--region <names...>', 'Athena: only these regions (constrains the region partition)')
+    .option('--account <ids...>', 'Athena: only these accounts (constrains the account partition)')
+    .option('--athena-concurrency <n>', 'Athena: queries in flight at once (default 4)');
+  addAthenaOptions(program.commands.at(-1)!)
     .action(async (opts) => {
       const { detectCommand } = await import('./detect-command.js');
       await detectCommand(opts);
@@ -143,6 +149,8 @@ export function buildProgram(): Command {
       const { demoCommand } = await import('./small-commands.js');
       await demoCommand(opts);
     });
+
+  registerAthenaCommand(program);
 
   return program;
 }

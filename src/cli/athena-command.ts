@@ -1,0 +1,155 @@
+/**
+ * The command-line side of the Athena engine: the options `detect`, `analyze` and `ingest`
+ * share to reach Athena, Ctrl-C handling that stops running queries, the per-query cost
+ * lines on stderr, and `trailhound athena ddl`. The work itself is in src/engines/.
+ */
+import { Option, type Command } from 'commander';
+import { UsageError } from '../core/errors.js';
+import { parseInstant } from '../core/time.js';
+import type { AthenaRunner, AthenaSettings } from '../engines/athena-client.js';
+import type { AthenaTable } from '../engines/athena-table.js';
+import { terminalSafe } from '../report/text-safety.js';
+import { positiveNumber } from './options.js';
+
+/** Options of every command that can read from Athena. */
+export interface AthenaCliOptions {
+  readonly engine?: string;
+  readonly athenaDatabase?: string;
+  readonly athenaTable?: string;
+  readonly athenaWorkgroup?: string;
+  readonly athenaOutput?: string;
+  readonly athenaCatalog?: string;
+  readonly athenaRegion?: string;
+  readonly profile?: string;
+  readonly endpointUrl?: string;
+  readonly maxScanGb?: string;
+}
+
+/** Adds the options that point a command at Athena (all but --engine, which each command words itself). */
+export function addAthenaOptions(command: Command): Command {
+  return command
+    .option('--athena-database <name>', 'Athena: the database (Glue) holding the CloudTrail table')
+    .option('--athena-table <name>', 'Athena: the CloudTrail table', 'cloudtrail_logs')
+    .option('--athena-workgroup <name>', 'Athena: the workgroup queries run in (default: primary)')
+    .option('--athena-output <s3uri>', 'Athena: s3:// prefix for query results (optional if the workgroup sets one)')
+    .option('--athena-catalog <name>', 'Athena: the data catalog', 'AwsDataCatalog')
+    .option('--athena-region <name>', 'Athena: the region Athena runs in (default: AWS_REGION or the profile\'s)')
+    .option('--profile <name>', 'AWS profile for Athena (default: the SDK\'s default credential chain)')
+    .option('--endpoint-url <url>', 'another Athena endpoint (tests, VPC endpoints)')
+    .option('--max-scan-gb <n>', 'Athena: refuse queries whose days are not constrained, and stop any query that scans more than this');
+}
+
+/** The Athena settings from the command line; throws a UsageError naming the missing option. */
+export function athenaSettings(opts: AthenaCliOptions): AthenaSettings {
+  if (!opts.athenaDatabase) throw new UsageError('--engine athena needs --athena-database (the Glue database of the CloudTrail table)');
+  if (opts.athenaOutput !== undefined && !/^s3:\/\/[a-z0-9][a-z0-9.-]+[a-z0-9](\/.*)?$/.test(opts.athenaOutput)) {
+    throw new UsageError(`--athena-output ${opts.athenaOutput} is not an s3://bucket/prefix/ address`);
+  }
+  if (opts.endpointUrl !== undefined && !/^https?:\/\//.test(opts.endpointUrl)) throw new UsageError(`--endpoint-url ${opts.endpointUrl} must start with http:// or https://`);
+  return {
+    database: opts.athenaDatabase,
+    table: opts.athenaTable ?? 'cloudtrail_logs',
+    catalog: opts.athenaCatalog ?? 'AwsDataCatalog',
+    ...(opts.athenaWorkgroup ? { workgroup: opts.athenaWorkgroup } : {}),
+    ...(opts.athenaOutput ? { outputLocation: opts.athenaOutput } : {}),
+    ...(opts.athenaRegion ? { region: opts.athenaRegion } : {}),
+    ...(opts.profile ? { profile: opts.profile } : {}),
+    ...(opts.endpointUrl ? { endpointUrl: opts.endpointUrl } : {}),
+    ...(opts.maxScanGb !== undefined ? { maxScanBytes: positiveNumber('--max-scan-gb', opts.maxScanGb) * 1024 ** 3 } : {}),
+  };
+}
+
+/** Whether the command was asked to read from Athena; Athena options without it are a usage error. */
+export function wantsAthena(opts: AthenaCliOptions): boolean {
+  if (opts.engine === 'athena') return true;
+  const stray = (['athenaDatabase', 'athenaWorkgroup', 'athenaOutput', 'athenaRegion', 'maxScanGb'] as const).find((k) => opts[k] !== undefined);
+  if (stray) throw new UsageError(`--${stray.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} applies to --engine athena only`);
+  return false;
+}
+
+/** An Athena runner whose per-query cost lines go to stderr, and the table it reads. */
+export async function openAthena(opts: AthenaCliOptions): Promise<{ runner: AthenaRunner; table: AthenaTable }> {
+  const { AthenaRunner, statsLine } = await import('../engines/athena-client.js');
+  const runner = new AthenaRunner(athenaSettings(opts), (label, stats) => process.stderr.write(`${terminalSafe(statsLine(label, stats))}\n`));
+  try {
+    return { runner, table: await runner.describeTable() };
+  } catch (error) {
+    runner.close();
+    throw error;
+  }
+}
+
+/** One line on what all the queries of a run scanned and cost. */
+export function totalsLine(runner: AthenaRunner): string {
+  const { queries, dataScannedBytes, costUsd } = runner.totals;
+  return `athena: ${queries} ${queries === 1 ? 'query' : 'queries'}, ${(dataScannedBytes / 1024 ** 3).toFixed(2)} GB scanned in all, about $${costUsd.toFixed(costUsd < 1 ? 4 : 2)}`;
+}
+
+/**
+ * Runs `fn` with a signal that the first Ctrl-C aborts (running queries are stopped on
+ * Athena); a second Ctrl-C quits at once.
+ */
+export async function withInterrupt<T>(fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const controller = new AbortController();
+  const onSigint = () => {
+    if (controller.signal.aborted) process.exit(130);
+    process.stderr.write('trailhound: stopping the running Athena queries (Ctrl-C again to quit at once)\n');
+    controller.abort();
+  };
+  process.on('SIGINT', onSigint);
+  try {
+    return await fn(controller.signal);
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+}
+
+/** `trailhound athena ddl`: prints the CREATE TABLE with partition projection for a trail bucket. */
+export async function athenaDdlCommand(opts: {
+  readonly bucket: string;
+  readonly account?: string[];
+  readonly region?: string[];
+  readonly orgId?: string;
+  readonly start: string;
+  readonly database: string;
+  readonly table: string;
+}): Promise<void> {
+  const { cloudTrailDdl } = await import('../engines/ddl.js');
+  const { DEFAULT_REGIONS } = await import('../sources/regions.js');
+  const list = (values: readonly string[] | undefined) => (values ?? []).flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean);
+  const regions = list(opts.region);
+  process.stdout.write(
+    cloudTrailDdl({
+      bucket: opts.bucket,
+      accounts: list(opts.account),
+      regions: regions.length ? regions : [...DEFAULT_REGIONS],
+      ...(opts.orgId ? { orgId: opts.orgId } : {}),
+      start: parseInstant(opts.start),
+      database: opts.database,
+      table: opts.table,
+    }),
+  );
+}
+
+/** Registers `trailhound athena ddl`. */
+export function registerAthenaCommand(program: Command): void {
+  const athena = program.command('athena').description('Amazon Athena helpers');
+  athena
+    .command('ddl')
+    .description('print the CREATE TABLE (partition projection on account, region and day) for a trail bucket')
+    .requiredOption('--bucket <s3uri>', 'the trail destination: s3://bucket[/prefix] (the folder holding AWSLogs/)')
+    .option('--account <ids...>', 'the accounts whose logs the trail delivers')
+    .option('--region <names...>', 'regions to project (default: the regions every account has enabled)')
+    .option('--org-id <id>', 'organization id (o-…) of an organization trail')
+    .option('--start <date>', 'first day to project', '2020-01-01')
+    .option('--database <name>', 'database to create the table in', 'default')
+    .option('--table <name>', 'table name', 'cloudtrail_logs')
+    .action(async (opts) => {
+      await athenaDdlCommand(opts);
+    });
+}
+
+/** The --engine option of a command that can read from the store or from Athena. */
+export function engineOption(): Option {
+  return new Option('--engine <engine>', 'where to run: the local store (duckdb) or Amazon Athena (athena)').choices(['duckdb', 'athena']).default('duckdb');
+}
