@@ -1,0 +1,107 @@
+import { spawn } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { demoScenario } from '../../src/synth/scenario.js';
+import { FakeAthena } from '../fakes/athena-server.js';
+import { FAKE_AWS_ENV } from '../fakes/http.js';
+import { BIN } from '../helpers/cli.js';
+import { AthenaEmulator } from './emulator.js';
+
+/** Runs the built binary without blocking this process (the fake Athena answers from it). */
+function run(args: readonly string[], onStart?: (child: ReturnType<typeof spawn>) => void): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...FAKE_AWS_ENV, AWS_PROFILE: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  onStart?.(child);
+  return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
+}
+
+describe('trailhound detect --engine athena (the built binary against a fake Athena)', () => {
+  let emulator: AthenaEmulator;
+  let fake: FakeAthena;
+  let slow: FakeAthena;
+  beforeAll(async () => {
+    emulator = await AthenaEmulator.create(demoScenario(), 'projection');
+    const tables = { 'security.cloudtrail_logs': emulator.metadata() };
+    fake = await new FakeAthena({ answer: (q) => emulator.answer(q), tables }).start();
+    slow = await new FakeAthena({ answer: (q) => emulator.answer(q), tables, runningPolls: 100_000 }).start();
+  });
+  afterAll(async () => {
+    await fake.stop();
+    await slow.stop();
+    emulator.close();
+  });
+  const athena = (endpoint: string) => ['--engine', 'athena', '--athena-database', 'security', '--athena-output', 's3://results/trailhound/', '--endpoint-url', endpoint, '--athena-region', 'eu-west-1'];
+
+  it('prints the findings, and what each query scanned and cost', async () => {
+    const r = await run(['detect', ...athena(fake.endpoint), '--only', 'iam_user_created', 'cloudtrail_logging_stopped', '--since', '2026-03-01', '--until', '2026-03-08', '--region', 'us-east-1', '--format', 'json']);
+    expect(r.stderr).toMatch(/^athena: cloudtrail_logging_stopped: succeeded, scanned 12\.0 MB, about \$0\.0001 \(query [0-9a-f-]+, \d+\.\d s\)$/m);
+    expect(r.stderr).toMatch(/^athena: iam_user_created: succeeded, scanned 12\.0 MB/m);
+    expect(r.stderr).toMatch(/^athena: 2 queries, 0\.02 GB scanned in all, about \$0\.0001$/m);
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout) as { findings: Array<{ detection: string; resource: string }>; skipped: unknown[]; athena: { queries: number } };
+    expect(out.findings.map((f) => f.detection).sort()).toEqual(['cloudtrail_logging_stopped', 'iam_user_created']);
+    expect(out.athena.queries).toBe(2);
+    const sql = fake.queries.at(-1)!.sql;
+    expect(sql).toContain(`"timestamp" >= '2026/03/01'`);
+    expect(sql).toContain(`"region" in ('us-east-1')`);
+  });
+
+  it('refuses under --max-scan-gb a run without --since, before any query starts', async () => {
+    const before = fake.queries.length;
+    const r = await run(['detect', ...athena(fake.endpoint), '--only', 'iam_user_created', '--max-scan-gb', '5']);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n').filter((l) => l.startsWith('trailhound:'))).toEqual([
+      'trailhound: refusing to query Athena under --max-scan-gb: no --since was given, so every day of the table would be scanned; pass --since (and --until), or use a table partitioned by date ("trailhound athena ddl" prints one)',
+    ]);
+    expect(fake.queries.length).toBe(before);
+  });
+
+  it('stops the running queries on Athena at Ctrl-C and exits 130', async () => {
+    const r = await run(['detect', ...athena(slow.endpoint), '--only', 'iam_user_created', 'iam_role_created', '--since', '2026-03-01'], (child) => {
+      const timer = setInterval(() => {
+        if (slow.queries.length >= 2) {
+          clearInterval(timer);
+          child.kill('SIGINT');
+        }
+      }, 20);
+    });
+    expect(r.code).toBe(130);
+    expect(r.stderr).toContain('stopping the running Athena queries');
+    expect(slow.queries).toHaveLength(2);
+    expect(slow.queries.every((q) => q.stopped)).toBe(true);
+  });
+
+  it('says which option is missing', async () => {
+    const r = await run(['detect', '--engine', 'athena']);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim()).toBe('trailhound: --engine athena needs --athena-database (the Glue database of the CloudTrail table)');
+    const stray = await run(['detect', '--max-scan-gb', '3', '--db', 'nowhere.duckdb']);
+    expect(stray.code).toBe(2);
+    expect(stray.stderr.trim()).toBe('trailhound: --max-scan-gb applies to --engine athena only');
+  });
+});
+
+describe('trailhound athena ddl', () => {
+  it('prints a CREATE TABLE with partition projection on account, region and day', async () => {
+    const r = await run(['athena', 'ddl', '--bucket', 's3://acme-trail/logs/', '--account', '111122223333,444455556666', '--region', 'us-east-1', 'eu-west-1', '--start', '2025-06-01', '--database', 'security']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^CREATE EXTERNAL TABLE IF NOT EXISTS security\.cloudtrail_logs \(/);
+    expect(r.stdout).toContain(`LOCATION 's3://acme-trail/logs/AWSLogs/'`);
+    expect(r.stdout).toContain(`'projection.account.values' = '111122223333,444455556666'`);
+    expect(r.stdout).toContain(`'projection.region.values' = 'us-east-1,eu-west-1'`);
+    expect(r.stdout).toContain(`'projection.timestamp.range' = '2025/06/01,NOW'`);
+    expect(r.stdout).toContain(`'storage.location.template' = 's3://acme-trail/logs/AWSLogs/\${account}/CloudTrail/\${region}/\${timestamp}'`);
+    // Every column the events relation needs is declared.
+    for (const column of ['useridentity STRUCT<', 'requestparameters STRING', 'readonly STRING', 'sharedeventid STRING', 'recipientaccountid STRING']) expect(r.stdout).toContain(column);
+  });
+
+  it('refuses a bucket that is not an s3:// address, and a value that would break the statement', async () => {
+    const bad = await run(['athena', 'ddl', '--bucket', "s3://acme'; drop", '--account', '111122223333']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr.trim()).toBe(`trailhound: --bucket s3://acme'; drop is not an s3://bucket[/prefix] address`);
+    const none = await run(['athena', 'ddl', '--bucket', 's3://acme-trail']);
+    expect(none.stderr.trim()).toBe('trailhound: athena ddl needs --account: the accounts whose logs the trail delivers');
+  });
+});
