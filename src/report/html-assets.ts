@@ -16,7 +16,10 @@ h3 { font-size: 15px; margin: 20px 0 6px; }
 .meta, .muted { color: var(--muted); }
 table { border-collapse: collapse; width: 100%; }
 th, td { text-align: left; vertical-align: top; padding: 4px 8px; border-bottom: 1px solid var(--line); overflow-wrap: anywhere; }
-th { background: var(--band); position: sticky; top: 0; }
+th { background: var(--band); position: sticky; top: 0; overflow-wrap: normal; white-space: nowrap; }
+td.nowrap { white-space: nowrap; overflow-wrap: normal; }
+td.ua { max-width: 240px; font-size: 12px; color: var(--muted); }
+td.who { max-width: 220px; }
 #timeline th[data-key] { cursor: pointer; user-select: none; }
 #timeline th[aria-sort="ascending"]::after { content: " \\25B2"; }
 #timeline th[aria-sort="descending"]::after { content: " \\25BC"; }
@@ -93,7 +96,7 @@ export const REPORT_JS = `
     var tr = document.createElement('tr');
     tr.className = e.kind;
     tr.setAttribute('data-kind', e.kind);
-    cell(tr, e.time, 'mono');
+    cell(tr, e.time, 'mono nowrap');
     var sevCell = document.createElement('td');
     var badge = document.createElement('span');
     badge.className = 'sev ' + (e.kind === 'finding' ? (SEVERITY_CLASS[e.severity] || 'sev-info') : 'sev-event');
@@ -113,10 +116,10 @@ export const REPORT_JS = `
       cited.textContent = 'cited by ' + e.citedBy.join(', ');
       what.appendChild(cited);
     }
-    cell(tr, [e.accessKeyId, e.actor].filter(Boolean).join(' '), 'mono');
-    cell(tr, e.sourceIp, 'mono');
-    cell(tr, e.userAgent);
-    cell(tr, e.region);
+    cell(tr, [e.accessKeyId, e.actor].filter(Boolean).join(' '), 'mono who');
+    cell(tr, e.sourceIp, 'mono nowrap');
+    cell(tr, e.userAgent, 'ua');
+    cell(tr, e.region, 'nowrap');
     var ids = cell(tr, e.eventIds.join(' '), 'mono');
     ids.title = e.provenance.map(function (p) { return p.uri + (p.recordIndex === null ? '' : '#' + p.recordIndex); }).join('\\n');
     return tr;
