@@ -5,6 +5,7 @@ import type { EvidenceSource } from '../analyze/source.js';
 import type { AnalyzeResult, PivotSpec } from '../analyze/types.js';
 import { UsageError } from '../core/errors.js';
 import { Store } from '../store/store.js';
+import { wantsAthena, type AthenaCliOptions } from './athena-command.js';
 import { parseScope, positiveNumber, storePath, type ScopeOptions } from './options.js';
 
 /** The options of `trailhound analyze` as commander gives them. */
@@ -56,6 +57,7 @@ export async function analyzeOn(source: EvidenceSource, opts: AnalyzeCommandOpti
 /** `trailhound analyze`: the pivot's activity, its credential lineage, blast radius and coverage. */
 export async function analyzeCommand(opts: AnalyzeCommandOptions): Promise<void> {
   pivotSpec(opts); // usage errors before the store is opened
+  if (wantsAthena(opts as AthenaCliOptions)) return (await import('./athena-command.js')).analyzeOnAthena(opts);
   const store = await Store.open(storePath(opts), { readOnly: true });
   try {
     const result = await analyzeOn(duckdbSource(store), opts);

@@ -153,3 +153,25 @@ export function registerAthenaCommand(program: Command): void {
 export function engineOption(): Option {
   return new Option('--engine <engine>', 'where to run: the local store (duckdb) or Amazon Athena (athena)').choices(['duckdb', 'athena']).default('duckdb');
 }
+
+/** `trailhound analyze --engine athena`: the same investigation over the organisation's CloudTrail table. */
+export async function analyzeOnAthena(opts: AthenaCliOptions & import('./analyze-command.js').AnalyzeCommandOptions): Promise<void> {
+  const { analyzeOn, pivotSpec, renderAnalyze } = await import('./analyze-command.js');
+  const { athenaSource } = await import('../engines/athena-source.js');
+  const spec = pivotSpec(opts);
+  const { runner, table } = await openAthena(opts);
+  try {
+    const result = await withInterrupt((signal) => {
+      const source = athenaSource(runner, table, {
+        window: { ...(spec.since ? { since: spec.since } : {}), ...(spec.until ? { until: spec.until } : {}), ...(spec.accounts ? { accounts: spec.accounts } : {}), ...(spec.regions ? { regions: spec.regions } : {}) },
+        signal,
+        onWarning: (message) => process.stderr.write(`trailhound: ${terminalSafe(message)}\n`),
+      });
+      return analyzeOn(source, opts);
+    });
+    process.stdout.write(renderAnalyze(result, opts.format));
+  } finally {
+    process.stderr.write(`${totalsLine(runner)}\n`);
+    runner.close();
+  }
+}

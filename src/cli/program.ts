@@ -88,6 +88,8 @@ export function buildProgram(): Command {
     .option('--depth <n>', 'credential hops to follow (default 5)')
     .option('--max-events <n>', 'events listed in --format json (default 10000; counts are always complete)')
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json', 'md']).default('text'))
+    .addOption(engineOption());
+  addAthenaOptions(program.commands.at(-1)!)
     .action(async (opts) => {
       const { analyzeCommand } = await import('./analyze-command.js');
       await analyzeCommand(opts);

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { demoScenario } from '../../src/synth/scenario.js';
+import { DEMO_FACTS, demoScenario } from '../../src/synth/scenario.js';
 import { FakeAthena } from '../fakes/athena-server.js';
 import { FAKE_AWS_ENV } from '../fakes/http.js';
 import { BIN } from '../helpers/cli.js';
@@ -71,6 +71,17 @@ describe('trailhound detect --engine athena (the built binary against a fake Ath
     expect(r.stderr).toContain('stopping the running Athena queries');
     expect(slow.queries).toHaveLength(2);
     expect(slow.queries.every((q) => q.stopped)).toBe(true);
+  });
+
+  it('analyze --engine athena follows a key over the table, printing each query\'s cost', async () => {
+    const r = await run(['analyze', ...athena(fake.endpoint), '--key', DEMO_FACTS.leakedKeyId, '--since', '2026-03-01', '--until', '2026-03-08', '--format', 'json']);
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout) as { derivedKeys: Array<{ accessKeyId: string }>; coverage: { sources: unknown[] }; eventCount: number };
+    expect(out.derivedKeys.map((k) => k.accessKeyId)).toEqual(expect.arrayContaining([DEMO_FACTS.mintedKeyId, DEMO_FACTS.createdKeyId]));
+    expect(out.eventCount).toBeGreaterThan(10);
+    expect(out.coverage.sources).toEqual([{ name: 'athena', count: demoScenario().length }]);
+    expect(r.stderr).toMatch(/^athena: analyze events: succeeded, scanned/m);
+    expect(r.stderr).toMatch(/^athena: \d+ queries, [\d.]+ GB scanned in all, about \$[\d.]+$/m);
   });
 
   it('says which option is missing', async () => {
