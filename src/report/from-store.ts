@@ -46,7 +46,8 @@ type FindingRow = {
 
 /** The findings of the latest detect run, by time; a store never run through detect is a usage error. */
 export async function loadFindings(store: Store, filter: FindingFilter = {}): Promise<Finding[]> {
-  const runs = await store.one<{ n: number }>(`select count(*) as n from detect_runs`);
+  const table = await store.one<{ n: number }>(`select count(*) as n from information_schema.tables where table_name = 'detect_runs'`);
+  const runs = table && table.n > 0 ? await store.one<{ n: number }>(`select count(*) as n from detect_runs`) : undefined;
   if (!runs || runs.n === 0) {
     throw new UsageError(`no findings in ${store.path}: run "trailhound detect --db ${store.path}" first`);
   }
@@ -236,7 +237,11 @@ export async function gatherEvidence(store: Store, options: ReportOptions = {}):
   const exposed = [...new Set(all.filter((f) => f.accessKeyId?.startsWith('AKIA') && SEVERITIES.indexOf(f.severity) >= SEVERITIES.indexOf('high')).map((f) => f.accessKeyId!))].sort();
   const investigations = exposed.length ? [await analyze(source, { keys: exposed, ips: [], principals: [], sessions: [], ...window }, eventLimit)] : [];
   const findingIds = all.flatMap((f) => f.eventIds);
-  const planEvents = await loadEvents(store, [...findingIds, ...investigations.flatMap((inv) => inv.events.map((e) => e.eventId))]);
+  // The plan acts on the exposed keys' own calls only from an address a finding names (see buildPlan): the rest need no details.
+  const suspect = new Set(all.map((f) => f.sourceIp).filter((ip): ip is string => !!ip));
+  const roots = new Set(investigations.flatMap((inv) => inv.lineage.map((n) => n.id)));
+  const lineageIds = investigations.flatMap((inv) => inv.events.filter((e) => !roots.has(e.credential) || (e.sourceIp !== null && suspect.has(e.sourceIp))).map((e) => e.eventId));
+  const planEvents = await loadEvents(store, [...findingIds, ...lineageIds]);
   const supporting = new Set(findingIds);
   return { scope, findings: all, events: planEvents.filter((e) => supporting.has(e.eventId)), planEvents, investigations, coverage };
 }
