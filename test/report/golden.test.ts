@@ -70,6 +70,22 @@ describe('golden files on the demo scenario', () => {
     expect(report.entries.find((e) => e.detection === 'iam_user_created')?.summary).toContain(DEMO_FACTS.createdUser);
   });
 
+  it('scoped to the leaked key: its lineage events, the findings about them, the lineage tree', async () => {
+    const scoped = await timelineFromStore(store, { generatedAt: PINNED, keys: [DEMO_FACTS.leakedKeyId], minSeverity: 'medium' });
+    golden('demo.timeline.key.md', renderTimelineMarkdown(scoped, { maxRows: 60 }));
+    const events = scoped.entries.filter((e) => e.kind === 'event');
+    const lineageKeys = [DEMO_FACTS.leakedKeyId, DEMO_FACTS.mintedKeyId, DEMO_FACTS.createdKeyId, 'ASIAQ3EGRV7XCONSOLE6', null];
+    for (const e of events) expect(lineageKeys.includes(e.accessKeyId) || e.citedBy.length > 0, `${e.eventName} ${e.accessKeyId}`).toBe(true);
+    expect(events.filter((e) => e.accessKeyId === DEMO_FACTS.leakedKeyId)).toHaveLength(DEMO_FACTS.counts.byLeakedKey);
+    expect(events.filter((e) => e.accessKeyId === DEMO_FACTS.createdKeyId)).toHaveLength(6);
+    expect(scoped.findingCount).toBe(report.findingCount);
+    expect(scoped.lineage.map((n) => n.label)).toEqual([DEMO_FACTS.leakedKeyId]);
+    expect(scoped.scope.mode).toBe('pivot');
+    const byIp = await timelineFromStore(store, { generatedAt: PINNED, ips: ['198.51.100.10'] });
+    // Alice restarted the trail from the office: the gap finding cites her StartLogging, nothing else concerns that address.
+    expect(byIp.entries.filter((e) => e.kind === 'finding').map((e) => e.detection)).toEqual(['cloudtrail_logging_gap']);
+  });
+
   it('cuts the Markdown at --max-rows and says how many rows are left out', () => {
     const md = renderTimelineMarkdown(report, { maxRows: 5 });
     const rows = md.split('\n## Timeline')[1]!.split('\n## ')[0]!.split('\n').filter((l) => l.startsWith('| 2026'));
