@@ -1,7 +1,10 @@
 import { SingleBar } from 'cli-progress';
 import { ExitCode, UsageError } from '../core/errors.js';
 import { ingestFiles, type IngestProgress, type IngestSummary } from '../commands/ingest.js';
+import type { Scope } from '../ingest/trail-layout.js';
 import { terminalSafe } from '../report/text-safety.js';
+import type { AwsOptions } from '../sources/aws.js';
+import type { RemoteIngestSummary, RemoteProgress } from '../sources/remote-ingest.js';
 import { Store } from '../store/store.js';
 import { parseScope, positiveNumber, storePath, type ScopeOptions } from './options.js';
 
@@ -12,9 +15,24 @@ interface IngestCliOptions extends ScopeOptions {
   readonly memoryLimit: string;
   readonly format: 'text' | 'json';
   readonly progress: boolean;
+  readonly eventHistory?: boolean;
+  readonly logGroup?: readonly string[];
+  readonly regions?: readonly string[];
+  readonly key?: readonly string[];
+  readonly user?: readonly string[];
+  readonly eventName?: readonly string[];
+  readonly ip?: readonly string[];
+  readonly profile?: string;
+  readonly endpointUrl?: string;
+  readonly concurrency?: string;
+  readonly cache?: string;
 }
 
-/** `trailhound ingest PATH…`: loads, prints the summary, and sets the exit code (3 when anything was skipped). */
+/**
+ * `trailhound ingest PATH…` (local files), `ingest s3://BUCKET[/PREFIX]`, `ingest --event-history`
+ * or `ingest --log-group NAME`: loads, prints the summary, and sets the exit code (3 when
+ * anything was skipped or failed).
+ */
 export async function ingestCommand(paths: readonly string[], opts: IngestCliOptions): Promise<void> {
   const scope = parseScope(opts);
   const maxFileBytes = Math.round(positiveNumber('--max-file-mb', opts.maxFileMb) * 1024 * 1024);
@@ -22,6 +40,23 @@ export async function ingestCommand(paths: readonly string[], opts: IngestCliOpt
   if (!/^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i.test(opts.memoryLimit)) {
     throw new UsageError(`--memory-limit takes a size such as 1GB or 512MB, not "${opts.memoryLimit}"`);
   }
+  const remoteUris = paths.filter((p) => p.startsWith('s3://'));
+  const localPaths = paths.filter((p) => !p.startsWith('s3://'));
+  const sources = [opts.eventHistory, opts.logGroup?.length, remoteUris.length || localPaths.length].filter(Boolean).length;
+  if (sources === 0) throw new UsageError('missing required argument: name what to ingest (PATH…, s3://BUCKET[/PREFIX], --event-history or --log-group NAME)');
+  if (sources > 1) throw new UsageError('ingest one kind of source per run: paths and s3:// locations, --event-history, or --log-group');
+  if (!opts.eventHistory && !opts.logGroup?.length && (opts.key?.length || opts.user?.length || opts.eventName?.length || opts.ip?.length)) {
+    throw new UsageError('--key, --user, --event-name and --ip are filters for --event-history and --log-group; for files, load them and use analyze or query');
+  }
+  const list = (values: readonly string[] | undefined) => values?.flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean) ?? [];
+  const concurrency = opts.concurrency ? Math.round(positiveNumber('--concurrency', opts.concurrency)) : undefined;
+  const aws: AwsOptions = {
+    ...(opts.profile ? { profile: opts.profile } : {}),
+    ...(opts.endpointUrl ? { endpointUrl: checkEndpoint(opts.endpointUrl) } : {}),
+  };
+
+  // The SDK warns on Node 20 about its own future releases; trailhound pins the SDK it was tested with.
+  process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] ??= 'true';
   const store = await Store.open(storePath(opts), { memoryLimit: opts.memoryLimit });
   const controller = new AbortController();
   const onSignal = () => {
@@ -32,30 +67,95 @@ export async function ingestCommand(paths: readonly string[], opts: IngestCliOpt
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   const progress = opts.progress && process.stderr.isTTY ? new ProgressView() : undefined;
-  let summary: IngestSummary;
+  const remoteProgress = opts.progress && process.stderr.isTTY ? new RemoteProgressView() : undefined;
+  const summaries: Array<IngestSummary | RemoteIngestSummary> = [];
   try {
-    summary = await ingestFiles({ paths, store, scope, maxFileBytes, batchBytes, signal: controller.signal, onProgress: (p) => progress?.update(p) });
+    const signal = controller.signal;
+    const load = { maxFileBytes, batchBytes, onProgress: (p: IngestProgress) => (remoteProgress?.stop(), progress?.update(p)) };
+    const remote = { store, scope, signal, load, onProgress: (p: RemoteProgress) => remoteProgress?.update(p), ...(opts.cache ? { cacheDir: opts.cache } : {}) };
+    if (opts.eventHistory) {
+      const { ingestEventHistory } = await import('../sources/event-history-source.js');
+      if (opts.ip?.length) throw new UsageError('Event History cannot filter by IP address on the server; load the window and use analyze/query, or use --log-group');
+      const regions = list(opts.regions);
+      summaries.push(
+        await ingestEventHistory({
+          ...aws,
+          ...remote,
+          ...(regions.length ? { regions } : {}),
+          filters: { keys: list(opts.key), users: list(opts.user), eventNames: list(opts.eventName) },
+        }),
+      );
+    } else if (opts.logGroup?.length) {
+      const { ingestCloudWatchLogs } = await import('../sources/cloudwatch-logs-source.js');
+      if (opts.user?.length) throw new UsageError('--user is not pushed down to CloudWatch Logs; use --key, --ip or --event-name');
+      summaries.push(
+        await ingestCloudWatchLogs({
+          ...aws,
+          ...remote,
+          ...(scope.regions?.length === 1 ? { region: scope.regions[0]!, scope: withoutRegions(scope) } : {}),
+          logGroups: list(opts.logGroup),
+          filters: { keys: list(opts.key), ips: list(opts.ip), eventNames: list(opts.eventName) },
+        }),
+      );
+    } else {
+      if (localPaths.length) summaries.push(await ingestFiles({ paths: localPaths, store, scope, maxFileBytes, batchBytes, signal, onProgress: (p) => progress?.update(p) }));
+      if (remoteUris.length) {
+        const { ingestS3Archive } = await import('../sources/s3-archive-source.js');
+        for (const uri of remoteUris) {
+          if (signal.aborted) break;
+          summaries.push(await ingestS3Archive({ ...aws, ...remote, uri, ...(concurrency ? { concurrency } : {}) }));
+        }
+      }
+    }
   } finally {
     progress?.stop();
+    remoteProgress?.stop();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     store.close();
   }
-  process.stdout.write(opts.format === 'json' ? `${JSON.stringify(summary, null, 2)}\n` : formatSummary(summary, store.path));
-  process.exitCode = summary.status === 'interrupted' ? 130 : summary.skipped.length > 0 ? ExitCode.partial : ExitCode.ok;
+  const json = summaries.length === 1 ? summaries[0] : summaries;
+  process.stdout.write(opts.format === 'json' ? `${JSON.stringify(json, null, 2)}\n` : summaries.map((s) => formatSummary(s, store.path)).join(''));
+  const interrupted = summaries.some((s) => s.status === 'interrupted');
+  process.exitCode = interrupted ? 130 : summaries.some((s) => s.skipped.length > 0) ? ExitCode.partial : ExitCode.ok;
+}
+
+/** Only loopback or http(s) endpoints with a host; anything else is a typo. */
+function checkEndpoint(url: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new UsageError(`--endpoint-url ${url} is not a URL; write e.g. http://localhost:4566`);
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new UsageError(`--endpoint-url must be http:// or https://, not ${parsed.protocol}`);
+  return url;
+}
+
+/** A log group lives in one region: --region names it, and does not also filter the records. */
+function withoutRegions(scope: Scope): Scope {
+  const { regions: _regions, ...rest } = scope;
+  return rest;
 }
 
 /** The human summary of an ingest. */
-export function formatSummary(s: IngestSummary, dbPath: string): string {
+export function formatSummary(s: IngestSummary | RemoteIngestSummary, dbPath: string): string {
   const n = (x: number) => x.toLocaleString('en-US');
+  const remote = 'remote' in s ? s : undefined;
   const lines = [
-    `${s.status === 'interrupted' ? 'Interrupted: loaded' : 'Loaded'} ${n(s.eventsLoaded)} events from ${n(s.filesRead - s.digestFiles)} log files into ${terminalSafe(dbPath)} (run ${s.runId}, ${s.seconds} s)`,
+    `${s.status === 'interrupted' ? 'Interrupted: loaded' : 'Loaded'} ${n(s.eventsLoaded)} events from ${n(s.filesRead - s.digestFiles)} ${remote && remote.source !== 's3' ? 'pages' : 'log files'} into ${terminalSafe(dbPath)} (run ${s.runId}, ${s.seconds} s)`,
     `  files found ${n(s.filesFound)}, already ingested ${n(s.alreadyIngested)}, digest files recorded ${n(s.digestFiles)}, skipped ${n(s.skipped.length)}`,
     `  duplicate events ${n(s.duplicates)}`,
   ];
   if (s.firstEventTime) lines.push(`  time range ${s.firstEventTime} .. ${s.lastEventTime}`);
   if (s.accounts.length) lines.push(`  accounts ${s.accounts.map(terminalSafe).join(', ')}`);
   if (s.regions.length) lines.push(`  regions ${s.regions.map(terminalSafe).join(', ')}`);
+  if (remote) {
+    const unit = remote.source === 's3' ? 'objects' : 'pages';
+    lines.push(
+      `  ${remote.source}: fetched ${n(remote.remote.fetched)} ${unit} (${(remote.remote.bytes / 1024 / 1024).toFixed(1)} MiB) with ${n(remote.remote.requests)} requests and ${n(remote.remote.retries)} retries in ${remote.remote.seconds} s; ${n(remote.remote.reused)} ${unit} reused from the evidence cache; ${n(remote.remote.failed)} failed`,
+    );
+  }
   if (s.prunedDirectories) lines.push(`  ${n(s.prunedDirectories)} trail folders pruned by scope without being opened`);
   if (s.skipped.length) {
     lines.push(`Skipped ${s.skipped.length} input${s.skipped.length === 1 ? '' : 's'}:`);
@@ -92,5 +192,40 @@ class ProgressView {
 
   stop(): void {
     this.bar?.stop();
+  }
+}
+
+/** Progress of a remote fetch on stderr: objects with a bar and an ETA, or pages with a rate. */
+class RemoteProgressView {
+  private bar: SingleBar | undefined;
+  private started = performance.now();
+  private lineShown = false;
+
+  update(p: RemoteProgress): void {
+    const rate = p.done / Math.max(0.001, (performance.now() - this.started) / 1000);
+    if (p.phase === 'download' && p.total !== undefined) {
+      if (!this.bar) {
+        this.bar = new SingleBar({
+          format: 'fetching [{bar}] {value}/{total} objects | {mib} MiB | {rate}/s | {eta_formatted} left',
+          stream: process.stderr,
+          hideCursor: true,
+          clearOnComplete: true,
+          etaBuffer: 50,
+        });
+        this.bar.start(p.total, 0, { mib: '0.0', rate: '0' });
+      }
+      this.bar.update(p.done, { mib: (p.bytes / 1024 / 1024).toFixed(1), rate: rate.toFixed(0) });
+      return;
+    }
+    const what = p.phase === 'list' ? 'listing: requests' : 'pages';
+    process.stderr.write(`\r${what} ${p.done.toLocaleString('en-US')} | ${p.events.toLocaleString('en-US')} events | ${rate.toFixed(1)}/s   `);
+    this.lineShown = true;
+  }
+
+  stop(): void {
+    this.bar?.stop();
+    this.bar = undefined;
+    if (this.lineShown) process.stderr.write('\r\x1b[K');
+    this.lineShown = false;
   }
 }

@@ -16,8 +16,8 @@ export function buildProgram(): Command {
 
   program
     .command('ingest')
-    .description('load CloudTrail files and directories (gz or not; Records, arrays, JSON Lines, lookup-events output) into the store')
-    .argument('<paths...>', 'files or directories, e.g. an `aws s3 sync` copy of a trail bucket')
+    .description('load CloudTrail into the store: files and directories, s3://BUCKET[/PREFIX] trail archives, Event History (--event-history) or a CloudWatch Logs log group (--log-group)')
+    .argument('[paths...]', 'files or directories (e.g. an `aws s3 sync` copy of a trail bucket), or s3://BUCKET[/PREFIX]')
     .addOption(db())
     .option('--since <time>', 'only events at or after this time (ISO-8601 or a span such as 30d)')
     .option('--until <time>', 'only events before this time')
@@ -26,11 +26,39 @@ export function buildProgram(): Command {
     .option('--max-file-mb <n>', 'largest decompressed file to load, in MiB', '1024')
     .option('--memory-limit <size>', 'DuckDB memory limit while loading (it spills to disk beyond it)', '1GB')
     .option('--batch-mb <n>', 'decompressed MiB loaded per transaction (a kill loses at most one batch)', '2048')
+    .option('--event-history', 'read CloudTrail Event History (LookupEvents, last 90 days) in every enabled region')
+    .option('--log-group <names...>', 'read a CloudWatch Logs log group a trail delivers to (FilterLogEvents); --region names its region')
+    .option('--regions <names...>', 'Event History: these regions instead of every enabled one (EC2 DescribeRegions)')
+    .option('--key <ids...>', 'Event History / log group: only events of these access key ids (filtered by AWS)')
+    .option('--user <names...>', 'Event History: only events of these user names (filtered by AWS)')
+    .option('--event-name <names...>', 'Event History / log group: only these event names (filtered by AWS)')
+    .option('--ip <addresses...>', 'log group: only events from these source IP addresses (filtered by AWS)')
+    .option('--profile <name>', 'AWS profile (default: the SDK credential chain)')
+    .option('--endpoint-url <url>', 'another endpoint for the AWS APIs (LocalStack, MinIO)')
+    .option('--concurrency <n>', 's3://: parallel requests (default 16)')
+    .option('--cache <dir>', 'evidence cache for fetched files (default: <store>.evidence)')
     .addOption(new Option('--format <format>', 'summary format').choices(['text', 'json']).default('text'))
     .option('--no-progress', 'no progress bar on stderr')
     .action(async (paths: string[], opts) => {
       const { ingestCommand } = await import('./ingest-command.js');
       await ingestCommand(paths, opts);
+    });
+
+  program
+    .command('verify')
+    .description('check the evidence against CloudTrail digest files: log file hashes, the digest chain, signatures, gaps')
+    .addOption(db())
+    .option('--since <time>', 'only digests whose period ends at or after this time')
+    .option('--until <time>', 'only digests whose period starts before this time')
+    .option('--account <ids...>', 'only these account ids')
+    .option('--region <names...>', 'only these regions')
+    .option('--fetch-keys', "fetch CloudTrail's public keys (ListPublicKeys) to check digest signatures")
+    .option('--profile <name>', 'AWS profile for --fetch-keys')
+    .option('--endpoint-url <url>', 'another endpoint for CloudTrail')
+    .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
+    .action(async (opts) => {
+      const { verifyCommand } = await import('./verify-command.js');
+      await verifyCommand(opts);
     });
 
   program
