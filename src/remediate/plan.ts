@@ -2,7 +2,7 @@
  * Builds the remediation plan from findings, the events behind them and the investigated
  * lineage. Pure: data in, plan out; it reads nothing and calls nothing.
  */
-import type { AnalyzeResult, LineageNode } from '../analyze/types.js';
+import type { AnalyzeResult } from '../analyze/types.js';
 import { SEVERITIES } from '../detect/catalog.js';
 import { byTimeThenId, firstUnder, stringsUnder, type EvidenceEvent, type Finding } from '../report/evidence.js';
 import { actionsFor, DATA_READS } from './event-rules.js';
@@ -67,13 +67,6 @@ const userNameOfArn = (arn: string | null) => (arn ? (/^arn:aws[\w-]*:iam::\d{12
 const accountOfArn = (arn: string | null) => (arn ? (/^arn:aws[\w-]*:(?:iam|sts)::(\d{12}):/.exec(arn)?.[1] ?? null) : null);
 const isRootArn = (arn: string | null) => arn !== null && /^arn:aws[\w-]*:iam::\d{12}:root$/.test(arn);
 const roleOfArn = (arn: string | null) => (arn ? (/^arn:aws[\w-]*:(?:iam::\d{12}:role\/(?:.*\/)?([^/]+)|sts::\d{12}:assumed-role\/([^/]+)\/)/.exec(arn)?.slice(1).find(Boolean) ?? null) : null);
-
-function* walk(nodes: readonly LineageNode[]): Generator<LineageNode> {
-  for (const node of nodes) {
-    yield node;
-    yield* walk(node.children);
-  }
-}
 
 /** Builds the plan. The same input gives the same plan, action for action. */
 export function buildPlan(input: PlanInput): RemediationPlan {

@@ -86,9 +86,11 @@ export function activityChart(entries: readonly TimelineEntry[]): string {
       parts.push(`<text x="${x.toFixed(1)}" y="${height - bottom + 16}" font-size="11" fill="#5b6575">${escapeHtml(iso(start + i * size))}</text>`);
     }
   });
-  const legend = layers.map((l) => `<span><i class="swatch" data-layer="${l}"></i>${l === 'event' ? 'events' : l}</span>`).join('');
+  const legend = layers
+    .map((l) => `<span><svg width="10" height="10" class="swatch" aria-hidden="true"><rect width="10" height="10" fill="${COLORS[l]}"/></svg>${l === 'event' ? 'events' : l}</span>`)
+    .join('');
   return `<svg class="chart" role="img" aria-label="events and findings over time" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" xmlns="http://www.w3.org/2000/svg">${parts.join('')}</svg>
-<div class="legend">${legend.replace(/<i class="swatch" data-layer="(\w+)"><\/i>/g, (_, l: string) => `<svg width="10" height="10" class="swatch" aria-hidden="true"><rect width="10" height="10" fill="${COLORS[l]}"/></svg>`)}</div>`;
+<div class="legend">${legend}</div>`;
 }
 
 /** Events and findings per region, as horizontal SVG bars. */

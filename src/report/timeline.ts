@@ -6,7 +6,7 @@
 import type { AnalyzeResult, Coverage, LineageNode } from '../analyze/types.js';
 import { SEVERITIES, type Severity } from '../detect/catalog.js';
 import type { RemediationPlan } from '../remediate/types.js';
-import { byTimeThenId, firstUnder, type EvidenceEvent, type Finding, type Provenance } from './evidence.js';
+import { byTimeThenId, firstUnder, stringsUnder, type EvidenceEvent, type Finding, type Provenance } from './evidence.js';
 
 /** One line of the timeline: a finding, or an event (supporting one, or of the investigated lineage). */
 export interface TimelineEntry {
@@ -112,17 +112,11 @@ export function describeEvent(e: EvidenceEvent): string {
   }
   const made = firstUnder(e.responseElements, 'accessKeyId');
   if (made && made !== e.accessKeyId) parts.push(`accessKeyId=${made}`);
-  const instances = e.eventName === 'RunInstances' ? new Set(collect(e.responseElements, 'instanceId')).size : 0;
+  const instances = e.eventName === 'RunInstances' ? new Set(stringsUnder(e.responseElements, 'instanceId')).size : 0;
   if (instances) parts.push(`instances=${instances}`);
   const head = `${e.eventName}${e.region ? ` in ${e.region}` : ''}`;
   const error = e.errorCode ? ` failed: ${e.errorCode}` : '';
   return parts.length ? `${head} (${parts.join(', ')})${error}` : `${head}${error}`;
-}
-
-function collect(value: unknown, key: string, out: string[] = []): string[] {
-  if (Array.isArray(value)) value.forEach((v) => collect(v, key, out));
-  else if (value && typeof value === 'object') for (const [k, v] of Object.entries(value)) (k === key && typeof v === 'string' ? out.push(v) : collect(v, key, out));
-  return out;
 }
 
 const countBy = <T>(items: readonly T[], key: (t: T) => string | null): Map<string, number> => {
@@ -243,7 +237,7 @@ function findingsOf(findings: readonly Finding[], tactics: readonly string[]): F
 }
 
 function summaries(findings: readonly Finding[], max = 4): string {
-  const unique = [...new Set(findings.map((f) => (f.outcome === 'attempt' ? `${f.summary ?? f.title}` : (f.summary ?? f.title))))];
+  const unique = [...new Set(findings.map((f) => f.summary ?? f.title))];
   return joinList(unique, max);
 }
 
