@@ -193,9 +193,10 @@ export function timestampLiteral(time: Date): string {
 
 /**
  * The body of the `events` WITH item: trailhound's columns over the CloudTrail table,
- * limited to the window's partitions and then to the window itself.
+ * limited to the window's partitions and then to the window itself. `extra` adds columns
+ * (name, Trino expression) read in the same scan.
  */
-export function eventsRelation(table: AthenaTable, window: Window): { sql: string; constraint: Constraint } {
+export function eventsRelation(table: AthenaTable, window: Window, extra: ReadonlyArray<readonly [string, string]> = []): { sql: string; constraint: Constraint } {
   const constraint = partitionConstraint(table.partitioning, window);
   const where = [...constraint.predicates];
   if (window.since) where.push(`try(from_iso8601_timestamp(eventtime)) >= ${timestampLiteral(window.since)}`);
@@ -203,7 +204,7 @@ export function eventsRelation(table: AthenaTable, window: Window): { sql: strin
   if (window.regions?.length) where.push(`awsregion in (${window.regions.map(sqlString).join(', ')})`);
   if (window.accounts?.length) where.push(`recipientaccountid in (${window.accounts.map(sqlString).join(', ')})`);
   const sql = `select
-    ${eventColumns(table).map(([name, expr]) => `${expr} as ${name}`).join(',\n    ')}
+    ${[...eventColumns(table), ...extra].map(([name, expr]) => `${expr} as ${name}`).join(',\n    ')}
   from ${tableName(table)}${where.length ? `\n  where ${where.join('\n    and ')}` : ''}`;
   return { sql, constraint };
 }
