@@ -1,10 +1,12 @@
-import { rm } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ingestFiles } from '../commands/ingest.js';
 import { runQuery } from '../commands/query.js';
 import { storeStats, type StoreStats } from '../commands/stats.js';
 import { ExitCode } from '../core/errors.js';
 import { packageRoot } from '../core/version.js';
+import { timelineFromStore } from '../report/from-store.js';
+import { renderTimelineHtml } from '../report/html-renderer.js';
 import { renderTable, type TableFormat } from '../report/tabular.js';
 import { Store } from '../store/store.js';
 import { runDetections } from '../detect/runner.js';
@@ -51,7 +53,7 @@ function formatStats(stats: StoreStats): string {
   return `${head}\n${sections.map(([title, table]) => `\n${title}\n${renderTable(table, 'table')}`).join('')}`;
 }
 
-/** `trailhound demo`: a fresh store from the bundled scenario, its ingest summary and a first look at the leaked key. */
+/** `trailhound demo`: a fresh store from the bundled scenario, its ingest summary, a first look at the leaked key and the HTML timeline beside the store. */
 export async function demoCommand(opts: { readonly db: string; readonly format: 'text' | 'json' }): Promise<void> {
   await rm(opts.db, { force: true });
   await rm(`${opts.db}.wal`, { force: true });
@@ -74,6 +76,9 @@ export async function demoCommand(opts: { readonly db: string; readonly format: 
       const detected = await runDetections(store, shippedCatalog(), { sensitive: shippedSensitiveEvents() });
       const rows = detected.findings.map((f) => ({ time: f.eventTime, severity: f.severity, detection: f.detection, ip: f.sourceIp, summary: f.summary }));
       process.stdout.write(`\nFindings (trailhound detect):\n${renderTable({ columns: ['time', 'severity', 'detection', 'ip', 'summary'], rows }, 'table')}`);
+      const html = `${opts.db.replace(/\.duckdb$/, '')}.html`;
+      await writeFile(html, renderTimelineHtml(await timelineFromStore(store)));
+      process.stdout.write(`\nTimeline and remediation plan: ${html} (open it in a browser; "trailhound timeline" and "trailhound remediate" give the other formats)\n`);
       process.stdout.write(`\nNext: trailhound query --db ${opts.db} "select eventtime, eventname, awsregion, sourceipaddress from events where access_key_id = '<key>' order by eventtime"\n`);
     }
     process.exitCode = summary.skipped.length > 0 ? ExitCode.partial : ExitCode.ok;

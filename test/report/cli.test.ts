@@ -11,12 +11,19 @@ beforeAll(() => {
   expect(existsSync(BIN), 'run `npm run build` first (npm test does)').toBe(true);
   ws = new Workspace();
   db = ws.path('demo.duckdb');
-  expect(cli(['demo', '--db', db, '--format', 'json']).code).toBe(0);
-  expect(cli(['detect', '--db', db, '--format', 'json']).code).toBe(0);
+  const demo = cli(['demo', '--db', db]);
+  expect(demo.code).toBe(0);
+  expect(demo.stdout).toContain(`Timeline and remediation plan: ${ws.path('demo.html')}`);
 });
 afterAll(() => ws.dispose());
 
 describe('trailhound timeline and remediate (built binary)', () => {
+  it('demo writes the HTML timeline beside the store', () => {
+    const html = readFileSync(ws.path('demo.html'), 'utf8');
+    expect(html).toMatch(/^<!DOCTYPE html>/);
+    expect(html).toContain(DEMO_FACTS.leakedKeyId);
+  });
+
   it('writes the Markdown timeline of the whole store to stdout', () => {
     const result = cli(['timeline', '--db', db, '--generated-at', '2026-03-06T12:00:00Z', '--max-rows', '10']);
     expect(result.code).toBe(0);
