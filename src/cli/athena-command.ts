@@ -9,7 +9,7 @@ import { parseInstant } from '../core/time.js';
 import type { AthenaRunner, AthenaSettings } from '../engines/athena-client.js';
 import type { AthenaTable } from '../engines/athena-table.js';
 import { terminalSafe } from '../report/text-safety.js';
-import { positiveNumber } from './options.js';
+import { parseScope, positiveNumber, storePath, type ScopeOptions } from './options.js';
 
 /** Options of every command that can read from Athena. */
 export interface AthenaCliOptions {
@@ -25,8 +25,16 @@ export interface AthenaCliOptions {
   readonly maxScanGb?: string;
 }
 
-/** Adds the options that point a command at Athena (all but --engine, which each command words itself). */
-export function addAthenaOptions(command: Command): Command {
+/**
+ * Adds the options that point a command at Athena (all but --engine, which each command words
+ * itself); `aws: false` leaves out --profile and --endpoint-url for a command that has them already.
+ */
+export function addAthenaOptions(command: Command, { aws = true }: { readonly aws?: boolean } = {}): Command {
+  if (aws) {
+    command
+      .option('--profile <name>', 'AWS profile for Athena (default: the SDK\'s default credential chain)')
+      .option('--endpoint-url <url>', 'another Athena endpoint (tests, VPC endpoints)');
+  }
   return command
     .option('--athena-database <name>', 'Athena: the database (Glue) holding the CloudTrail table')
     .option('--athena-table <name>', 'Athena: the CloudTrail table', 'cloudtrail_logs')
@@ -34,8 +42,6 @@ export function addAthenaOptions(command: Command): Command {
     .option('--athena-output <s3uri>', 'Athena: s3:// prefix for query results (optional if the workgroup sets one)')
     .option('--athena-catalog <name>', 'Athena: the data catalog', 'AwsDataCatalog')
     .option('--athena-region <name>', 'Athena: the region Athena runs in (default: AWS_REGION or the profile\'s)')
-    .option('--profile <name>', 'AWS profile for Athena (default: the SDK\'s default credential chain)')
-    .option('--endpoint-url <url>', 'another Athena endpoint (tests, VPC endpoints)')
     .option('--max-scan-gb <n>', 'Athena: refuse queries whose days are not constrained, and stop any query that scans more than this');
 }
 
@@ -174,4 +180,109 @@ export async function analyzeOnAthena(opts: AthenaCliOptions & import('./analyze
     process.stderr.write(`${totalsLine(runner)}\n`);
     runner.close();
   }
+}
+
+/** Options of `trailhound ingest --athena`. */
+export interface IngestAthenaOptions extends AthenaCliOptions, ScopeOptions {
+  readonly athena?: boolean;
+  readonly db?: string;
+  readonly key?: readonly string[];
+  readonly ip?: readonly string[];
+  readonly principal?: readonly string[];
+  readonly session?: readonly string[];
+  readonly eventName?: readonly string[];
+  readonly lineage?: boolean;
+  readonly findings?: string;
+  readonly cache?: string;
+  readonly memoryLimit?: string;
+  readonly format: 'text' | 'json';
+}
+
+/** The event ids of the findings in a `trailhound detect --format json` output file. */
+export function findingEventIds(path: string, text: string): string[] {
+  let doc: { findings?: Array<{ eventIds?: unknown }> };
+  try {
+    doc = JSON.parse(text) as typeof doc;
+  } catch {
+    throw new UsageError(`--findings ${path} is not JSON; give the output of "trailhound detect --format json"`);
+  }
+  if (!Array.isArray(doc?.findings)) throw new UsageError(`--findings ${path} has no "findings" list; give the output of "trailhound detect --format json"`);
+  return [...new Set(doc.findings.flatMap((f) => (Array.isArray(f.eventIds) ? f.eventIds.filter((id): id is string => typeof id === 'string') : [])))];
+}
+
+/** `trailhound ingest --athena`: pulls events from the CloudTrail table on Athena into the store. */
+export async function ingestAthenaCommand(paths: readonly string[], opts: IngestAthenaOptions): Promise<void> {
+  if (paths.length > 0) throw new UsageError('ingest --athena reads the Athena table, not paths; run the paths in another ingest');
+  const scope = parseScope(opts);
+  const list = (values: readonly string[] | undefined) => [...new Set((values ?? []).flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean))];
+  const pivot = { keys: list(opts.key).map((k) => k.toUpperCase()), ips: list(opts.ip), principals: list(opts.principal), sessions: list(opts.session) };
+  const { readFileSync } = await import('node:fs');
+  const { ingestFromAthena } = await import('../engines/athena-ingest.js');
+  type Pull = Parameters<typeof ingestFromAthena>[0]['pull'];
+  let pull: Pull;
+  if (opts.findings) {
+    let text: string;
+    try {
+      text = readFileSync(opts.findings, 'utf8');
+    } catch (error) {
+      throw new UsageError(`cannot read --findings ${opts.findings} (${(error as NodeJS.ErrnoException).code ?? 'error'})`, { cause: error });
+    }
+    pull = { kind: 'events', eventIds: findingEventIds(opts.findings, text) };
+  } else if (opts.lineage) {
+    if (!pivot.keys.length && !pivot.ips.length && !pivot.principals.length && !pivot.sessions.length) throw new UsageError('--lineage follows a pivot: give --key, --ip, --principal or --session');
+    pull = { kind: 'lineage', pivot };
+  } else {
+    const names = list(opts.eventName);
+    pull = { kind: 'filter', filter: { ...(pivot.keys.length ? { keys: pivot.keys } : {}), ...(pivot.ips.length ? { ips: pivot.ips } : {}), ...(pivot.principals.length ? { principals: pivot.principals } : {}), ...(pivot.sessions.length ? { sessions: pivot.sessions } : {}), ...(names.length ? { eventNames: names } : {}) } };
+  }
+  const { Store } = await import('../store/store.js');
+  const { runner, table } = await openAthena(opts);
+  try {
+    const store = await Store.open(storePath(opts), opts.memoryLimit ? { memoryLimit: opts.memoryLimit } : {});
+    try {
+      const summary = await withInterrupt((signal) =>
+        ingestFromAthena({
+          store,
+          runner,
+          table,
+          window: { ...(scope.since ? { since: scope.since } : {}), ...(scope.until ? { until: scope.until } : {}), ...(scope.regions ? { regions: scope.regions } : {}), ...(scope.accounts ? { accounts: scope.accounts } : {}) },
+          pull,
+          signal,
+          ...(opts.cache ? { cacheDir: opts.cache } : {}),
+          onWarning: (message) => process.stderr.write(`trailhound: ${terminalSafe(message)}\n`),
+        }),
+      );
+      if (opts.format === 'json') {
+        process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+      } else {
+        const a = summary.athena;
+        process.stdout.write(
+          `Loaded ${summary.eventsLoaded.toLocaleString('en-US')} events from Athena into ${storePath(opts)} (run ${summary.runId}, ${summary.seconds.toFixed(2)} s)\n` +
+            `  ${a.rows.toLocaleString('en-US')} rows from ${a.queries} ${a.queries === 1 ? 'query' : 'queries'}, ${(a.dataScannedBytes / 1024 ** 3).toFixed(2)} GB scanned, about $${a.costUsd.toFixed(a.costUsd < 1 ? 4 : 2)}\n` +
+            `  duplicate events ${summary.duplicates}` +
+            (summary.firstEventTime ? `\n  time range ${summary.firstEventTime} .. ${summary.lastEventTime}` : '') +
+            (summary.accounts.length ? `\n  accounts ${summary.accounts.map(terminalSafe).join(', ')}` : '') +
+            (summary.regions.length ? `\n  regions ${summary.regions.map(terminalSafe).join(', ')}` : '') +
+            '\n',
+        );
+      }
+      process.exitCode = summary.status === 'interrupted' ? 130 : summary.skipped.length > 0 ? 3 : 0;
+    } finally {
+      store.close();
+    }
+  } finally {
+    process.stderr.write(`${totalsLine(runner)}\n`);
+    runner.close();
+  }
+}
+
+/** Adds `ingest --athena` and its options (ingest has --profile, --endpoint-url, --key, --ip and --event-name already). */
+export function addIngestAthenaOptions(command: Command): Command {
+  command
+    .option('--athena', 'pull events from the CloudTrail table on Amazon Athena (with --key/--ip/--principal/--session/--event-name, --lineage or --findings)')
+    .option('--principal <names...>', '--athena: only events of these principal ARNs, user names or role names')
+    .option('--session <ids...>', '--athena: only events of these session keys or role session names')
+    .option('--lineage', '--athena: every event of the pivot\'s credential lineage (as analyze follows it)')
+    .option('--findings <file>', '--athena: the events behind the findings in this "detect --format json" output');
+  return addAthenaOptions(command, { aws: false });
 }

@@ -34,6 +34,7 @@ interface IngestCliOptions extends ScopeOptions {
  * anything was skipped or failed).
  */
 export async function ingestCommand(paths: readonly string[], opts: IngestCliOptions): Promise<void> {
+  if ((opts as { athena?: boolean }).athena) return (await import('./athena-command.js')).ingestAthenaCommand(paths, opts as never);
   const scope = parseScope(opts);
   const maxFileBytes = Math.round(positiveNumber('--max-file-mb', opts.maxFileMb) * 1024 * 1024);
   const batchBytes = Math.round(positiveNumber('--batch-mb', opts.batchMb) * 1024 * 1024);

@@ -1,7 +1,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { ExitCode, TrailhoundError } from '../core/errors.js';
 import { toolVersion } from '../core/version.js';
-import { addAthenaOptions, engineOption, registerAthenaCommand } from './athena-command.js';
+import { addAthenaOptions, addIngestAthenaOptions, engineOption, registerAthenaCommand } from './athena-command.js';
 
 /** Builds the trailhound command line; `run` parses argv and sets process.exitCode. */
 export function buildProgram(): Command {
@@ -38,7 +38,8 @@ export function buildProgram(): Command {
     .option('--concurrency <n>', 's3://: parallel requests (default 16)')
     .option('--cache <dir>', 'evidence cache for fetched files (default: <store>.evidence)')
     .addOption(new Option('--format <format>', 'summary format').choices(['text', 'json']).default('text'))
-    .option('--no-progress', 'no progress bar on stderr')
+    .option('--no-progress', 'no progress bar on stderr');
+  addIngestAthenaOptions(program.commands.at(-1)!)
     .action(async (paths: string[], opts) => {
       const { ingestCommand } = await import('./ingest-command.js');
       await ingestCommand(paths, opts);

@@ -4,6 +4,7 @@ import { DEMO_FACTS, demoScenario } from '../../src/synth/scenario.js';
 import { FakeAthena } from '../fakes/athena-server.js';
 import { FAKE_AWS_ENV } from '../fakes/http.js';
 import { BIN } from '../helpers/cli.js';
+import { Workspace } from '../helpers/workspace.js';
 import { AthenaEmulator } from './emulator.js';
 
 /** Runs the built binary without blocking this process (the fake Athena answers from it). */
@@ -82,6 +83,34 @@ describe('trailhound detect --engine athena (the built binary against a fake Ath
     expect(out.coverage.sources).toEqual([{ name: 'athena', count: demoScenario().length }]);
     expect(r.stderr).toMatch(/^athena: analyze events: succeeded, scanned/m);
     expect(r.stderr).toMatch(/^athena: \d+ queries, [\d.]+ GB scanned in all, about \$[\d.]+$/m);
+  });
+
+  it('ingest --athena pulls a key\'s lineage and the findings\' events; analyze then runs offline on the store', async () => {
+    const ws = new Workspace();
+    try {
+      const db = ws.path('case.duckdb');
+      const pulled = await run(['ingest', ...athena(fake.endpoint).slice(2), '--athena', '--key', DEMO_FACTS.leakedKeyId, '--lineage', '--since', '2026-03-01', '--until', '2026-03-08', '--db', db, '--format', 'json']);
+      expect(pulled.stderr).toMatch(/^athena: ingest --athena: succeeded, scanned/m);
+      expect(pulled.code).toBe(0);
+      const summary = JSON.parse(pulled.stdout) as { eventsLoaded: number; source: string; athena: { queries: number } };
+      expect(summary.source).toBe('athena');
+      expect(summary.eventsLoaded).toBeGreaterThan(50);
+      const offline = await run(['analyze', '--key', DEMO_FACTS.leakedKeyId, '--db', db, '--format', 'json']);
+      expect(offline.code).toBe(0);
+      expect((JSON.parse(offline.stdout) as { derivedKeys: Array<{ accessKeyId: string }> }).derivedKeys.map((k) => k.accessKeyId)).toEqual(expect.arrayContaining([DEMO_FACTS.mintedKeyId, DEMO_FACTS.createdKeyId]));
+
+      const detected = await run(['detect', ...athena(fake.endpoint), '--only', 'iam_user_created', 'iam_access_key_created', '--since', '2026-03-01', '--format', 'json']);
+      const findings = ws.write('findings.json', detected.stdout);
+      const ids = new Set((JSON.parse(detected.stdout) as { findings: Array<{ eventIds: string[] }> }).findings.flatMap((f) => f.eventIds));
+      const db2 = ws.path('findings.duckdb');
+      const byIds = await run(['ingest', ...athena(fake.endpoint).slice(2), '--athena', '--findings', findings, '--since', '2026-03-01', '--db', db2]);
+      expect(byIds.code).toBe(0);
+      expect(byIds.stdout).toMatch(new RegExp(`^Loaded ${ids.size} events from Athena into `));
+      const held = await run(['query', 'select eventid from events order by 1', '--db', db2, '--format', 'json']);
+      expect((JSON.parse(held.stdout) as Array<{ eventid: string }>).map((r) => r.eventid)).toEqual([...ids].sort());
+    } finally {
+      ws.dispose();
+    }
   });
 
   it('says which option is missing', async () => {
