@@ -160,7 +160,7 @@ describe.skipIf(!available)('HTML report in headless Chromium', () => {
   it('shows hostile strings from the logs as text and runs none of them', async () => {
     expect(hostile.entries.some((e) => e.kind === 'finding')).toBe(true);
     const { page, errors, requests, dialogs } = await open(hostile, 'hostile.html');
-    expect(await page.evaluate(() => (window as unknown as { __pwned?: unknown }).__pwned)).toBeUndefined();
+    expect(await page.evaluate(() => (globalThis as unknown as { __pwned?: unknown }).__pwned)).toBeUndefined();
     expect(dialogs).toEqual([]);
     expect(requests).toHaveLength(1);
     expect(await page.locator('img, iframe, body svg[onload], #timeline svg').count()).toBe(0);
@@ -169,7 +169,7 @@ describe.skipIf(!available)('HTML report in headless Chromium', () => {
     for (const ua of HOSTILE) expect(text).toContain(ua);
     await page.fill('#filter-text', 'onerror');
     expect(await rowCount(page)).toBeGreaterThan(0);
-    expect(await page.evaluate(() => (window as unknown as { __pwned?: unknown }).__pwned)).toBeUndefined();
+    expect(await page.evaluate(() => (globalThis as unknown as { __pwned?: unknown }).__pwned)).toBeUndefined();
     expect(errors).toEqual([]);
     await page.close();
   });
@@ -181,7 +181,7 @@ describe.skipIf(!available)('HTML report in headless Chromium', () => {
     const errors: string[] = [];
     page.on('console', (m) => errors.push(m.text()));
     await page.goto(pathToFileURL(file).href, { waitUntil: 'load' });
-    expect(await page.evaluate(() => (window as unknown as { __tampered?: unknown }).__tampered)).toBeUndefined();
+    expect(await page.evaluate(() => (globalThis as unknown as { __tampered?: unknown }).__tampered)).toBeUndefined();
     expect(await rowCount(page)).toBe(0);
     expect(errors.join('\n')).toMatch(/Content Security Policy/i);
     await page.close();

@@ -66,7 +66,7 @@ describe('the remediation plan for the demo', () => {
     expect(terminate.map((a) => a.region).sort()).toEqual([...DEMO_FACTS.regionsLaunched]);
     expect(terminate.flatMap((a) => a.target.split(' '))).toHaveLength(DEMO_FACTS.instancesLaunched);
     for (const a of terminate) expect(a.command).toMatch(new RegExp(`^aws ec2 terminate-instances --region ${a.region} --instance-ids( i-[0-9a-f]+)+$`));
-    expect(step.findIndex((a) => a.kind === 'terminate-instances')).toBeGreaterThan(step.findLastIndex((a) => a.kind === 'snapshot-volumes'));
+    expect(step.findIndex((a) => a.kind === 'terminate-instances')).toBeGreaterThan(step.map((a) => a.kind).lastIndexOf('snapshot-volumes'));
     expect(plan.regions.filter((r) => r.launches > 0).map((r) => r.region).sort()).toEqual([...DEMO_FACTS.regionsLaunched]);
     expect(plan.regions.map((r) => r.region)).toEqual(expect.arrayContaining([...COMMERCIAL_REGIONS]));
     expect(step.at(-1)!.kind).toBe('inventory-all-regions');
