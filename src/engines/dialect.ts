@@ -5,7 +5,8 @@
  * never runs on Athena with a meaning it does not have on DuckDB.
  *
  * What it translates (each has a unit test):
- * - `json_extract_string(j, p)` → `json_extract_scalar(j, p)`
+ * - `json_extract_string(j, p)` → `json_extract_scalar(j, p)`; path keys that are not plain names
+ *   (`$.x-amz-acl`) in Trino's bracket form (`$["x-amz-acl"]`)
  * - `regexp_matches(s, re)` → `regexp_like(s, re)`
  * - `arg_min` / `arg_max` → `min_by` / `max_by`; `list(x order by …)` → `array_agg(x order by …)`
  * - `x::type` → `cast(x as type)`; a JSON value cast to text → `json_format(x)` (Trino's cast of
@@ -304,10 +305,38 @@ function call(tokens: readonly Token[], name: string, open: number, close: numbe
     return { text: `${fn}(${single.text} as ${target})`, primary: true, call: fn };
   }
   if (fn === 'regexp_matches' && args().length !== 2) throw new NotPortableError('regexp_matches with options has no Trino form');
+  if (fn === 'json_extract' || fn === 'json_extract_string') {
+    const [json, path, ...rest] = args();
+    if (!json || !path || rest.length > 0) throw new NotPortableError(`${fn} needs a JSON value and one path`);
+    const name = fn === 'json_extract' ? 'json_extract' : 'json_extract_scalar';
+    return { text: `${name}(${json}, ${/^'[^']*'$/.test(path) ? jsonPath(path) : path})`, primary: true, call: name };
+  }
   const renamed = RENAMED_FUNCTIONS[fn];
   if (renamed) return { text: `${renamed}(${inner()})`, primary: true, call: renamed };
   if (PORTABLE_FUNCTIONS.has(fn)) return { text: `${name}(${inner()})`, primary: true, call: fn };
   throw new NotPortableError(`${name}() is not known to behave the same on Trino; add it to the dialect layer or mark the detection engines: [duckdb]`);
+}
+
+/**
+ * A DuckDB JSON path literal in the form Trino reads: keys that are not plain names
+ * (`$.x-amz-acl`, `$."a b"`) become `$["x-amz-acl"]`.
+ */
+export function jsonPath(literal: string): string {
+  const path = literal.slice(1, -1);
+  if (!path.startsWith('$')) throw new NotPortableError(`JSON path ${literal} must start with $`);
+  let out = '$';
+  const segment = /\.(?:"((?:[^"\\]|\\.)*)"|([^.[]+))|\[(\d+)\]/y;
+  for (let at = 1; at < path.length; ) {
+    segment.lastIndex = at;
+    const m = segment.exec(path);
+    if (!m) throw new NotPortableError(`cannot read the JSON path ${literal} at "${path.slice(at)}"`);
+    const key = m[1] ?? m[2];
+    if (m[3] !== undefined) out += `[${m[3]}]`;
+    else if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(key!)) out += `.${key}`;
+    else out += `["${key!.replace(/["\\]/g, (c) => `\\${c}`)}"]`;
+    at = segment.lastIndex;
+  }
+  return `'${out}'`;
 }
 
 /** Turns a strftime format literal into a Trino date_format one. */

@@ -1,12 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import { partitionConstraint, partitioningFrom, formatPartitionDate, eventColumns, type AthenaTable } from '../../src/engines/athena-table.js';
-import { dateFormat, NotPortableError, splitWith, sqlIdentifier, sqlString, toTrino, tokenize } from '../../src/engines/dialect.js';
+import { dateFormat, jsonPath, NotPortableError, splitWith, sqlIdentifier, sqlString, toTrino, tokenize } from '../../src/engines/dialect.js';
 import { CLOUDTRAIL_COLUMNS } from './trino.js';
 
 describe('toTrino: functions', () => {
   it('json_extract_string becomes json_extract_scalar, nested calls included', () => {
     expect(toTrino(`select json_extract_string(requestparameters, '$.userName') from events`)).toBe(`select json_extract_scalar(requestparameters, '$.userName') from events`);
     expect(toTrino(`coalesce(json_extract_string(a, '$.x'), json_extract_string(b, '$.y[0].z'), '?')`)).toBe(`coalesce(json_extract_scalar(a, '$.x'), json_extract_scalar(b, '$.y[0].z'), '?')`);
+  });
+
+  it('JSON path keys that are not plain names take Trino\'s bracket form', () => {
+    expect(toTrino(`json_extract(requestparameters, '$.x-amz-acl')::varchar`)).toBe(`json_format(json_extract(requestparameters, '$["x-amz-acl"]'))`);
+    expect(jsonPath(`'$."a b".c[2].d'`)).toBe(`'$["a b"].c[2].d'`);
+    expect(jsonPath(`'$.instancesSet.items[0].maxCount'`)).toBe(`'$.instancesSet.items[0].maxCount'`);
+    expect(() => jsonPath(`'x.y'`)).toThrow(/must start with \$/);
   });
 
   it('regexp_matches becomes regexp_like, and refuses the options argument', () => {

@@ -134,7 +134,9 @@ export class AthenaEmulator {
   async answer(query: FakeQuery, scannedBytes?: number): Promise<FakeAnswer> {
     try {
       const values = query.parameters.map(parseLiteral);
-      const reader = await this.connection.runAndReadAll(query.sql, values as never);
+      // DuckDB reads JSON path keys quoted as ."key", Trino as ["key"].
+      const sql = query.sql.replace(/\[("(?:[^"\\]|\\.)*")\]/g, '.$1');
+      const reader = await this.connection.runAndReadAll(sql, values as never);
       const names = reader.columnNames();
       const types = reader.columnTypes().map((t) => athenaType(String(t)));
       const columns: FakeColumn[] = names.map((name, i) => ({ name, type: types[i]! }));
