@@ -20,6 +20,7 @@ export const ACCESS_DENIED = /AccessDenied|Unauthorized|Forbidden|NotAuthorized|
 const DEFAULT_DEPTH = 5;
 const DEFAULT_EVENT_LIMIT = 10_000;
 const TOP_NAMES = 10;
+const SKEW_MS = 5 * 60_000;
 
 /** A node while the lineage is being built. */
 interface Building {
@@ -212,7 +213,8 @@ function childOf(derived: Derived, parent: Building, event: EventRow): Building 
     account: derived.account,
     depth: parent.depth + 1,
     origin: originOf(event, parent.id),
-    query: derived.query,
+    // A credential cannot act before it exists; the margin allows for clock skew between services.
+    query: { after: new Date(Date.parse(event.eventTime) - SKEW_MS).toISOString(), ...derived.query },
     ...(derived.expiresAt ? { expiresAt: derived.expiresAt } : {}),
     children: [],
     fetched: [],
@@ -225,7 +227,8 @@ async function fetchLevel(source: EvidenceSource, level: readonly Building[], wi
   const keyNodes = level.filter((n) => n.query.keys && !n.query.principals && !n.query.sessions && !n.query.ips);
   const keys = [...new Set(keyNodes.flatMap((n) => n.query.keys!))];
   if (keys.length > 0) {
-    const rows = await source.fetchEvents({ ...window, keys });
+    const after = earliest(keyNodes.map((n) => n.query.after));
+    const rows = await source.fetchEvents({ ...window, keys, ...sinceOf(window, after) });
     for (const node of keyNodes) {
       const mine = new Set(node.query.keys);
       node.fetched = rows.filter((e) => e.accessKeyId !== null && mine.has(e.accessKeyId));
@@ -238,10 +241,21 @@ async function fetchLevel(source: EvidenceSource, level: readonly Building[], wi
       ...(q.principals ? { principals: q.principals } : {}),
       ...(q.sessions ? { sessions: q.sessions } : {}),
       ...(q.ips ? { ips: q.ips } : {}),
-      ...(q.after && (!window.since || Date.parse(q.after) > window.since.getTime()) ? { since: new Date(q.after) } : {}),
+      ...sinceOf(window, q.after),
     });
     node.fetched = rows.filter((e) => !q.principalAccount || (e.principalAccount ?? e.account) === q.principalAccount);
   }
+}
+
+/** The earliest of some times, or undefined when any is unbounded. */
+function earliest(times: readonly (string | undefined)[]): string | undefined {
+  if (times.length === 0 || times.some((t) => t === undefined)) return undefined;
+  return (times as string[]).reduce((a, b) => (b < a ? b : a));
+}
+
+/** A later `since` than the window's, when a node cannot have acted before `after`. */
+function sinceOf(window: EventFilter, after: string | undefined): { since?: Date } {
+  return after && (!window.since || Date.parse(after) > window.since.getTime()) ? { since: new Date(after) } : {};
 }
 
 /**

@@ -20,18 +20,26 @@ const DAY_MS = 86_400_000;
  * loaded (skipped files, denied regions, failed pages).
  */
 export async function storeCoverage(store: Store, window: CoverageWindow): Promise<Coverage> {
-  const { sql: where, params, types } = windowWhere(window);
-  const days = await store.all<{ account: string | null; region: string | null; day: string; n: number }>(
-    `select recipientaccountid as account, awsregion as region, strftime(date_trunc('day', eventtime), '%Y-%m-%d') as day, count(*)::integer as n
-     from events where ${where} group by all order by all`,
-    params,
-    types,
+  // Days come from the summary every load keeps; a window's exact edges from the events themselves.
+  const daysWhere = summaryWhere(window);
+  const days = await store.all<{ account: string | null; region: string | null; day: string; n: bigint; first: string; last: string }>(
+    `select account, region, strftime(day, '%Y-%m-%d') as day, sum(events)::bigint as n,
+            strftime(min(first_event), '%Y-%m-%dT%H:%M:%SZ') as first, strftime(max(last_event), '%Y-%m-%dT%H:%M:%SZ') as last
+     from event_days where ${daysWhere.sql} group by all order by all`,
+    daysWhere.params,
+    daysWhere.types,
   );
-  const [span] = await store.all<{ first: string | null; last: string | null }>(
-    `select strftime(min(eventtime), '%Y-%m-%dT%H:%M:%SZ') as first, strftime(max(eventtime), '%Y-%m-%dT%H:%M:%SZ') as last from events where ${where}`,
-    params,
-    types,
-  );
+  let span = { first: min(days.map((d) => d.first)), last: max(days.map((d) => d.last)), events: days.reduce((sum, d) => sum + Number(d.n), 0) };
+  if (window.since || window.until) {
+    const { sql: where, params, types } = windowWhere(window);
+    const [exact] = await store.all<{ first: string | null; last: string | null; n: bigint }>(
+      `select strftime(min(eventtime), '%Y-%m-%dT%H:%M:%SZ') as first, strftime(max(eventtime), '%Y-%m-%dT%H:%M:%SZ') as last, count(*)::bigint as n
+       from events where ${where}`,
+      params,
+      types,
+    );
+    span = { first: exact?.first ?? null, last: exact?.last ?? null, events: Number(exact?.n ?? 0) };
+  }
   const sources = await store.all<{ name: string; count: number }>(
     `select source as name, coalesce(sum(loaded), 0)::bigint as count from inputs where status = 'loaded' group by source order by source`,
   );
@@ -41,37 +49,58 @@ export async function storeCoverage(store: Store, window: CoverageWindow): Promi
     ...(await inputGaps(store, window)),
   ];
   return {
-    from: span?.first ?? null,
-    to: span?.last ?? null,
+    from: span.first,
+    to: span.last,
     accounts: unique(days.map((d) => d.account)),
     regions: unique(days.map((d) => d.region)),
-    events: days.reduce((sum, d) => sum + d.n, 0),
+    events: span.events,
     sources: sources.map((s): Count => ({ name: s.name, count: Number(s.count) })),
     gaps,
   };
 }
 
-function windowWhere(window: CoverageWindow): { sql: string; params: Record<string, DuckDBValue>; types: Record<string, DuckDBType> } {
+function min(values: readonly string[]): string | null {
+  return values.length ? values.reduce((a, b) => (b < a ? b : a)) : null;
+}
+
+function max(values: readonly string[]): string | null {
+  return values.length ? values.reduce((a, b) => (b > a ? b : a)) : null;
+}
+
+type Sql = { sql: string; params: Record<string, DuckDBValue>; types: Record<string, DuckDBType> };
+
+/** The window over the events themselves. */
+function windowWhere(window: CoverageWindow): Sql {
+  return rangeWhere(window, { start: 'eventtime', end: 'eventtime', account: 'recipientaccountid', region: 'awsregion' });
+}
+
+/** The window over the day summary: whole days that overlap it. */
+function summaryWhere(window: CoverageWindow): Sql {
+  return rangeWhere(window, { start: 'last_event', end: 'first_event', account: 'account', region: 'region' });
+}
+
+/** Rows whose `start` column is at or after `since`, whose `end` column is before `until`, in the accounts and regions. */
+function rangeWhere(window: CoverageWindow, columns: { start: string; end: string; account: string; region: string }): Sql {
   const clauses: string[] = [];
   const params: Record<string, DuckDBValue> = {};
   const types: Record<string, DuckDBType> = {};
   if (window.since) {
     params['since'] = window.since.toISOString();
-    clauses.push('eventtime >= $since::timestamptz');
+    clauses.push(`${columns.start} >= $since::timestamptz`);
   }
   if (window.until) {
     params['until'] = window.until.toISOString();
-    clauses.push('eventtime < $until::timestamptz');
+    clauses.push(`${columns.end} < $until::timestamptz`);
   }
   if (window.accounts?.length) {
     params['accounts'] = listValue([...window.accounts]);
     types['accounts'] = LIST(VARCHAR);
-    clauses.push('list_contains($accounts, recipientaccountid)');
+    clauses.push(`list_contains($accounts, ${columns.account})`);
   }
   if (window.regions?.length) {
     params['regions'] = listValue([...window.regions]);
     types['regions'] = LIST(VARCHAR);
-    clauses.push('list_contains($regions, awsregion)');
+    clauses.push(`list_contains($regions, ${columns.region})`);
   }
   return { sql: clauses.length ? clauses.join(' and ') : 'true', params, types };
 }
@@ -82,7 +111,7 @@ async function loggingGaps(store: Store, window: CoverageWindow): Promise<Covera
     `select strftime(eventtime, '%Y-%m-%dT%H:%M:%SZ') as t, eventname as name,
             json_extract_string(record, '$.requestParameters.name') as trail, recipientaccountid as account, awsregion as region
      from events
-     where eventname in ('StopLogging', 'StartLogging', 'DeleteTrail') and errorcode is null
+     where list_contains(['StopLogging', 'StartLogging', 'DeleteTrail'], eventname) and errorcode is null
      order by eventtime, eventkey`,
   );
   const open = new Map<string, { from: string; row: (typeof rows)[number] }>();

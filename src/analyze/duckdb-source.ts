@@ -18,19 +18,33 @@ export function duckdbSource(store: Store): EvidenceSource {
   };
 }
 
-/** A WHERE clause with its parameters. */
-interface Where {
-  readonly sql: string;
+/**
+ * A filter as SQL: `branches` are alternatives (OR-ed by UNION), `common` applies to every
+ * branch. Each condition reads a single column (or ANDs such conditions), so that DuckDB
+ * filters inside the scan and reads the stored record only of the rows that match: an OR
+ * across columns made it read every record of the store (40 s instead of 0.3 s on 10M).
+ */
+export interface Where {
+  readonly common: readonly string[];
+  readonly branches: readonly string[];
   readonly params: Record<string, DuckDBValue>;
   readonly types: Record<string, DuckDBType>;
 }
 
+/** The SQL of a filter's rows; `select` is the column list. */
+export function filteredSql(where: Where, select: string): string {
+  const branches = where.branches.length ? where.branches : ['true'];
+  return branches.map((b) => `select ${select} from events where ${[...where.common, b].join(' and ')}`).join('\nunion\n');
+}
+
 /**
- * Builds the WHERE clause of a filter. Every value is a parameter; CIDR blocks are resolved
- * to the addresses the store holds first, since DuckDB has no offline inet type.
+ * Builds the filter. Every value is a parameter; CIDR blocks are resolved to the addresses
+ * the store holds first, since DuckDB has no offline inet type.
  */
 export async function whereOf(store: Store, filter: EventFilter): Promise<Where> {
-  const clauses: string[] = [];
+  const common: string[] = [];
+  // Each group is a set of alternatives; a row must match one alternative of every group.
+  const groups: string[][] = [];
   const params: Record<string, DuckDBValue> = {};
   const types: Record<string, DuckDBType> = {};
   const list = (name: string, values: readonly string[]) => {
@@ -38,34 +52,46 @@ export async function whereOf(store: Store, filter: EventFilter): Promise<Where>
     types[name] = LIST(VARCHAR);
     return `$${name}`;
   };
-  if (filter.keys?.length) clauses.push(`list_contains(${list('keys', filter.keys)}, access_key_id)`);
-  if (filter.eventNames?.length) clauses.push(`list_contains(${list('names', filter.eventNames)}, eventname)`);
-  if (filter.accounts?.length) clauses.push(`list_contains(${list('accounts', filter.accounts)}, recipientaccountid)`);
-  if (filter.regions?.length) clauses.push(`list_contains(${list('regions', filter.regions)}, awsregion)`);
+  if (filter.keys?.length) common.push(`list_contains(${list('keys', filter.keys)}, access_key_id)`);
+  if (filter.eventNames?.length) common.push(`list_contains(${list('names', filter.eventNames)}, eventname)`);
+  if (filter.accounts?.length) common.push(`list_contains(${list('accounts', filter.accounts)}, recipientaccountid)`);
+  if (filter.regions?.length) common.push(`list_contains(${list('regions', filter.regions)}, awsregion)`);
   if (filter.since) {
     params['since'] = filter.since.toISOString();
-    clauses.push(`eventtime >= $since::timestamptz`);
+    common.push(`eventtime >= $since::timestamptz`);
   }
   if (filter.until) {
     params['until'] = filter.until.toISOString();
-    clauses.push(`eventtime < $until::timestamptz`);
+    common.push(`eventtime < $until::timestamptz`);
   }
   if (filter.principals?.length) {
-    const p = list('principals', filter.principals);
-    // An ARN, a user name, or a role name (its sessions' ARNs and the session issuer).
-    clauses.push(`(list_contains(${p}, principal_arn) or list_contains(${p}, session_issuer_arn) or list_contains(${p}, user_name)
-      or (useridentity_type = 'AssumedRole' and list_contains(${p}, split_part(principal_arn, '/', 2))))`);
+    // An ARN names the principal or the role behind a session; a name is a user or a role.
+    const arns = filter.principals.filter((p) => p.startsWith('arn:'));
+    const names = filter.principals.filter((p) => !p.startsWith('arn:'));
+    const alternatives: string[] = [];
+    if (arns.length) {
+      const a = list('principal_arns', arns);
+      alternatives.push(`list_contains(${a}, principal_arn)`, `list_contains(${a}, session_issuer_arn)`);
+    }
+    if (names.length) {
+      const n = list('principal_names', names);
+      alternatives.push(`list_contains(${n}, user_name)`, `list_contains(${n}, split_part(session_issuer_arn, '/', -1))`);
+    }
+    groups.push(alternatives);
   }
   if (filter.sessions?.length) {
     const s = list('sessions', filter.sessions);
-    clauses.push(`(list_contains(${s}, access_key_id)
-      or (useridentity_type in ('AssumedRole', 'FederatedUser') and list_contains(${s}, split_part(principal_arn, '/', -1))))`);
+    groups.push([
+      `list_contains(${s}, access_key_id)`,
+      `list_contains(['AssumedRole', 'FederatedUser'], useridentity_type) and list_contains(${s}, split_part(principal_arn, '/', -1))`,
+    ]);
   }
+  const branches = groups.reduce<string[]>((acc, group) => acc.flatMap((a) => group.map((g) => (a ? `${a} and ${g}` : g))), ['']).filter((b) => b !== '');
   if (filter.ips?.length) {
-    const addresses = await resolveAddresses(store, filter.ips, clauses, params, types);
-    clauses.push(`list_contains(${list('ips', addresses)}, sourceipaddress)`);
+    const addresses = await resolveAddresses(store, filter.ips, common, params, types);
+    common.push(`list_contains(${list('ips', addresses)}, sourceipaddress)`);
   }
-  return { sql: clauses.length ? clauses.join('\n  and ') : 'true', params, types };
+  return { common, branches, params, types };
 }
 
 /** Exact addresses stay as they are; CIDR blocks become the matching addresses seen in the store. */
@@ -89,8 +115,7 @@ async function resolveAddresses(
     }
     list.addSubnet(prefix!, length, family === 4 ? 'ipv4' : 'ipv6');
   }
-  const where = clauses.length ? clauses.join(' and ') : 'true';
-  const seen = await store.all<{ ip: string }>(`select distinct sourceipaddress as ip from events where ${where} and sourceipaddress is not null`, params, types);
+  const seen = await store.all<{ ip: string }>(`select distinct sourceipaddress as ip from events where ${[...clauses, 'sourceipaddress is not null'].join(' and ')}`, params, types);
   const inside = seen.map((r) => r.ip).filter((ip) => {
     const family = isIP(ip);
     return family !== 0 && list.check(ip, family === 4 ? 'ipv4' : 'ipv6');
@@ -100,17 +125,16 @@ async function resolveAddresses(
 
 async function fetchEvents(store: Store, filter: EventFilter): Promise<EventRow[]> {
   const where = await whereOf(store, filter);
-  const rows = await store.all<Record<string, string | null>>(
-    `select eventid, ${ISO_TIME} as eventtime, eventname, eventsource, access_key_id, principal_arn, useridentity_type,
+  const columns = `eventid, ${ISO_TIME} as eventtime, eventname, eventsource, access_key_id, principal_arn, useridentity_type,
             user_name, session_issuer_arn, json_extract_string(record, '$.userIdentity.accountId') as principal_account,
             sourceipaddress, useragent, awsregion, recipientaccountid, errorcode,
             json_extract_string(record, '$.errorMessage') as errormessage,
             json_extract(record, '$.requestParameters')::varchar as requestparameters,
             json_extract(record, '$.responseElements')::varchar as responseelements,
             json_extract(record, '$.additionalEventData')::varchar as additionaleventdata,
-            sharedeventid, eventkey
-     from events
-     where ${where.sql}
+            sharedeventid, eventkey`;
+  const rows = await store.all<Record<string, string | null>>(
+    `select * from (${filteredSql(where, columns)})
      order by eventtime, eventkey
      ${filter.limit !== undefined ? `limit ${Math.max(0, Math.floor(filter.limit))}` : ''}`,
     where.params,
@@ -147,8 +171,8 @@ function nullIfJsonNull(text: string | null | undefined): string | null {
 async function regionFirstSeen(store: Store, accounts: readonly string[]): Promise<RegionFirstSeen[]> {
   if (accounts.length === 0) return [];
   return store.all<{ account: string; region: string; first: string }>(
-    `select recipientaccountid as account, awsregion as region, strftime(min(eventtime), '%Y-%m-%dT%H:%M:%SZ') as first
-     from events where list_contains($accounts, recipientaccountid) and awsregion is not null
+    `select account, region, strftime(min(first_event), '%Y-%m-%dT%H:%M:%SZ') as first
+     from event_days where list_contains($accounts, account) and region is not null
      group by all order by all`,
     { accounts: listValue([...accounts]) },
     { accounts: LIST(VARCHAR) },

@@ -157,6 +157,12 @@ export async function loadBatch(store: Store, runId: string, batch: Batch, scope
   if (rejected.size > 0) await store.run(`delete from ${table} where ${inBatch} and not (${VALID})`);
   const duplicates = await removeDuplicates(store, table, inBatch);
   const kept = await countBy(store, `select input_id, count(*)::bigint as n from ${table} where ${inBatch} group by input_id`);
+  // The day summary (coverage, region first use) grows with each batch, in the batch's transaction.
+  await store.run(
+    `insert into event_days
+     select recipientaccountid, awsregion, (eventtime at time zone 'UTC')::date, count(*), min(eventtime), max(eventtime)
+     from ${table} where ${inBatch} and eventtime is not null group by all`,
+  );
   await store.run(`drop table batch_files`);
   return ids.map((inputId) => {
     const loaded = kept.get(inputId) ?? 0;

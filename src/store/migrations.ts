@@ -186,6 +186,24 @@ create table verify_results (
 );
 `,
   },
+  {
+    version: 5,
+    description: 'events per account, region and day, kept by every load',
+    sql: `
+create table event_days (
+  account varchar,
+  region varchar,
+  day date not null,
+  events bigint not null,
+  first_event timestamptz not null,
+  last_event timestamptz not null
+);
+
+insert into event_days
+select recipientaccountid, awsregion, (eventtime at time zone 'UTC')::date, count(*), min(eventtime), max(eventtime)
+from event_rows where eventtime is not null group by all;
+`,
+  },
 ];
 
 /** The schema version this build writes and reads. */

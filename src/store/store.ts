@@ -60,7 +60,12 @@ export class Store {
     const store = new Store(full, instance, connection, options.readOnly === true);
     await store.run(`set TimeZone = 'UTC'`);
     if (options.readOnly) {
-      await store.checkVersion();
+      if ((await store.checkVersion()) < SCHEMA_VERSION && !inMemory) {
+        // A store written by an older trailhound is upgraded once, then opened read-only again.
+        store.close();
+        (await Store.open(path, { ...options, readOnly: false })).close();
+        return Store.open(path, options);
+      }
     } else {
       await store.migrate();
     }
@@ -76,8 +81,11 @@ export class Store {
 
   /** Runs a query and returns its rows as plain JS objects. */
   async all<T extends Row = Row>(sql: string, params?: Params, types?: ParamTypes): Promise<T[]> {
+    const t = performance.now();
     const reader = await this.connection.runAndReadAll(sql, params as never, types as never);
-    return reader.getRowObjectsJS().map((row) => toPlainRow(row) as T);
+    const rows = reader.getRowObjectsJS().map((row) => toPlainRow(row) as T);
+    if (process.env['TRAILHOUND_DEBUG_SQL']) process.stderr.write(`[sql ${(performance.now() - t).toFixed(0)} ms, ${rows.length} rows] ${sql.slice(0, 100).replace(/\s+/g, ' ')}\n`);
+    return rows;
   }
 
   /** Runs a query expected to return one row (or none). */
@@ -116,12 +124,14 @@ export class Store {
     return row?.v ?? 0;
   }
 
-  private async checkVersion(): Promise<void> {
+  /** Refuses a store that is not ours or is newer than this build; gives its schema version. */
+  private async checkVersion(): Promise<number> {
     const version = await this.schemaVersion();
     if (version === 0) throw new StoreError(`${this.path} is not a trailhound store (no schema); pass --db to name a store made by "trailhound ingest"`);
     if (version > SCHEMA_VERSION) {
       throw new StoreError(`${this.path} has schema version ${version}, newer than this trailhound understands (${SCHEMA_VERSION}); upgrade trailhound`);
     }
+    return version;
   }
 
   private async migrate(): Promise<void> {
