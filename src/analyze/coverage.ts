@@ -47,6 +47,7 @@ export async function storeCoverage(store: Store, window: CoverageWindow): Promi
     ...(await loggingGaps(store, window)),
     ...noEventDays(days),
     ...(await inputGaps(store, window)),
+    ...(await verifyGaps(store, window)),
   ];
   return {
     from: span.first,
@@ -201,6 +202,33 @@ async function inputGaps(store: Store, window: CoverageWindow): Promise<Coverage
       }),
     );
   return capped(gaps, 'input-skipped');
+}
+
+/** What the latest `trailhound verify` found wrong: files changed or missing, digest chain breaks, silent hours. */
+async function verifyGaps(store: Store, window: CoverageWindow): Promise<CoverageGap[]> {
+  const rows = await store.all<{ status: string; kind: string; uri: string | null; account: string | null; region: string | null; from: string | null; to: string | null; detail: string | null }>(
+    `select status, kind, coalesce(uri, digest_uri) as uri, account, region,
+            strftime(period_start, '%Y-%m-%dT%H:%M:%SZ') as "from", strftime(period_end, '%Y-%m-%dT%H:%M:%SZ') as "to", detail
+     from verify_results
+     where verify_run_id = (select verify_run_id from verify_runs order by started_at desc limit 1)
+       and status in ('modified', 'missing', 'digest-gap', 'no-log-files', 'unreadable')
+     order by period_start nulls last, uri`,
+  );
+  const gaps = rows
+    .filter((r) => !window.accounts?.length || !r.account || window.accounts.includes(r.account))
+    .filter((r) => !window.regions?.length || !r.region || window.regions.includes(r.region))
+    .filter((r) => overlaps(r.from, r.to, window))
+    .map(
+      (r): CoverageGap => ({
+        kind: r.status === 'modified' ? 'file-modified' : r.status === 'no-log-files' ? 'no-files' : 'digest-missing',
+        account: r.account,
+        region: r.region,
+        from: r.from,
+        to: r.to,
+        detail: `verify: ${r.kind} ${r.status}${r.uri ? ` ${r.uri}` : ''}${r.detail ? `: ${r.detail}` : ''}`,
+      }),
+    );
+  return capped(gaps, 'digest-missing');
 }
 
 function capped(gaps: CoverageGap[], kind: CoverageGap['kind']): CoverageGap[] {

@@ -63,4 +63,27 @@ describe('coverage', () => {
     await ingest(store, [path]);
     expect((await storeCoverage(store, {})).gaps).toEqual([]);
   });
+  it('cites what the latest verify run found wrong', async () => {
+    await ingest(store, [ws.write('a.json', JSON.stringify({ Records: [day(1), day(2)] }))]);
+    const run = (id: string, started: string) => store.run(`insert into verify_runs (verify_run_id, started_at) values (?, ?::timestamptz)`, [id, started]);
+    const result = (id: string, kind: string, status: string, uri: string | null, from: string | null, to: string | null) =>
+      store.run(
+        `insert into verify_results (verify_run_id, kind, status, uri, account, region, period_start, period_end, detail) values (?, ?, ?, ?, ?, 'us-east-1', ?::timestamptz, ?::timestamptz, 'why')`,
+        [id, kind, status, uri, A, from, to],
+      );
+    await run('old', '2026-04-10T00:00:00Z');
+    await result('old', 'log-file', 'modified', 's3://b/old.json.gz', null, null);
+    await run('new', '2026-04-11T00:00:00Z');
+    await result('new', 'log-file', 'verified', 's3://b/ok.json.gz', null, null);
+    await result('new', 'log-file', 'modified', 's3://b/changed.json.gz', null, null);
+    await result('new', 'gap', 'digest-gap', null, '2026-04-01T13:00:00Z', '2026-04-01T15:00:00Z');
+    await result('new', 'silent', 'no-log-files', null, '2026-04-01T16:00:00Z', '2026-04-01T18:00:00Z');
+    const gaps = (await storeCoverage(store, {})).gaps.filter((g) => g.detail.startsWith('verify:'));
+    expect(gaps.map((g) => [g.kind, g.from])).toEqual([
+      ['digest-missing', '2026-04-01T13:00:00Z'],
+      ['no-files', '2026-04-01T16:00:00Z'],
+      ['file-modified', null],
+    ]);
+    expect(gaps[2]!.detail).toContain('s3://b/changed.json.gz');
+  });
 });
