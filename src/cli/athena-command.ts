@@ -68,7 +68,7 @@ export function athenaSettings(opts: AthenaCliOptions): AthenaSettings {
 /** Whether the command was asked to read from Athena; Athena options without it are a usage error. */
 export function wantsAthena(opts: AthenaCliOptions): boolean {
   if (opts.engine === 'athena') return true;
-  const stray = (['athenaDatabase', 'athenaWorkgroup', 'athenaOutput', 'athenaRegion', 'maxScanGb'] as const).find((k) => opts[k] !== undefined);
+  const stray = (['athenaDatabase', 'athenaWorkgroup', 'athenaOutput', 'athenaRegion', 'maxScanGb', 'profile', 'endpointUrl'] as const).find((k) => opts[k] !== undefined);
   if (stray) throw new UsageError(`--${stray.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} applies to --engine athena only`);
   return false;
 }
@@ -208,6 +208,14 @@ export function findingEventIds(path: string, text: string): string[] {
   }
   if (!Array.isArray(doc?.findings)) throw new UsageError(`--findings ${path} has no "findings" list; give the output of "trailhound detect --format json"`);
   return [...new Set(doc.findings.flatMap((f) => (Array.isArray(f.eventIds) ? f.eventIds.filter((id): id is string => typeof id === 'string') : [])))];
+}
+
+/** Whether `ingest` was asked to pull from Athena; Athena-only options without --athena are a usage error. */
+export function athenaIngestRequested(opts: IngestAthenaOptions): boolean {
+  if (opts.athena) return true;
+  const stray = (['athenaDatabase', 'athenaWorkgroup', 'athenaOutput', 'athenaRegion', 'maxScanGb', 'lineage', 'findings', 'principal', 'session'] as const).find((k) => opts[k] !== undefined);
+  if (stray) throw new UsageError(`--${stray.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} applies to ingest --athena only`);
+  return false;
 }
 
 /** `trailhound ingest --athena`: pulls events from the CloudTrail table on Athena into the store. */

@@ -6,6 +6,7 @@ import { terminalSafe } from '../report/text-safety.js';
 import type { AwsOptions } from '../sources/aws.js';
 import type { RemoteIngestSummary, RemoteProgress } from '../sources/remote-ingest.js';
 import { Store } from '../store/store.js';
+import { athenaIngestRequested } from './athena-command.js';
 import { parseScope, positiveNumber, storePath, type ScopeOptions } from './options.js';
 
 interface IngestCliOptions extends ScopeOptions {
@@ -34,7 +35,7 @@ interface IngestCliOptions extends ScopeOptions {
  * anything was skipped or failed).
  */
 export async function ingestCommand(paths: readonly string[], opts: IngestCliOptions): Promise<void> {
-  if ((opts as { athena?: boolean }).athena) return (await import('./athena-command.js')).ingestAthenaCommand(paths, opts as never);
+  if (athenaIngestRequested(opts as never)) return (await import('./athena-command.js')).ingestAthenaCommand(paths, opts as never);
   const scope = parseScope(opts);
   const maxFileBytes = Math.round(positiveNumber('--max-file-mb', opts.maxFileMb) * 1024 * 1024);
   const batchBytes = Math.round(positiveNumber('--batch-mb', opts.batchMb) * 1024 * 1024);

@@ -108,6 +108,11 @@ export function statsLine(label: string, stats: QueryStats): string {
   return `athena: ${label}: ${stats.state.toLowerCase()}, scanned ${formatBytes(stats.dataScannedBytes)}, about ${cost} (query ${stats.queryExecutionId}, ${(stats.engineMillis / 1000).toFixed(1)} s)`;
 }
 
+/** Text from Athena (a reason may quote a log value) with control characters shown as \\xNN. */
+export function printable(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
 /** Runs queries on one Athena workgroup and database. */
 export class AthenaRunner {
   readonly client: AthenaClient;
@@ -137,7 +142,7 @@ export class AthenaRunner {
   private async call<T>(what: string, permission: string, fn: () => Promise<T>, signal?: AbortSignal): Promise<T> {
     const attempt = await withRetries(fn, { permission, maxAttempts: this.settings.maxAttempts ?? 5, backoffMs: this.settings.backoffMs ?? 500, ...(signal ? { signal } : {}) });
     if (attempt.ok) return attempt.value;
-    throw new AthenaQueryError(`Athena ${what} failed in ${this.region}: ${attempt.failure.reason}`, { cause: attempt.error });
+    throw new AthenaQueryError(`Athena ${what} failed in ${this.region}: ${printable(attempt.failure.reason)}`, { cause: attempt.error });
   }
 
   /** Reads the table's columns and partition keys (GetTableMetadata) to know how to constrain it. */
@@ -178,7 +183,7 @@ export class AthenaRunner {
     const stats = this.statsOf(id, execution);
     if (execution.Status?.State !== 'SUCCEEDED') {
       this.record(label, stats);
-      const reason = redact(execution.Status?.StateChangeReason ?? execution.Status?.AthenaError?.ErrorMessage ?? 'no reason given').split('\n')[0];
+      const reason = printable(redact(execution.Status?.StateChangeReason ?? execution.Status?.AthenaError?.ErrorMessage ?? 'no reason given').split('\n')[0]!);
       if (execution.Status?.State === 'CANCELLED') throw new AthenaCancelledError(`${label}: query ${id} was cancelled on Athena (${reason})`);
       throw new AthenaQueryError(`${label}: query ${id} failed on Athena: ${reason}`);
     }

@@ -117,6 +117,9 @@ describe('trailhound detect --engine athena (the built binary against a fake Ath
     const r = await run(['detect', '--engine', 'athena']);
     expect(r.code).toBe(2);
     expect(r.stderr.trim()).toBe('trailhound: --engine athena needs --athena-database (the Glue database of the CloudTrail table)');
+    const ingestStray = await run(['ingest', '--lineage', '--key', DEMO_FACTS.leakedKeyId, '--db', 'nowhere.duckdb']);
+    expect(ingestStray.code).toBe(2);
+    expect(ingestStray.stderr.trim()).toBe('trailhound: --lineage applies to ingest --athena only');
     const stray = await run(['detect', '--max-scan-gb', '3', '--db', 'nowhere.duckdb']);
     expect(stray.code).toBe(2);
     expect(stray.stderr.trim()).toBe('trailhound: --max-scan-gb applies to --engine athena only');

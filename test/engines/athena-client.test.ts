@@ -71,6 +71,13 @@ describe('an Athena query from start to finish', () => {
     expect(fake.operations).not.toContain('GetQueryResults');
   });
 
+  it('shows control characters in a reason as \\xNN (a reason may quote a log value)', async () => {
+    await start({ answer: () => ({ kind: 'fail', reason: 'INVALID_CAST_ARGUMENT: Value cannot be cast: \u001b[2J\u001b]0;pwned\u0007' }) });
+    const error = (await runner.query('select 1', { label: 'x' }).catch((e: unknown) => e)) as Error;
+    expect(error.message).toMatch(/failed on Athena: INVALID_CAST_ARGUMENT: Value cannot be cast: \\x1b\[2J\\x1b\]0;pwned\\x07$/);
+    expect(error.message).not.toMatch(/[\u0000-\u001f]/);
+  });
+
   it('stops the query on Athena when the caller aborts (Ctrl-C)', async () => {
     await start({ answer: () => rows(1), queuedPolls: 1, runningPolls: 1000 });
     const controller = new AbortController();
