@@ -180,6 +180,22 @@ describe('buildPlan rules', () => {
     expect(revoke.command).toBe('aws ec2 modify-snapshot-attribute --snapshot-id snap-0123456789abcdef0 --attribute createVolumePermission --operation-type remove --user-ids 444455556666 --region eu-west-1');
   });
 
+  it('turns launches and logging changes in any region into the command that undoes them', () => {
+    const cases: Array<[EvidenceEvent, string, string]> = [
+      [event('RequestSpotInstances', { eventSource: 'ec2.amazonaws.com', region: 'ap-south-1', responseElements: { spotInstanceRequestSet: { items: [{ spotInstanceRequestId: 'sir-7k2x9p4q' }] } } }), 'cancel-spot-requests', 'aws ec2 cancel-spot-instance-requests --region ap-south-1 --spot-instance-request-ids sir-7k2x9p4q'],
+      [event('CreateAutoScalingGroup', { eventSource: 'autoscaling.amazonaws.com', region: 'us-west-2', requestParameters: { autoScalingGroupName: 'miners' } }), 'delete-auto-scaling-group', 'aws autoscaling delete-auto-scaling-group --force-delete --auto-scaling-group-name miners --region us-west-2'],
+      [event('CreateFunction20150331', { eventSource: 'lambda.amazonaws.com', region: 'eu-central-1', requestParameters: { functionName: 'updater' } }), 'delete-lambda-function', 'aws lambda delete-function --function-name updater --region eu-central-1'],
+      [event('RunTask', { eventSource: 'ecs.amazonaws.com', requestParameters: { cluster: 'jobs' }, responseElements: { tasks: [{ taskArn: 'arn:aws:ecs:us-east-1:111122223333:task/jobs/0f1e2d3c' }] } }), 'stop-ecs-task', 'aws ecs stop-task --cluster jobs --task arn:aws:ecs:us-east-1:111122223333:task/jobs/0f1e2d3c --region us-east-1'],
+      [event('StopConfigurationRecorder', { eventSource: 'config.amazonaws.com', region: 'eu-west-1', requestParameters: { configurationRecorderName: 'default' } }), 'start-config-recorder', 'aws configservice start-configuration-recorder --configuration-recorder-name default --region eu-west-1'],
+      [event('DeleteDetector', { eventSource: 'guardduty.amazonaws.com', region: 'sa-east-1', requestParameters: { detectorId: 'abc123' } }), 'enable-guardduty', 'aws guardduty create-detector --enable --region sa-east-1'],
+    ];
+    for (const [e, kind, cmd] of cases) {
+      const plan = buildPlan({ findings: [finding(e)], events: [e], containedAt: CONTAINED });
+      expect(actions(plan).find((a) => a.kind === kind)?.command, kind).toBe(cmd);
+      expect(plan.regions.find((r) => r.region === e.region)?.attackerActivity).toBe(true);
+    }
+  });
+
   it('acts only on calls that succeeded', () => {
     const e = event('CreateUser', { errorCode: 'AccessDenied', requestParameters: { userName: 'nope' } });
     const plan = buildPlan({ findings: [finding(e, 'medium')], events: [e], containedAt: CONTAINED });
