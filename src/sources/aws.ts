@@ -78,7 +78,7 @@ const DENIED_CODES = new Set(['AccessDenied', 'AccessDeniedException', 'Unauthor
 const EXPIRED_CODES = new Set(['ExpiredToken', 'ExpiredTokenException', 'RequestExpired', 'TokenRefreshRequired']);
 const CREDENTIAL_CODES = new Set(['InvalidClientTokenId', 'UnrecognizedClientException', 'InvalidAccessKeyId', 'SignatureDoesNotMatch', 'IncompleteSignature', 'MissingAuthenticationToken', 'InvalidToken']);
 const NOT_FOUND_CODES = new Set(['NoSuchBucket', 'NoSuchKey', 'NotFound', 'ResourceNotFoundException']);
-const TRANSIENT_NAMES = new Set(['TimeoutError', 'RequestTimeout', 'RequestTimeoutException', 'InternalError', 'InternalFailure', 'ServiceUnavailable', 'ServiceUnavailableException', 'ServiceException', 'InternalServerError', 'BadGateway']);
+const TRANSIENT_NAMES = new Set(['TruncatedBodyError', 'TimeoutError', 'RequestTimeout', 'RequestTimeoutException', 'InternalError', 'InternalFailure', 'ServiceUnavailable', 'ServiceUnavailableException', 'ServiceException', 'InternalServerError', 'BadGateway']);
 
 /**
  * Sorts an AWS (or network) error. `permission` names the IAM action the failed call needs,

@@ -96,6 +96,7 @@ export async function ingestEventHistory(options: EventHistoryOptions): Promise<
             continue;
           }
           let restarted = false;
+          let persisted: Promise<void> = Promise.resolve();
           while (!signal?.aborted) {
             if (stopped) {
               failures.push(regionFailure(region, filter, `not read: ${stopped.reason}`));
@@ -137,18 +138,23 @@ export async function ingestEventHistory(options: EventHistoryOptions): Promise<
             }
             const page = result.value;
             const list = page.Events ?? [];
-            if (list.length > 0) {
-              const body = JSON.stringify({ Events: list.map((e) => ({ ...e, EventTime: e.EventTime ? isoSeconds(e.EventTime) : undefined })) });
-              await writeCacheFile(join(dir, `page-${String(state.pages + 1).padStart(6, '0')}.json`), body);
-              bytes += Buffer.byteLength(body);
-            }
             state = { nextToken: page.NextToken ?? null, pages: state.pages + 1, events: state.events + list.length, done: !page.NextToken };
-            await saveCheckpoint(store, pull, state);
-            pages++;
-            events += list.length;
-            options.onProgress?.({ phase: 'pages', done: pages, events, bytes });
+            // The page is written and checkpointed while the next request waits for its slot; checkpoints stay in page order.
+            const saved = state;
+            persisted = persisted.then(async () => {
+              if (list.length > 0) {
+                const body = JSON.stringify({ Events: list.map((e) => ({ ...e, EventTime: e.EventTime ? isoSeconds(e.EventTime) : undefined })) });
+                await writeCacheFile(join(dir, `page-${String(saved.pages).padStart(6, '0')}.json`), body);
+                bytes += Buffer.byteLength(body);
+              }
+              await saveCheckpoint(store, pull, saved);
+              pages++;
+              events += list.length;
+              options.onProgress?.({ phase: 'pages', done: pages, events, bytes });
+            });
             if (state.done) break;
           }
+          await persisted;
         }
       } finally {
         client.destroy();

@@ -29,9 +29,13 @@ export function safeRelative(name: string): string {
     .join('/');
 }
 
-/** Writes bytes atomically (temporary file, then rename) and returns their sha256. */
-export async function writeCacheFile(path: string, bytes: Buffer | string): Promise<string> {
-  await mkdir(dirname(path), { recursive: true });
+/** Writes bytes atomically (temporary file, then rename) and returns their sha256. `made` remembers folders already created. */
+export async function writeCacheFile(path: string, bytes: Buffer | string, made?: Set<string>): Promise<string> {
+  const dir = dirname(path);
+  if (!made?.has(dir)) {
+    await mkdir(dir, { recursive: true });
+    made?.add(dir);
+  }
   const tmp = `${path}.${randomBytes(4).toString('hex')}.part`;
   await writeFile(tmp, bytes);
   await rename(tmp, path);

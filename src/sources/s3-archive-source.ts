@@ -12,7 +12,7 @@ import { isoSeconds } from '../core/time.js';
 import { ingestFiles, type FailedInput, type RemoteInputInfo } from '../commands/ingest.js';
 import { parseTrailPath, trailPathInScope, type Scope, type TrailPathInfo } from '../ingest/trail-layout.js';
 import { AwsCredentialsError, AwsResourceNotFoundError, SerialQueue, clientConfig, homeRegion, withRetries, type AwsFailure } from './aws.js';
-import { cachePath, cacheRoot, knownRemoteObjects, recordRemoteObjects, streamToCacheFile, type RemoteObject } from './evidence-cache.js';
+import { TruncatedBodyError, cachePath, cacheRoot, knownRemoteObjects, recordRemoteObjects, streamToCacheFile, writeCacheFile, type RemoteObject } from './evidence-cache.js';
 import type { RemoteIngestOptions, RemoteIngestSummary } from './remote-ingest.js';
 
 /** Options of an S3 trail archive ingest. */
@@ -43,6 +43,7 @@ const DAY = 86_400_000;
 const LATE_DELIVERY_DAYS = 1;
 const KINDS = ['CloudTrail', 'CloudTrail-Digest'] as const;
 const MANIFEST_FLUSH = 256;
+const BUFFER_BYTES = 16 * 1024 * 1024;
 
 /** A prefix to list, and whether to list it level by level (delimiter) or whole. */
 interface Listing {
@@ -138,6 +139,7 @@ export async function ingestS3Archive(options: S3IngestOptions): Promise<RemoteI
   };
   const uris = new Map<string, RemoteInputInfo>();
   const paths: string[] = [];
+  const madeDirs = new Set<string>();
   let reused = 0;
   let alreadyIngested = 0;
   let fetched = 0;
@@ -162,8 +164,14 @@ export async function ingestS3Archive(options: S3IngestOptions): Promise<RemoteI
         async () => {
           requests++;
           const response = await client.send(new GetObjectCommand({ Bucket: location.bucket, Key: key }), signal ? { abortSignal: signal } : {});
-          const written = await streamToCacheFile(path, response.Body as Readable, response.ContentLength);
-          return { response, written };
+          const expected = response.ContentLength;
+          if (expected === undefined || expected > BUFFER_BYTES || !response.Body) {
+            return { response, written: await streamToCacheFile(path, response.Body as Readable, expected) };
+          }
+          // Log files are small: reading them whole costs less than a stream pipeline per object.
+          const body = Buffer.from(await response.Body.transformToByteArray());
+          if (body.length !== expected) throw new TruncatedBodyError(body.length, expected);
+          return { response, written: { sha256: await writeCacheFile(path, body, madeDirs), bytes: body.length } };
         },
         { ...retry, permission: `s3:GetObject on arn:aws:s3:::${location.bucket}/*`, onRetry: () => retries++ },
       );
