@@ -50,8 +50,8 @@ export interface AthenaIngestSummary extends IngestSummary {
   readonly athena: { readonly queries: number; readonly rows: number; readonly dataScannedBytes: number; readonly costUsd: number; readonly queryExecutionIds: readonly string[] };
 }
 
-/** The CloudTrail columns read back, as Trino expressions over the table, in record order. */
-const RAW_COLUMNS: ReadonlyArray<readonly [string, string]> = [
+/** The CloudTrail columns read back (result name, Trino expression over the table), in record order. */
+export const RAW_COLUMNS: ReadonlyArray<readonly [string, string]> = [
   ['eventversion', 'eventversion'],
   ['ui_type', 'useridentity.type'],
   ['ui_principalid', 'useridentity.principalid'],
