@@ -140,6 +140,8 @@ function withoutRegions(scope: Scope): Scope {
   return rest;
 }
 
+const MAX_LISTED = 50;
+
 /** The human summary of an ingest. */
 export function formatSummary(s: IngestSummary | RemoteIngestSummary, dbPath: string): string {
   const n = (x: number) => x.toLocaleString('en-US');
@@ -161,7 +163,9 @@ export function formatSummary(s: IngestSummary | RemoteIngestSummary, dbPath: st
   if (s.prunedDirectories) lines.push(`  ${n(s.prunedDirectories)} trail folders pruned by scope without being opened`);
   if (s.skipped.length) {
     lines.push(`Skipped ${s.skipped.length} input${s.skipped.length === 1 ? '' : 's'}:`);
-    for (const item of s.skipped) lines.push(`  ${terminalSafe(item.path)}: ${terminalSafe(item.reason)}`);
+    // A run cut off by an expired token can leave thousands of objects unfetched: show the first ones, the store has all.
+    for (const item of s.skipped.slice(0, MAX_LISTED)) lines.push(`  ${terminalSafe(item.path)}: ${terminalSafe(item.reason)}`);
+    if (s.skipped.length > MAX_LISTED) lines.push(`  … and ${n(s.skipped.length - MAX_LISTED)} more (trailhound query "select uri, status, reason from inputs where run_id = '${s.runId}' and status <> 'loaded'")`);
   }
   if (s.warnings.length) {
     lines.push('Warnings:');
