@@ -1,5 +1,8 @@
 import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { analyze } from '../analyze/analyze.js';
+import { duckdbSource } from '../analyze/duckdb-source.js';
+import { lineageLines } from '../analyze/render.js';
 import { ingestFiles } from '../commands/ingest.js';
 import { runQuery } from '../commands/query.js';
 import { storeStats, type StoreStats } from '../commands/stats.js';
@@ -8,8 +11,10 @@ import { packageRoot } from '../core/version.js';
 import { timelineFromStore } from '../report/from-store.js';
 import { renderTimelineHtml } from '../report/html-renderer.js';
 import { renderTable, type TableFormat } from '../report/tabular.js';
+import { terminalSafe } from '../report/text-safety.js';
 import { Store } from '../store/store.js';
 import { runDetections } from '../detect/runner.js';
+import { LEAKED_KEY_ID } from '../synth/scenario.js';
 import { shippedCatalog, shippedSensitiveEvents } from './detect-command.js';
 import { formatSummary } from './ingest-command.js';
 import { storePath } from './options.js';
@@ -76,10 +81,12 @@ export async function demoCommand(opts: { readonly db: string; readonly format: 
       const detected = await runDetections(store, shippedCatalog(), { sensitive: shippedSensitiveEvents() });
       const rows = detected.findings.map((f) => ({ time: f.eventTime, severity: f.severity, detection: f.detection, ip: f.sourceIp, summary: f.summary }));
       process.stdout.write(`\nFindings (trailhound detect):\n${renderTable({ columns: ['time', 'severity', 'detection', 'ip', 'summary'], rows }, 'table')}`);
+      const leaked = await analyze(duckdbSource(store), { keys: [LEAKED_KEY_ID], ips: [], principals: [], sessions: [] });
+      process.stdout.write(`\nCredential lineage of the leaked key (trailhound analyze --key ${LEAKED_KEY_ID}):\n${lineageLines(leaked.lineage, terminalSafe).map((l) => `  ${l}\n`).join('')}`);
       const html = `${opts.db.replace(/\.duckdb$/, '')}.html`;
       await writeFile(html, renderTimelineHtml(await timelineFromStore(store)));
       process.stdout.write(`\nTimeline and remediation plan: ${html} (open it in a browser; "trailhound timeline" and "trailhound remediate" give the other formats)\n`);
-      process.stdout.write(`\nNext: trailhound query --db ${opts.db} "select eventtime, eventname, awsregion, sourceipaddress from events where access_key_id = '<key>' order by eventtime"\n`);
+      process.stdout.write(`\nNext: trailhound analyze --db ${opts.db} --key ${LEAKED_KEY_ID}\n`);
     }
     process.exitCode = summary.skipped.length > 0 ? ExitCode.partial : ExitCode.ok;
   } finally {
