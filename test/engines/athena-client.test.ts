@@ -54,6 +54,19 @@ describe('an Athena query from start to finish', () => {
     expect(runner.totals).toEqual({ queries: 1, dataScannedBytes: 42 * 1024 * 1024, costUsd: result.stats.costUsd });
   });
 
+  it('backs off and starts again when Athena refuses for the concurrent-query limit', async () => {
+    await start({ answer: () => rows(2), throttleStarts: 2 }, { maxAttempts: 3 });
+    const result = await runner.query('select 1', { label: 'busy' });
+    expect(result.rows).toHaveLength(2);
+    expect(fake.operations.filter((o) => o === 'StartQueryExecution')).toHaveLength(3);
+    expect(fake.queries).toHaveLength(1);
+  });
+
+  it('gives up after its attempts with a one-line reason', async () => {
+    await start({ answer: () => rows(2), throttleStarts: 10 });
+    await expect(runner.query('select 1', { label: 'busy' })).rejects.toThrow(/^Athena StartQueryExecution failed in us-east-1: throttled by AWS \(TooManyRequestsException\) after every retry; run the same command again later to resume$/);
+  });
+
   it('signs its requests with the credentials and region given, and names the Athena target', async () => {
     await start({ answer: () => rows(1) }, { region: 'eu-west-1' });
     await runner.query('select 1');

@@ -51,6 +51,8 @@ export interface FakeAthenaOptions {
   readonly runningPolls?: number;
   /** Rows per GetQueryResults page at most (the header row counts on the first page, as on Athena). */
   readonly pageSize?: number;
+  /** Refuse this many StartQueryExecution calls first with TooManyRequestsException (the concurrent-query limit). */
+  readonly throttleStarts?: number;
 }
 
 /** The fake Athena service. */
@@ -101,7 +103,13 @@ export class FakeAthena {
     }
   }
 
+  private throttled = 0;
+
   private async startQuery(body: Record<string, unknown>, res: ServerResponse): Promise<void> {
+    if (this.throttled < (this.options.throttleStarts ?? 0)) {
+      this.throttled++;
+      return sendJsonError(res, 400, 'TooManyRequestsException', 'You have exceeded the limit for the number of queries you can run concurrently. Reduce the number of concurrent queries submitted by this account.');
+    }
     const context = (body['QueryExecutionContext'] ?? {}) as Record<string, string>;
     const sql = String(body['QueryString'] ?? '');
     if (sql.length === 0 || sql.length > 262_144) return sendJsonError(res, 400, 'InvalidRequestException', 'QueryString must be 1 to 262144 characters');
