@@ -85,7 +85,7 @@ describe('trailhound detect --engine athena (the built binary against a fake Ath
     expect(r.stderr).toMatch(/^athena: \d+ queries, [\d.]+ GB scanned in all, about \$[\d.]+$/m);
   });
 
-  it('ingest --athena pulls a key\'s lineage and the findings\' events; analyze then runs offline on the store', async () => {
+  it('ingest --athena pulls a key\'s lineage and the findings\' events; analyze, detect, timeline and remediate then run offline on the store', async () => {
     const ws = new Workspace();
     try {
       const db = ws.path('case.duckdb');
@@ -98,6 +98,14 @@ describe('trailhound detect --engine athena (the built binary against a fake Ath
       const offline = await run(['analyze', '--key', DEMO_FACTS.leakedKeyId, '--db', db, '--format', 'json']);
       expect(offline.code).toBe(0);
       expect((JSON.parse(offline.stdout) as { derivedKeys: Array<{ accessKeyId: string }> }).derivedKeys.map((k) => k.accessKeyId)).toEqual(expect.arrayContaining([DEMO_FACTS.mintedKeyId, DEMO_FACTS.createdKeyId]));
+      // detect, timeline and remediate, offline on exactly the pulled evidence.
+      expect((await run(['detect', '--db', db, '--format', 'json'])).code).toBe(0);
+      const timeline = await run(['timeline', '--db', db, '--key', DEMO_FACTS.leakedKeyId, '--format', 'md']);
+      expect(timeline.code).toBe(0);
+      expect(timeline.stdout).toContain(DEMO_FACTS.createdUser);
+      const plan = await run(['remediate', '--db', db, '--key', DEMO_FACTS.leakedKeyId, '--format', 'json']);
+      expect(plan.code).toBe(0);
+      expect(plan.stdout).toContain(DEMO_FACTS.createdKeyId);
 
       const detected = await run(['detect', ...athena(fake.endpoint), '--only', 'iam_user_created', 'iam_access_key_created', '--since', '2026-03-01', '--format', 'json']);
       const findings = ws.write('findings.json', detected.stdout);
