@@ -6,9 +6,7 @@ import { CloudTrailClient, LookupEventsCommand } from '@aws-sdk/client-cloudtrai
 import { Pacer } from '../src/sources/aws.js';
 import { ingestEventHistory } from '../src/sources/event-history-source.js';
 import { Store } from '../src/store/store.js';
-import { Random } from '../src/synth/random.js';
-import { makeRecord } from '../src/synth/records.js';
-import { startFakeCloudTrail } from './fake-aws.js';
+import { startFakeCloudTrailWorker } from './fake-aws.js';
 
 /**
  * Event History pages per second per region against a local fake CloudTrail that refuses more
@@ -29,24 +27,15 @@ process.env['AWS_SECRET_ACCESS_KEY'] ??= 'benchFakeSecret00000000000000000000000
 process.env['AWS_EC2_METADATA_DISABLED'] = 'true';
 process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] = 'true';
 
-// 50 events per page, as LookupEvents returns them.
-const rng = new Random(3);
-const events = (region: string, page: number) =>
-  Array.from({ length: 50 }, (_, i) => {
-    const time = new Date(Date.now() - 86_400_000 + page * 60_000 + i * 1000);
-    const record = makeRecord('DescribeInstances', { eventTime: time.toISOString().replace(/\.\d{3}Z$/, 'Z'), awsRegion: region }, rng);
-    return { EventId: record.eventID, EventName: record.eventName, EventTime: time.getTime() / 1000, CloudTrailEvent: JSON.stringify(record) };
-  });
-
 const perRegionRate = (times: readonly number[]) => (times.length > 1 ? (times.length - 1) / ((times.at(-1)! - times[0]!) / 1000) : 0);
 const work = mkdtempSync(join(tmpdir(), 'trailhound-eh-bench-'));
 try {
-  // Baseline: one region after the other, each paced at the same 1.9 requests per second.
-  const sequentialServer = await startFakeCloudTrail(pages, events);
+  // Baseline: one region after the other, each paced at the same 1.95 requests per second.
+  const sequentialServer = await startFakeCloudTrailWorker(pages);
   const t0 = performance.now();
   for (const region of REGIONS) {
     const client = new CloudTrailClient({ region, endpoint: sequentialServer.url });
-    const pacer = new Pacer(1000 / 1.9);
+    const pacer = new Pacer(1000 / 1.95);
     let token: string | undefined;
     do {
       await pacer.wait();
@@ -56,16 +45,18 @@ try {
     client.destroy();
   }
   const sequential = (performance.now() - t0) / 1000;
+  await sequentialServer.collect();
   const sequentialThrottled = sequentialServer.throttled();
   await sequentialServer.stop();
 
   // trailhound: every region in parallel, each paced under its own limit.
-  const server = await startFakeCloudTrail(pages, events);
+  const server = await startFakeCloudTrailWorker(pages);
   const store = await Store.open(join(work, 'bench.duckdb'));
   const t1 = performance.now();
   const summary = await ingestEventHistory({ store, endpointUrl: server.url, cacheDir: join(work, 'cache'), regions: REGIONS, scope: { since: new Date(Date.now() - 7 * 86_400_000) } });
   const parallel = (performance.now() - t1) / 1000;
   store.close();
+  await server.collect();
   const rates = REGIONS.map((r) => perRegionRate(server.lookups.get(r) ?? [])).sort((a, b) => a - b);
   await server.stop();
 

@@ -124,9 +124,55 @@ export async function startFakeS3Worker(bucket: string, objects: ReadonlyMap<str
   return { url, lookups: new Map(), throttled: () => 0, stop: async () => void (await worker.terminate()) };
 }
 
+/**
+ * Starts the fake CloudTrail in a worker thread with `pagesPerRegion` pages of 50 generated
+ * events per region; request times are taken on the worker's own event loop, as AWS's clock
+ * is its own. `lookups` and `throttled` are read from the worker when it stops.
+ */
+export async function startFakeCloudTrailWorker(pagesPerRegion: number): Promise<LocalEndpoint & { collect(): Promise<void> }> {
+  const { Worker } = await import('node:worker_threads');
+  const worker = new Worker(new URL(import.meta.url), { workerData: { role: 'fake-cloudtrail', pagesPerRegion } });
+  const url = await new Promise<string>((resolve, reject) => {
+    worker.once('message', (m: { url: string }) => resolve(m.url));
+    worker.once('error', reject);
+  });
+  const lookups = new Map<string, number[]>();
+  let throttled = 0;
+  return {
+    url,
+    lookups,
+    throttled: () => throttled,
+    async collect() {
+      const stats = await new Promise<{ lookups: Array<[string, number[]]>; throttled: number }>((resolve) => {
+        worker.once('message', resolve);
+        worker.postMessage('stats');
+      });
+      for (const [region, times] of stats.lookups) lookups.set(region, times);
+      throttled = stats.throttled;
+    },
+    stop: async () => void (await worker.terminate()),
+  };
+}
+
 const { isMainThread, parentPort, workerData } = await import('node:worker_threads');
-if (!isMainThread && (workerData as { role?: string } | null)?.role === 'fake-s3') {
+const role = isMainThread ? undefined : (workerData as { role?: string } | null)?.role;
+if (role === 'fake-s3') {
   const data = workerData as { bucket: string; latencyMs: number; objects: Array<[string, Uint8Array]> };
   const endpoint = await startFakeS3(data.bucket, new Map(data.objects.map(([k, v]) => [k, Buffer.from(v)])), data.latencyMs);
+  parentPort?.postMessage({ url: endpoint.url });
+}
+if (role === 'fake-cloudtrail') {
+  const { makeRecord } = await import('../src/synth/records.js');
+  const { Random } = await import('../src/synth/random.js');
+  const rng = new Random(3);
+  const data = workerData as { pagesPerRegion: number };
+  const endpoint = await startFakeCloudTrail(data.pagesPerRegion, (region, page) =>
+    Array.from({ length: 50 }, (_, i) => {
+      const time = new Date(Date.now() - 86_400_000 + page * 60_000 + i * 1000);
+      const record = makeRecord('DescribeInstances', { eventTime: time.toISOString().replace(/\.\d{3}Z$/, 'Z'), awsRegion: region }, rng);
+      return { EventId: record.eventID, EventName: record.eventName, EventTime: time.getTime() / 1000, CloudTrailEvent: JSON.stringify(record) };
+    }),
+  );
+  parentPort?.on('message', () => parentPort?.postMessage({ lookups: [...endpoint.lookups], throttled: endpoint.throttled() }));
   parentPort?.postMessage({ url: endpoint.url });
 }

@@ -203,8 +203,14 @@ export async function withRetries<T>(
  * LookupEvents). Waiters are served in order.
  */
 export class Pacer {
-  private next = 0;
-  constructor(readonly intervalMs: number) {}
+  private next: number;
+  /** `offsetMs` delays the first slot (to stagger pacers that start together). */
+  constructor(
+    readonly intervalMs: number,
+    offsetMs = 0,
+  ) {
+    this.next = performance.now() + offsetMs;
+  }
 
   /** Resolves when the caller may send its request. */
   async wait(signal?: AbortSignal): Promise<void> {
@@ -212,6 +218,8 @@ export class Pacer {
     const at = Math.max(now, this.next);
     this.next = at + this.intervalMs;
     await sleep(at - now, signal);
+    // A busy event loop releases late: space the next request from when this one really goes.
+    this.next = Math.max(this.next, performance.now() + this.intervalMs);
   }
 
   /** Pushes the next slot back (after a throttling response, say). */

@@ -31,7 +31,7 @@ export interface EventHistoryOptions extends RemoteIngestOptions {
   /** Regions to read; default every region the account has enabled (EC2 DescribeRegions), narrowed by the scope's regions. */
   readonly regions?: readonly string[];
   readonly filters?: LookupFilters;
-  /** Requests per second per region (default 1.9, just under the documented 2). */
+  /** Requests per second per region (default 1.95, just under the documented 2). */
   readonly requestsPerSecond?: number;
 }
 
@@ -46,7 +46,7 @@ export async function ingestEventHistory(options: EventHistoryOptions): Promise<
   const scope = options.scope ?? {};
   const now = options.now ?? new Date();
   const root = cacheRoot(store, options.cacheDir);
-  const rate = options.requestsPerSecond ?? 1.9;
+  const rate = options.requestsPerSecond ?? 1.95;
   if (!(rate > 0 && rate <= 2)) throw new UsageError('LookupEvents allows at most 2 requests per second per region; pass a rate in (0, 2]');
   const failures: FailedInput[] = [];
   const oldest = new Date(now.getTime() - EVENT_HISTORY_DAYS * DAY);
@@ -79,9 +79,10 @@ export async function ingestEventHistory(options: EventHistoryOptions): Promise<
   const folders: Array<{ dir: string; region: string; folder: string }> = [];
 
   await Promise.all(
-    regions.map(async (region) => {
+    regions.map(async (region, index) => {
       const client = new CloudTrailClient(clientConfig(options, region));
-      const pacer = new Pacer(1000 / rate);
+      // Staggered, so that the regions' requests do not all leave (and queue in the SDK) at the same instant.
+      const pacer = new Pacer(1000 / rate, (index * 1000) / rate / regions.length);
       try {
         for (const attribute of attributes) {
           const filter = attribute ? `${attribute.AttributeKey}=${attribute.AttributeValue}` : null;
@@ -114,7 +115,7 @@ export async function ingestEventHistory(options: EventHistoryOptions): Promise<
               {
                 permission: `cloudtrail:LookupEvents in ${region}`,
                 maxAttempts: options.maxAttempts ?? 8,
-                backoffMs: options.backoffMs ?? 1000,
+                backoffMs: options.backoffMs ?? 500,
                 ...(signal ? { signal } : {}),
                 beforeAttempt: () => pacer.wait(signal),
                 onRetry: (f) => {
