@@ -37,6 +37,7 @@ export interface DetectCliOptions extends AthenaCliOptions {
   readonly region?: string[];
   readonly account?: string[];
   readonly athenaConcurrency?: string;
+  readonly pullCandidates?: boolean;
   readonly format: 'table' | 'json';
 }
 
@@ -53,25 +54,32 @@ function printFindings(result: DetectResult, format: 'table' | 'json', extra: Re
 /** `trailhound detect --engine athena`: the same detections over the organisation's CloudTrail table. */
 async function detectOnAthena(opts: DetectCliOptions, detections: Detection[], catalog: Detection[]): Promise<void> {
   const scope = parseScope(opts);
-  const { runAthenaDetections } = await import('../engines/athena-detect.js');
+  const { runAthenaDetections, runAthenaDetectionsPulling } = await import('../engines/athena-detect.js');
+  const { mkdtempSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
   const { runner, table } = await openAthena(opts);
+  const cacheDir = opts.pullCandidates ? mkdtempSync(join(tmpdir(), 'trailhound-candidates-')) : undefined;
   try {
-    const result = await withInterrupt((signal) =>
-      runAthenaDetections(runner, table, detections, {
+    const result = await withInterrupt((signal) => {
+      const options = {
         window: { ...(scope.since ? { since: scope.since } : {}), ...(scope.until ? { until: scope.until } : {}), ...(scope.regions ? { regions: scope.regions } : {}), ...(scope.accounts ? { accounts: scope.accounts } : {}) },
         sensitive: shippedSensitiveEvents(),
         catalog,
         signal,
         ...(opts.minSeverity ? { minSeverity: opts.minSeverity as Severity } : {}),
         ...(opts.athenaConcurrency ? { concurrency: Math.floor(positiveNumber('--athena-concurrency', opts.athenaConcurrency)) } : {}),
-        onWarning: (message) => process.stderr.write(`trailhound: ${terminalSafe(message)}\n`),
-      }),
-    );
-    printFindings(result, opts.format, { skipped: result.skipped, athena: { queries: result.queries, dataScannedBytes: result.dataScannedBytes, costUsd: result.costUsd } });
+        onWarning: (message: string) => process.stderr.write(`trailhound: ${terminalSafe(message)}\n`),
+      };
+      return cacheDir ? runAthenaDetectionsPulling(runner, table, detections, { ...options, cacheDir }) : runAthenaDetections(runner, table, detections, options);
+    });
+    const candidates = 'candidates' in result ? { candidates: result.candidates } : {};
+    printFindings(result, opts.format, { skipped: result.skipped, athena: { queries: result.queries, dataScannedBytes: result.dataScannedBytes, costUsd: result.costUsd, ...candidates } });
     process.exitCode = result.failures.length > 0 ? ExitCode.partial : ExitCode.ok;
   } finally {
     process.stderr.write(`${totalsLine(runner)}\n`);
     runner.close();
+    if (cacheDir) rmSync(cacheDir, { recursive: true, force: true });
   }
 }
 
@@ -83,7 +91,9 @@ export async function detectCommand(opts: DetectCliOptions): Promise<void> {
   const catalog = shippedCatalog();
   const detections = pick(catalog, opts.only);
   if (wantsAthena(opts)) return detectOnAthena(opts, detections, catalog);
-  if (opts.region?.length || opts.account?.length || opts.athenaConcurrency) throw new UsageError('--region, --account and --athena-concurrency apply to --engine athena only; the store is searched whole');
+  if (opts.region?.length || opts.account?.length || opts.athenaConcurrency || opts.pullCandidates) {
+    throw new UsageError('--region, --account, --athena-concurrency and --pull-candidates apply to --engine athena only; the store is searched whole');
+  }
   const scope = parseScope(opts);
   const store = await Store.open(storePath(opts), { mustExist: true });
   try {

@@ -95,7 +95,8 @@ export function buildProgram(): Command {
     .addOption(engineOption())
     .option('--region <names...>', 'Athena: only these regions (constrains the region partition)')
     .option('--account <ids...>', 'Athena: only these accounts (constrains the account partition)')
-    .option('--athena-concurrency <n>', 'Athena: queries in flight at once (default 4)');
+    .option('--athena-concurrency <n>', 'Athena: queries in flight at once (default 4)')
+    .option('--pull-candidates', 'Athena: pull the events the name-limited detections need in one scan and run those locally (far fewer scans)');
   addAthenaOptions(program.commands.at(-1)!)
     .action(async (opts) => {
       const { detectCommand } = await import('./detect-command.js');

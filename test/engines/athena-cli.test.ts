@@ -49,6 +49,22 @@ describe('trailhound detect --engine athena (the built binary against a fake Ath
     expect(sql).toContain(`"region" in ('us-east-1')`);
   });
 
+  it('--pull-candidates runs the name-limited detections locally on one pull, and the rest on Athena', async () => {
+    const before = fake.queries.length;
+    const r = await run(['detect', ...athena(fake.endpoint), '--pull-candidates', '--since', '2026-03-01', '--until', '2026-03-08', '--format', 'json']);
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout) as { detections: number; findings: Array<{ detection: string; resource: string }>; athena: { queries: number; candidates: { local: number; events: number } } };
+    expect(out.detections).toBe(114);
+    expect(out.athena.candidates.local).toBeGreaterThan(90);
+    expect(out.athena.queries).toBe(fake.queries.length - before);
+    expect(out.athena.queries).toBeLessThan(25);
+    expect(r.stderr).toMatch(/^athena: candidate counts: succeeded/m);
+    expect(r.stderr).toMatch(/^athena: ingest --athena: succeeded/m);
+    const by = (id: string) => out.findings.filter((f) => f.detection === id).map((f) => f.resource);
+    expect(by('iam_user_created')).toContain(DEMO_FACTS.createdUser);
+    expect(by('key_used_from_new_ip').length).toBeGreaterThan(0);
+  }, 60_000);
+
   it('refuses under --max-scan-gb a run without --since, before any query starts', async () => {
     const before = fake.queries.length;
     const r = await run(['detect', ...athena(fake.endpoint), '--only', 'iam_user_created', '--max-scan-gb', '5']);

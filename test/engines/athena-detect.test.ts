@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCatalog, loadSensitiveEvents } from '../../src/detect/catalog.js';
 import { runDetections, type Finding } from '../../src/detect/runner.js';
 import { AthenaRunner, ScanLimitError, type QueryStats } from '../../src/engines/athena-client.js';
-import { runAthenaDetections } from '../../src/engines/athena-detect.js';
+import { runAthenaDetections, runAthenaDetectionsPulling } from '../../src/engines/athena-detect.js';
 import { Store } from '../../src/store/store.js';
 import { isEventName, makeCall, makeRecord } from '../../src/synth/records.js';
 import { Random } from '../../src/synth/random.js';
@@ -84,6 +84,35 @@ describe('detect on Athena gives the findings detect gives on DuckDB', () => {
     expect(stats.map(([label]) => label).sort()).toEqual(catalog.map((d) => d.id).sort());
     expect(result.dataScannedBytes).toBe(catalog.length * 12 * 1024 * 1024);
     expect(fake.queries.every((q) => q.outputLocation === 's3://results-bucket/trailhound/' && q.database === 'security' && q.catalog === 'AwsDataCatalog')).toBe(true);
+  }, 120_000);
+
+  it('pulling the candidates of the named detections once: the same findings, in far fewer scans', async () => {
+    const emulator = await AthenaEmulator.create(records, 'projection');
+    const fake = await new FakeAthena({ answer: (q) => emulator.answer(q), tables: { 'security.cloudtrail_logs': emulator.metadata() }, pageSize: 500 }).start();
+    const runner = new AthenaRunner({ database: 'security', table: 'cloudtrail_logs', endpointUrl: fake.endpoint, poll: { initialMs: 1, factor: 1, maxMs: 1 } });
+    const ws = new Workspace();
+    try {
+      const table = await runner.describeTable();
+      const window = { since: new Date('2020-01-01T00:00:00Z') };
+      const all = await runAthenaDetectionsPulling(runner, table, catalog, { window, sensitive, catalog, cacheDir: ws.path('cache') });
+      expect(all.failures).toEqual([]);
+      expect(ordered(all.findings)).toEqual(ordered(duckdb));
+      expect(all.candidates.common).toEqual([]);
+      expect(all.candidates.local).toBeGreaterThan(90);
+      // Two scans (counts, candidates) and one per detection that must see every event.
+      expect(all.queries).toBe(2 + catalog.length - all.candidates.local);
+      expect(all.queries).toBeLessThan(25);
+      // Names too common to pull leave their detections on Athena; the findings do not change.
+      const some = await runAthenaDetectionsPulling(runner, table, catalog, { window, sensitive, catalog, cacheDir: ws.path('cache2'), candidateLimit: 3 });
+      expect(some.candidates.common.length).toBeGreaterThan(0);
+      expect(some.candidates.local).toBeLessThan(all.candidates.local);
+      expect(ordered(some.findings)).toEqual(ordered(duckdb));
+    } finally {
+      ws.dispose();
+      runner.close();
+      await fake.stop();
+      emulator.close();
+    }
   }, 120_000);
 
   it('within a window, on a table partitioned by region/year/month/day, with the partitions constrained', async () => {
