@@ -1,6 +1,7 @@
 /**
  * `detect --engine athena`: the detections of queries/ run on Athena over the organisation's
- * CloudTrail table, one query each, mapped to findings by the same function as on DuckDB.
+ * CloudTrail table, one query each, mapped to findings by the same function as on DuckDB;
+ * or (`--pull-candidates`) most of them locally on their events pulled in one scan.
  */
 import { randomBytes } from 'node:crypto';
 import { isoSeconds } from '../core/time.js';
@@ -22,7 +23,7 @@ export interface AthenaDetectOptions {
   readonly sensitive: readonly SensitiveEvent[];
   /** The whole catalog, which decides which sensitive calls are covered (default: the detections run). */
   readonly catalog?: readonly Detection[];
-  /** Queries in flight at once (default 4; Athena's default quota is 20-25 active DML queries per account). */
+  /** Queries in flight at once (default 4; Athena limits the active queries of an account, see its service quotas). */
   readonly concurrency?: number;
   /** Aborting stops the running queries on Athena. */
   readonly signal?: AbortSignal;
