@@ -130,6 +130,7 @@ export async function ingestS3Archive(options: S3IngestOptions): Promise<RemoteI
 
   // Download what is not in the cache yet, in parallel; the manifest is written in batches by one writer.
   const known = await knownRemoteObjects(store, 's3', s3uri(location.prefix));
+  const knownUris = new Set([...known.keys()].map((k) => k.split('\u0000')[0]!));
   const writer = new SerialQueue();
   let pending: RemoteObject[] = [];
   const flush = () => {
@@ -149,8 +150,10 @@ export async function ingestS3Archive(options: S3IngestOptions): Promise<RemoteI
     const key = object.Key!;
     const uri = s3uri(key);
     const etag = (object.ETag ?? '').replace(/"/g, '');
-    const path = cachePath(root, 's3', location.bucket, key);
     const cached = known.get(`${uri}\u0000${etag}`);
+    // Another version of the object already in the cache is evidence too (a log file changed in the bucket): keep both.
+    const plain = cachePath(root, 's3', location.bucket, key);
+    const path = !cached && knownUris.has(uri) ? `${plain}.etag-${etag.replace(/[^A-Za-z0-9-]/g, '')}` : plain;
     if (cached?.ingested) {
       alreadyIngested++;
     } else if (cached && existsSync(cached.cachePath)) {

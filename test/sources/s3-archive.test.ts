@@ -1,4 +1,5 @@
-import { gunzipSync } from 'node:zlib';
+import { existsSync } from 'node:fs';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { AwsCredentialsError, AwsResourceNotFoundError } from '../../src/sources/aws.js';
 import { ingestS3Archive, parseS3Uri, type S3IngestOptions } from '../../src/sources/s3-archive-source.js';
@@ -63,6 +64,20 @@ describe('ingest s3://', () => {
     expect(s3.gets().length).toBe(getsBefore);
     expect(again.eventsLoaded).toBe(0);
     expect(again.alreadyIngested).toBe(OBJECTS.length);
+    expect(await count(store)).toBe(RECORDS.length);
+  });
+
+  it('keeps both versions of an object changed in the bucket between two runs', async () => {
+    await run();
+    const target = LOGS[4]!;
+    const changed = gunzipText(target.body).replace(/"sourceIPAddress":"[^"]*"/, '"sourceIPAddress":"198.51.100.66"');
+    s3.put(BUCKET, target.key, gzipSync(changed));
+    const second = await run();
+    expect(second.remote.fetched).toBe(1);
+    const rows = await store.all<{ cache_path: string; sha256: string }>(`select cache_path, sha256 from remote_objects where uri = ? order by fetched_at`, [`s3://${BUCKET}/${target.key}`]);
+    expect(rows).toHaveLength(2);
+    expect(rows[0]!.cache_path).not.toBe(rows[1]!.cache_path);
+    for (const row of rows) expect(existsSync(row.cache_path)).toBe(true);
     expect(await count(store)).toBe(RECORDS.length);
   });
 
