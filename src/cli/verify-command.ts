@@ -44,6 +44,7 @@ export function formatVerify(r: VerifyReport): string {
     `  log files in no digest ${n(r.logFiles.notInDigest)}, breaks in the digest chain ${n(r.digestGaps)}, silent hours in active regions ${n(r.silentHours)}`,
   ];
   if (r.digests.unverified > 0) lines.push('  (signatures are checked for digests fetched with ingest s3:// when --fetch-keys gets the public keys; hashes are always checked)');
+  for (const note of r.notes) lines.push(`  note: ${terminalSafe(note)}`);
   if (r.problems.length > 0) {
     lines.push('Findings:');
     for (const p of r.problems) {

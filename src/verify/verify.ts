@@ -65,6 +65,8 @@ export interface VerifyReport {
   /** Every result that is not a plain success, sorted by time then uri. */
   readonly problems: readonly VerifyResult[];
   readonly results: readonly VerifyResult[];
+  /** What limited the check, e.g. public keys that could not be fetched for a region. */
+  readonly notes: readonly string[];
   readonly seconds: number;
 }
 
@@ -117,7 +119,8 @@ export async function verifyEvidence(options: VerifyOptions): Promise<VerifyRepo
       push({ kind: 'digest', status: 'unreadable', uri: row.uri, account: row.account, region: row.region, detail: `cannot read the digest file (${(error as Error).message.split('\n')[0]}); re-ingest it` });
     }
   }
-  const keys = await publicKeys(options, digests);
+  const notes: string[] = [];
+  const keys = await publicKeys(options, digests, notes);
 
   // Log files in the evidence, by their AWSLogs/… key.
   const logRows = await store.all<{ uri: string; cache_path: string | null; account: string | null; region: string | null }>(
@@ -271,6 +274,7 @@ export async function verifyEvidence(options: VerifyOptions): Promise<VerifyRepo
     intact: !results.some((r) => ['modified', 'missing', 'signature-invalid', 'unreadable', 'not-in-digest'].includes(r.status)),
     problems: results.filter((r) => !['signature-ok', 'unverified', 'verified'].includes(r.status)),
     results,
+    notes,
   };
   await record(store, verifyRunId, report, options);
   return { ...report, seconds: Math.round((performance.now() - started) / 10) / 100 };
@@ -295,7 +299,7 @@ function digestEndsBefore(key: string, since: Date): boolean {
 }
 
 /** The public keys to check signatures with: those given, plus those ListPublicKeys returns per region when asked. */
-async function publicKeys(options: VerifyOptions, digests: readonly LoadedDigest[]): Promise<Map<string, PublicKey>> {
+async function publicKeys(options: VerifyOptions, digests: readonly LoadedDigest[], notes: string[]): Promise<Map<string, PublicKey>> {
   const keys = new Map((options.publicKeys ?? []).map((k) => [k.fingerprint, k]));
   if (!options.fetchKeys || digests.length === 0) return keys;
   const regions = new Map<string, { from: number; to: number }>();
@@ -317,6 +321,7 @@ async function publicKeys(options: VerifyOptions, digests: readonly LoadedDigest
         if (!result.ok) {
           if (result.failure.kind === 'credentials' || result.failure.kind === 'expired') throw new AwsCredentialsError(result.failure.reason, { cause: result.error });
           // Signatures in this region stay unverified; the hashes are still checked.
+          notes.push(`public keys for ${region} not fetched: ${result.failure.reason}; its digest signatures are unverified`);
           break;
         }
         for (const k of result.value.PublicKeyList ?? []) {

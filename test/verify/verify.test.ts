@@ -10,7 +10,7 @@ import { verifyEvidence } from '../../src/verify/verify.js';
 import { contentHash, digestSignatureValid, parseDigest } from '../../src/verify/digest-chain.js';
 import { FakeCloudTrail } from '../fakes/fake-cloudtrail.js';
 import { FakeS3 } from '../fakes/fake-s3.js';
-import { FakeServer, serviceOf, useFakeAwsEnv } from '../fakes/http.js';
+import { FakeServer, sendJsonError, serviceOf, useFakeAwsEnv } from '../fakes/http.js';
 import { spreadRecords } from '../fakes/data.js';
 import { count, ingest, sandbox } from '../helpers/store.js';
 import type { Workspace } from '../helpers/workspace.js';
@@ -116,12 +116,18 @@ describe('trailhound verify after ingest s3:// (signatures with ListPublicKeys)'
   let cloudtrail: FakeCloudTrail;
   let server: FakeServer;
   let endpoint: string;
+  let denyKeys = false;
   sandbox((w, s) => ((ws = w), (store = s)));
   beforeEach(async () => {
     s3 = new FakeS3();
     cloudtrail = new FakeCloudTrail();
     cloudtrail.publicKeys.push({ der: KEY.der, fingerprint: KEY.fingerprint, validFrom: new Date('2026-01-01T00:00:00Z'), validTo: new Date('2026-12-31T00:00:00Z') });
-    server = new FakeServer((req, res) => (serviceOf(req) === 'cloudtrail' ? cloudtrail.handle(req, res) : s3.handle(req, res)));
+    denyKeys = false;
+    server = new FakeServer((req, res) => {
+      if (serviceOf(req) !== 'cloudtrail') return s3.handle(req, res);
+      if (denyKeys && req.region === 'eu-west-1') return sendJsonError(res, 400, 'AccessDeniedException', 'not authorized to perform cloudtrail:ListPublicKeys');
+      return cloudtrail.handle(req, res);
+    });
     endpoint = await server.start();
   });
   afterEach(async () => server.stop());
@@ -149,5 +155,11 @@ describe('trailhound verify after ingest s3:// (signatures with ListPublicKeys)'
     const offline = await verifyEvidence({ store });
     expect(offline.digests.unverified).toBe(digests().length);
     expect(offline.digests.signatureOk).toBe(0);
+
+    // Keys denied in one region: the report says why. (Keys are matched by fingerprint; this test signs every region with one key, so us-east-1's serves both.)
+    denyKeys = true;
+    const partial = await verifyEvidence({ store, endpointUrl: endpoint, fetchKeys: true, maxAttempts: 1 });
+    expect(partial.digests.invalid).toBe(1);
+    expect(partial.notes).toEqual([expect.stringMatching(/^public keys for eu-west-1 not fetched: access denied .*cloudtrail:ListPublicKeys in eu-west-1/)]);
   });
 });
