@@ -82,3 +82,50 @@ describe('trailhound ingest (AWS sources) and verify, end to end', () => {
     for (const r of [missing, noCredentials, mixed]) expect(r.stderr + r.stdout).not.toContain(FAKE_AWS_ENV.AWS_SECRET_ACCESS_KEY);
   }, 60_000);
 });
+
+describe('trailhound ingest s3:// interrupted with Ctrl-C', () => {
+  const ws = new Workspace();
+  const s3 = new FakeS3();
+  const records = spreadRecords({ regions: ['eu-west-1'], days: 1, perRegionDay: 120, seed: 12 });
+  const objects = buildTrailLayout(records, { bucket: 'slow-trail' });
+  let endpoint = '';
+  beforeAll(async () => {
+    for (const o of objects) s3.put('slow-trail', o.key, o.body);
+    // Slow object downloads, so that the interrupt lands in the middle of them.
+    s3.faults.push((req, res, fake) => {
+      if (req.query.get('list-type') === '2') return false;
+      const body = fake.buckets.get('slow-trail')?.get(req.path.split('/').slice(2).join('/'))?.body;
+      if (!body) return false;
+      setTimeout(() => {
+        res.writeHead(200, { 'content-length': body.length });
+        res.end(body);
+      }, 150);
+      return true;
+    });
+    endpoint = await s3.server.start();
+  });
+  afterAll(async () => {
+    await s3.server.stop();
+    ws.dispose();
+  });
+
+  it('stops with exit code 130 and the next run loads everything exactly once', async () => {
+    const db = ws.path('int.duckdb');
+    const env = { ...FAKE_AWS_ENV, AWS_SHARED_CREDENTIALS_FILE: ws.path('none'), AWS_CONFIG_FILE: ws.path('none') };
+    const args = ['ingest', 's3://slow-trail', '--endpoint-url', endpoint, '--db', db, '--concurrency', '2', '--format', 'json'];
+    const child = cliStart(args, env);
+    const done = exited(child);
+    // Interrupt once a few objects have been fetched.
+    while (s3.gets().length < 6) await new Promise((r) => setTimeout(r, 20));
+    child.kill('SIGINT');
+    const first = await done;
+    expect(first.code).toBe(130);
+    expect(JSON.parse(first.stdout).status).toBe('interrupted');
+    const second = await run(args, env);
+    expect(second.code).toBe(0);
+    const summary = JSON.parse(second.stdout) as { remote: { fetched: number; reused: number }; alreadyIngested: number };
+    expect(summary.remote.fetched).toBeLessThan(objects.length);
+    const count = await run(['query', 'select count(*) as n, count(distinct eventid) as d from events', '--db', db, '--format', 'json'], env);
+    expect(JSON.parse(count.stdout)).toEqual([{ n: records.length, d: records.length }]);
+  }, 60_000);
+});
