@@ -65,7 +65,7 @@ const INTERVAL_UNITS = new Set(['second', 'minute', 'hour', 'day', 'month', 'yea
 
 /** Words that are never the start of an expression a postfix `::` or `[…]` could apply to. */
 const KEYWORDS = new Set([
-  'all', 'and', 'as', 'asc', 'between', 'by', 'case', 'cross', 'desc', 'distinct', 'else', 'end', 'except', 'filter',
+  'all', 'and', 'as', 'asc', 'between', 'by', 'case', 'cross', 'desc', 'distinct', 'else', 'end', 'except', 'exists', 'filter',
   'from', 'full', 'group', 'having', 'in', 'inner', 'intersect', 'is', 'join', 'left', 'like', 'limit', 'not', 'on',
   'or', 'order', 'outer', 'over', 'partition', 'right', 'select', 'then', 'union', 'using', 'values', 'when', 'where',
   'with', 'rows', 'range', 'preceding', 'following', 'unbounded', 'current', 'row',

@@ -46,6 +46,11 @@ describe('toTrino: functions', () => {
     expect(toTrino(`list_contains(ids, 'x')`)).toBe(`contains(ids, 'x')`);
   });
 
+  it('leaves EXISTS, IN and window clauses alone', () => {
+    const sql = `select * from events e where exists (select 1 from events x where x.eventid = e.eventid) and e.eventname in ('A', 'B') and count(*) filter (where errorcode is null) > 0`;
+    expect(toTrino(sql)).toBe(sql);
+  });
+
   it('keeps functions both engines share, and refuses any other', () => {
     const shared = `select coalesce(a, b), count(*), count(distinct c), min(t), split_part(u, '/', 1), date_trunc('hour', t), bool_or(x), json_array_length(json_extract(r, '$.a')), lead(t) over (partition by k order by t) from events`;
     expect(toTrino(shared)).toBe(shared);
