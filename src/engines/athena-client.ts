@@ -142,7 +142,8 @@ export class AthenaRunner {
   private async call<T>(what: string, permission: string, fn: () => Promise<T>, signal?: AbortSignal): Promise<T> {
     const attempt = await withRetries(fn, { permission, maxAttempts: this.settings.maxAttempts ?? 5, backoffMs: this.settings.backoffMs ?? 500, ...(signal ? { signal } : {}) });
     if (attempt.ok) return attempt.value;
-    throw new AthenaQueryError(`Athena ${what} failed in ${this.region}: ${printable(attempt.failure.reason)}`, { cause: attempt.error });
+    const hint = /output location/i.test(attempt.failure.reason) ? '; pass --athena-output s3://bucket/prefix/ or use a workgroup that sets one' : '';
+    throw new AthenaQueryError(`Athena ${what} failed in ${this.region}: ${printable(attempt.failure.reason)}${hint}`, { cause: attempt.error });
   }
 
   /** Reads the table's columns and partition keys (GetTableMetadata) to know how to constrain it. */

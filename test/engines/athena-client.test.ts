@@ -115,6 +115,11 @@ describe('an Athena query from start to finish', () => {
     await expect(runner.describeTable()).rejects.toThrow(/^Athena GetTableMetadata failed in us-east-1: MetadataException: Table missing not found in database nope$/);
   });
 
+  it('says how to give a result location when the workgroup has none', async () => {
+    await start({ answer: () => rows(1), requireOutputLocation: true });
+    await expect(runner.query('select 1')).rejects.toThrow(/No output location provided\..*; pass --athena-output s3:\/\/bucket\/prefix\/ or use a workgroup that sets one$/);
+  });
+
   it('reads the partition keys of the table', async () => {
     await start({
       answer: () => rows(1),

@@ -53,6 +53,8 @@ export interface FakeAthenaOptions {
   readonly pageSize?: number;
   /** Refuse this many StartQueryExecution calls first with TooManyRequestsException (the concurrent-query limit). */
   readonly throttleStarts?: number;
+  /** Refuse queries without ResultConfiguration.OutputLocation, as a workgroup without a result location does. */
+  readonly requireOutputLocation?: boolean;
 }
 
 /** The fake Athena service. */
@@ -111,6 +113,9 @@ export class FakeAthena {
       return sendJsonError(res, 400, 'TooManyRequestsException', 'You have exceeded the limit for the number of queries you can run concurrently. Reduce the number of concurrent queries submitted by this account.');
     }
     const context = (body['QueryExecutionContext'] ?? {}) as Record<string, string>;
+    if (this.options.requireOutputLocation && !((body['ResultConfiguration'] ?? {}) as Record<string, string>)['OutputLocation']) {
+      return sendJsonError(res, 400, 'InvalidRequestException', 'No output location provided. An output location is required either through the Workgroup result configuration setting or as an API input.');
+    }
     const sql = String(body['QueryString'] ?? '');
     if (sql.length === 0 || sql.length > 262_144) return sendJsonError(res, 400, 'InvalidRequestException', 'QueryString must be 1 to 262144 characters');
     const query: FakeQuery = {
