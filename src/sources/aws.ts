@@ -217,7 +217,8 @@ export class Pacer {
     const now = performance.now();
     const at = Math.max(now, this.next);
     this.next = at + this.intervalMs;
-    await sleep(at - now, signal);
+    // Timers run on a millisecond clock and may fire a fraction early: sleep until the slot has truly come.
+    for (let left = at - now; left > 0 && !signal?.aborted; left = at - performance.now()) await sleep(Math.ceil(left), signal);
     // A busy event loop releases late: space the next request from when this one really goes.
     this.next = Math.max(this.next, performance.now() + this.intervalMs);
   }
