@@ -224,7 +224,9 @@ class RemoteProgressView {
       return;
     }
     const what = p.phase === 'list' ? 'listing: requests' : 'pages';
-    process.stderr.write(`\r${what} ${p.done.toLocaleString('en-US')} | ${p.events.toLocaleString('en-US')} events | ${rate.toFixed(1)}/s   `);
+    const elapsed = (performance.now() - this.started) / 1000;
+    const eta = p.fraction && p.fraction > 0.01 && p.fraction < 1 ? ` | ~${Math.round(p.fraction * 100)}% of the window | ~${Math.ceil((elapsed * (1 - p.fraction)) / p.fraction)} s left` : '';
+    process.stderr.write(`\r${what} ${p.done.toLocaleString('en-US')} | ${p.events.toLocaleString('en-US')} events | ${rate.toFixed(1)}/s${eta}   `);
     this.lineShown = true;
   }
 

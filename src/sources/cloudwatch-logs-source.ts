@@ -131,7 +131,9 @@ export async function ingestCloudWatchLogs(options: CloudWatchLogsOptions): Prom
         await saveCheckpoint(store, pull, state);
         pages++;
         events += lines.length;
-        options.onProgress?.({ phase: 'pages', done: pages, events, bytes });
+        const newest = page.events?.at(-1)?.timestamp;
+        const groupShare = state.done ? 1 : newest !== undefined ? Math.min(1, Math.max(0, (newest - since.getTime()) / (until.getTime() - since.getTime()))) : 0;
+        options.onProgress?.({ phase: 'pages', done: pages, events, bytes, fraction: (options.logGroups.indexOf(group) + groupShare) / options.logGroups.length });
         if (state.done) break;
       }
     }

@@ -77,6 +77,10 @@ export async function ingestEventHistory(options: EventHistoryOptions): Promise<
   let reused = 0;
   let stopped: AwsFailure | undefined;
   const folders: Array<{ dir: string; region: string; folder: string }> = [];
+  // LookupEvents returns the newest events first: how far back a region's pages reach says how much of its window is read.
+  const covered = new Map<string, number>(regions.map((r) => [r, 0]));
+  const fraction = () => [...covered.values()].reduce((a, b) => a + b, 0) / Math.max(1, covered.size);
+  const span = until.getTime() - since.getTime();
 
   await Promise.all(
     regions.map(async (region, index) => {
@@ -151,7 +155,10 @@ export async function ingestEventHistory(options: EventHistoryOptions): Promise<
               await saveCheckpoint(store, pull, saved);
               pages++;
               events += list.length;
-              options.onProgress?.({ phase: 'pages', done: pages, events, bytes });
+              const oldest = list.at(-1)?.EventTime?.getTime();
+              if (saved.done) covered.set(region, 1);
+              else if (oldest !== undefined) covered.set(region, Math.min(1, Math.max(covered.get(region) ?? 0, (until.getTime() - oldest) / span)));
+              options.onProgress?.({ phase: 'pages', done: pages, events, bytes, fraction: fraction() });
             });
             if (state.done) break;
           }

@@ -12,6 +12,8 @@ export interface RemoteProgress {
   readonly total?: number;
   readonly events: number;
   readonly bytes: number;
+  /** For paginated pulls: the share of the time window covered so far (0..1), estimated from the events' times. */
+  readonly fraction?: number;
 }
 
 /** Options every remote ingest takes. */

@@ -46,7 +46,11 @@ describe('ingest --event-history', () => {
 
   it('reads every enabled region in parallel, each at most 2 requests per second, and loads each event once', async () => {
     const started = performance.now();
-    const summary = await run();
+    const fractions: number[] = [];
+    const summary = await run({ onProgress: (p) => fractions.push(p.fraction ?? -1) });
+    // The share of the window read only grows, and ends whole.
+    expect(fractions.every((f, i) => f >= 0 && f <= 1 && (i === 0 || f >= fractions[i - 1]!))).toBe(true);
+    expect(fractions.at(-1)).toBe(1);
     const seconds = (performance.now() - started) / 1000;
     expect(summary.eventsLoaded).toBe(RECORDS.length);
     expect(await count(store)).toBe(RECORDS.length);
