@@ -1,5 +1,6 @@
 import { LIST, VARCHAR, listValue, type DuckDBType, type DuckDBValue } from '@duckdb/node-api';
 import type { Store } from '../store/store.js';
+import { overlaps, pairLoggingGaps, type LoggingRow } from './gaps.js';
 import type { Count, Coverage, CoverageGap } from './types.js';
 
 /** The window a coverage statement is about. */
@@ -108,48 +109,14 @@ function rangeWhere(window: CoverageWindow, columns: { start: string; end: strin
 
 /** Spans in which a trail was stopped or deleted, from the management events themselves. */
 async function loggingGaps(store: Store, window: CoverageWindow): Promise<CoverageGap[]> {
-  const rows = await store.all<{ t: string; name: string; trail: string | null; account: string | null; region: string | null }>(
+  const rows = await store.all<LoggingRow & Record<string, unknown>>(
     `select strftime(eventtime, '%Y-%m-%dT%H:%M:%SZ') as t, eventname as name,
             json_extract_string(record, '$.requestParameters.name') as trail, recipientaccountid as account, awsregion as region
      from events
      where list_contains(['StopLogging', 'StartLogging', 'DeleteTrail'], eventname) and errorcode is null
      order by eventtime, eventkey`,
   );
-  const open = new Map<string, { from: string; row: (typeof rows)[number] }>();
-  const gaps: CoverageGap[] = [];
-  const close = (key: string, to: string | null) => {
-    const stopped = open.get(key)!;
-    open.delete(key);
-    gaps.push({
-      kind: 'logging-stopped',
-      account: stopped.row.account,
-      region: stopped.row.region,
-      from: stopped.from,
-      to,
-      detail: `${stopped.row.name} on trail ${stopped.row.trail ?? '(unnamed)'}${to ? '' : '; no StartLogging in the evidence'}`,
-    });
-  };
-  for (const row of rows) {
-    const key = `${row.account}|${trailName(row.trail)}`;
-    if (row.name === 'StartLogging') {
-      if (open.has(key)) close(key, row.t);
-    } else if (!open.has(key)) {
-      open.set(key, { from: row.t, row });
-    }
-  }
-  for (const key of [...open.keys()]) close(key, null);
-  return gaps.filter((g) => overlaps(g.from, g.to, window));
-}
-
-/** A trail named by ARN or by name is the same trail. */
-function trailName(trail: string | null): string {
-  return (trail ?? '').split('/').pop() ?? '';
-}
-
-function overlaps(from: string | null, to: string | null, window: CoverageWindow): boolean {
-  if (window.until && from && Date.parse(from) >= window.until.getTime()) return false;
-  if (window.since && to && Date.parse(to) < window.since.getTime()) return false;
-  return true;
+  return pairLoggingGaps(rows, window);
 }
 
 /** Days without a single event for an account and region that has events before and after them. */

@@ -3,7 +3,7 @@ import { LIST, VARCHAR, listValue, type DuckDBType, type DuckDBValue } from '@du
 import { UsageError } from '../core/errors.js';
 import type { Store } from '../store/store.js';
 import { storeCoverage } from './coverage.js';
-import type { EventFilter, EventRow, EvidenceSource, RegionFirstSeen } from './source.js';
+import { eventRowOf, type EventFilter, type EventRow, type EvidenceSource, type RegionFirstSeen } from './source.js';
 
 /** ISO-8601 UTC with seconds, as every output writes times. */
 export const ISO_TIME = `strftime(eventtime, '%Y-%m-%dT%H:%M:%SZ')`;
@@ -140,32 +140,7 @@ async function fetchEvents(store: Store, filter: EventFilter): Promise<EventRow[
     where.params,
     where.types,
   );
-  return rows.map((r) => ({
-    eventId: r['eventid'] ?? r['eventkey']!,
-    eventTime: r['eventtime']!,
-    eventName: r['eventname'] ?? '',
-    eventSource: r['eventsource'] ?? '',
-    accessKeyId: r['access_key_id'] ?? null,
-    principalArn: r['principal_arn'] ?? null,
-    identityType: r['useridentity_type'] ?? null,
-    userName: r['user_name'] ?? null,
-    sessionIssuerArn: r['session_issuer_arn'] ?? null,
-    principalAccount: r['principal_account'] ?? null,
-    sourceIp: r['sourceipaddress'] ?? null,
-    userAgent: r['useragent'] ?? null,
-    region: r['awsregion'] ?? null,
-    account: r['recipientaccountid'] ?? null,
-    errorCode: r['errorcode'] ?? null,
-    errorMessage: r['errormessage'] ?? null,
-    requestParameters: nullIfJsonNull(r['requestparameters']),
-    responseElements: nullIfJsonNull(r['responseelements']),
-    additionalEventData: nullIfJsonNull(r['additionaleventdata']),
-    sharedEventId: r['sharedeventid'] ?? null,
-  }));
-}
-
-function nullIfJsonNull(text: string | null | undefined): string | null {
-  return text === undefined || text === null || text === 'null' ? null : text;
+  return rows.map((r) => eventRowOf(r));
 }
 
 async function regionFirstSeen(store: Store, accounts: readonly string[]): Promise<RegionFirstSeen[]> {

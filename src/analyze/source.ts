@@ -64,3 +64,33 @@ export interface EvidenceSource {
   regionFirstSeen(accounts: readonly string[]): Promise<RegionFirstSeen[]>;
   coverage(window: { since?: Date; until?: Date; accounts?: readonly string[]; regions?: readonly string[] }): Promise<Coverage>;
 }
+
+/** An event row from a query's columns (the Athena CloudTrail table's names); JSON `null` reads as null. */
+export function eventRowOf(r: Readonly<Record<string, string | null | undefined>>): EventRow {
+  return {
+    eventId: r['eventid'] ?? r['eventkey'] ?? '',
+    eventTime: r['eventtime'] ?? '',
+    eventName: r['eventname'] ?? '',
+    eventSource: r['eventsource'] ?? '',
+    accessKeyId: r['access_key_id'] ?? null,
+    principalArn: r['principal_arn'] ?? null,
+    identityType: r['useridentity_type'] ?? null,
+    userName: r['user_name'] ?? null,
+    sessionIssuerArn: r['session_issuer_arn'] ?? null,
+    principalAccount: r['principal_account'] ?? null,
+    sourceIp: r['sourceipaddress'] ?? null,
+    userAgent: r['useragent'] ?? null,
+    region: r['awsregion'] ?? null,
+    account: r['recipientaccountid'] ?? null,
+    errorCode: r['errorcode'] ?? null,
+    errorMessage: r['errormessage'] ?? null,
+    requestParameters: nullIfJsonNull(r['requestparameters']),
+    responseElements: nullIfJsonNull(r['responseelements']),
+    additionalEventData: nullIfJsonNull(r['additionaleventdata']),
+    sharedEventId: r['sharedeventid'] ?? null,
+  };
+}
+
+function nullIfJsonNull(text: string | null | undefined): string | null {
+  return text === undefined || text === null || text === 'null' ? null : text;
+}

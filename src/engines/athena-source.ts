@@ -4,7 +4,8 @@
  * in as execution parameters, never into the SQL text.
  */
 import { isIP } from 'node:net';
-import type { EventFilter, EventRow, EvidenceSource, RegionFirstSeen } from '../analyze/source.js';
+import { pairLoggingGaps } from '../analyze/gaps.js';
+import { eventRowOf, type EventFilter, type EventRow, type EvidenceSource, type RegionFirstSeen } from '../analyze/source.js';
 import type { Coverage, CoverageGap } from '../analyze/types.js';
 import { UsageError } from '../core/errors.js';
 import { ScanLimitError, type AthenaRunner } from './athena-client.js';
@@ -128,28 +129,7 @@ from events
 where ${where.sql}
 order by eventtime, eventid${limit}`;
       const result = await query(sql, 'analyze events', where.parameters);
-      return result.rows.map((r) => ({
-        eventId: r['eventid'] ?? '',
-        eventTime: r['eventtime'] ?? '',
-        eventName: r['eventname'] ?? '',
-        eventSource: r['eventsource'] ?? '',
-        accessKeyId: r['access_key_id'] ?? null,
-        principalArn: r['principal_arn'] ?? null,
-        identityType: r['useridentity_type'] ?? null,
-        userName: r['user_name'] ?? null,
-        sessionIssuerArn: r['session_issuer_arn'] ?? null,
-        principalAccount: r['principal_account'] ?? null,
-        sourceIp: r['sourceipaddress'] ?? null,
-        userAgent: r['useragent'] ?? null,
-        region: r['awsregion'] ?? null,
-        account: r['recipientaccountid'] ?? null,
-        errorCode: r['errorcode'] ?? null,
-        errorMessage: r['errormessage'] ?? null,
-        requestParameters: r['requestparameters'] ?? null,
-        responseElements: r['responseelements'] ?? null,
-        additionalEventData: r['additionaleventdata'] ?? null,
-        sharedEventId: r['sharedeventid'] ?? null,
-      }));
+      return result.rows.map((r) => eventRowOf(r));
     },
 
     async regionFirstSeen(accounts: readonly string[]): Promise<RegionFirstSeen[]> {
@@ -212,29 +192,8 @@ function distinct(json: string | null | undefined): string[] {
 
 /** Spans in which a trail was stopped or deleted, from StopLogging/StartLogging/DeleteTrail events. */
 export function loggingGaps(rows: ReadonlyArray<Readonly<Record<string, string | null>>>, window: Window): CoverageGap[] {
-  const open = new Map<string, Readonly<Record<string, string | null>>>();
-  const gaps: CoverageGap[] = [];
-  const close = (key: string, to: string | null) => {
-    const stopped = open.get(key)!;
-    open.delete(key);
-    gaps.push({
-      kind: 'logging-stopped',
-      account: stopped['account'] ?? null,
-      region: stopped['region'] ?? null,
-      from: stopped['t'] ?? null,
-      to,
-      detail: `${stopped['name']} on trail ${stopped['trail'] ?? '(unnamed)'}${to ? '' : '; no StartLogging in the evidence'}`,
-    });
-  };
-  for (const row of rows) {
-    // A trail named by ARN or by name is the same trail.
-    const key = `${row['account']}|${(row['trail'] ?? '').split('/').pop()}`;
-    if (row['name'] === 'StartLogging') {
-      if (open.has(key)) close(key, row['t'] ?? null);
-    } else if (!open.has(key)) {
-      open.set(key, row);
-    }
-  }
-  for (const key of [...open.keys()]) close(key, null);
-  return gaps.filter((g) => !(window.until && g.from && Date.parse(g.from) >= window.until.getTime()) && !(window.since && g.to && Date.parse(g.to) <= window.since.getTime()));
+  return pairLoggingGaps(
+    rows.map((r) => ({ t: r['t'] ?? '', name: r['name'] ?? '', trail: r['trail'] ?? null, account: r['account'] ?? null, region: r['region'] ?? null })),
+    window,
+  );
 }
