@@ -3,6 +3,7 @@
  * endpoint), triage of AWS errors into one-line reasons, retries with backoff, request pacing,
  * and scrubbing of secrets from anything that may be printed.
  */
+import { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
 import { ExitCode, TrailhoundError } from '../core/errors.js';
 
 /** How to reach AWS: all optional; the SDK's default chain fills in the rest. */
@@ -22,9 +23,20 @@ export interface AwsOptions {
 /** The region used when neither the options nor the environment name one. */
 export const FALLBACK_REGION = 'us-east-1';
 
-/** The region API calls go to: --region, else AWS_REGION / AWS_DEFAULT_REGION, else us-east-1. */
-export function homeRegion(options: AwsOptions, env: NodeJS.ProcessEnv = process.env): string {
-  return options.region ?? env['AWS_REGION'] ?? env['AWS_DEFAULT_REGION'] ?? FALLBACK_REGION;
+/**
+ * The region API calls go to: --region, else what the SDK finds (AWS_REGION, the profile's
+ * `region` in ~/.aws/config), else us-east-1.
+ */
+export async function homeRegion(options: AwsOptions): Promise<string> {
+  if (options.region) return options.region;
+  const probe = new CloudTrailClient({ ...(options.profile ? { profile: options.profile } : {}) });
+  try {
+    return (await probe.config.region()) || FALLBACK_REGION;
+  } catch {
+    return FALLBACK_REGION;
+  } finally {
+    probe.destroy();
+  }
 }
 
 /**

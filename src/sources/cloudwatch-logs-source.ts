@@ -55,7 +55,7 @@ export async function ingestCloudWatchLogs(options: CloudWatchLogsOptions): Prom
   const scope = options.scope ?? {};
   const now = options.now ?? new Date();
   const root = cacheRoot(store, options.cacheDir);
-  const region = homeRegion(options);
+  const region = await homeRegion(options);
   const pattern = filterPattern(options.filters ?? {});
   const since = scope.since ?? new Date(0);
   const until = scope.until && scope.until < now ? scope.until : now;

@@ -24,7 +24,7 @@ export interface RegionList {
  * owner never did, so all of them); the default list when the call is denied or fails.
  */
 export async function enabledRegions(options: AwsOptions, signal?: AbortSignal): Promise<RegionList> {
-  const client = new EC2Client(clientConfig(options, homeRegion(options)));
+  const client = new EC2Client(clientConfig(options, await homeRegion(options)));
   try {
     const result = await withRetries(() => client.send(new DescribeRegionsCommand({ AllRegions: false }), signal ? { abortSignal: signal } : {}), {
       permission: 'ec2:DescribeRegions',

@@ -64,7 +64,7 @@ export async function ingestS3Archive(options: S3IngestOptions): Promise<RemoteI
   const root = cacheRoot(store, options.cacheDir);
   const concurrency = Math.max(1, Math.min(256, options.concurrency ?? 16));
   const client = new S3Client({
-    ...clientConfig(options, homeRegion(options)),
+    ...clientConfig(options, await homeRegion(options)),
     forcePathStyle: Boolean(options.endpointUrl),
     followRegionRedirects: true,
     requestHandler: { httpAgent: { keepAlive: true, maxSockets: concurrency }, httpsAgent: { keepAlive: true, maxSockets: concurrency } },

@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { Pacer, backoffDelay, classifyAwsError, redact, withRetries } from '../../src/sources/aws.js';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Pacer, backoffDelay, classifyAwsError, homeRegion, redact, withRetries } from '../../src/sources/aws.js';
 
 const awsError = (name: string, status: number, message = 'm') => Object.assign(new Error(message), { name, $metadata: { httpStatusCode: status } });
 
@@ -54,5 +57,28 @@ describe('retries and pacing', () => {
       times.push(performance.now());
     }
     for (let i = 1; i < times.length; i++) expect(times[i]! - times[i - 1]!).toBeGreaterThanOrEqual(49);
+  });
+});
+
+describe('the region API calls go to', () => {
+  it('is --region, else the SDK configuration (environment, profile), else us-east-1', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'trailhound-aws-'));
+    const saved = { ...process.env };
+    try {
+      writeFileSync(join(dir, 'config'), '[profile ir]\nregion = eu-central-1\n');
+      process.env['AWS_CONFIG_FILE'] = join(dir, 'config');
+      process.env['AWS_SHARED_CREDENTIALS_FILE'] = join(dir, 'credentials');
+      delete process.env['AWS_REGION'];
+      delete process.env['AWS_DEFAULT_REGION'];
+      delete process.env['AWS_PROFILE'];
+      expect(await homeRegion({ region: 'ap-south-1', profile: 'ir' })).toBe('ap-south-1');
+      expect(await homeRegion({ profile: 'ir' })).toBe('eu-central-1');
+      expect(await homeRegion({})).toBe('us-east-1');
+      process.env['AWS_REGION'] = 'sa-east-1';
+      expect(await homeRegion({})).toBe('sa-east-1');
+    } finally {
+      process.env = saved;
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
