@@ -5,7 +5,10 @@
  * `digestEndTime \n digestS3Bucket/digestS3Object \n hex(sha256(uncompressed digest)) \n previousDigestSignature`.
  */
 import { createHash, createPublicKey, verify as verifySignature, constants } from 'node:crypto';
-import { gunzipSync } from 'node:zlib';
+import { promisify } from 'node:util';
+import { gunzip, gunzipSync } from 'node:zlib';
+
+const gunzipAsync = promisify(gunzip);
 
 /** The fields of a digest file that validation reads. */
 export interface DigestContent {
@@ -31,6 +34,12 @@ export function inflate(bytes: Buffer): Buffer {
 /** SHA-256 (hex) of the uncompressed content, as digests record it. */
 export function contentHash(bytes: Buffer): string {
   return createHash('sha256').update(inflate(bytes)).digest('hex');
+}
+
+/** `contentHash` without blocking the event loop: the gunzip runs on libuv's thread pool. */
+export async function contentHashAsync(bytes: Buffer): Promise<string> {
+  const isGzip = bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
+  return createHash('sha256').update(isGzip ? await gunzipAsync(bytes) : bytes).digest('hex');
 }
 
 /** Reads a digest file's bytes; throws with a short reason when it is not one. */

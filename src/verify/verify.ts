@@ -8,12 +8,13 @@
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { CloudTrailClient, ListPublicKeysCommand } from '@aws-sdk/client-cloudtrail';
+import { mapLimit } from '../core/pool.js';
 import { isoSeconds } from '../core/time.js';
 import { toolVersion } from '../core/version.js';
 import { parseTrailPath, type Scope } from '../ingest/trail-layout.js';
 import { AwsCredentialsError, clientConfig, withRetries, type AwsOptions } from '../sources/aws.js';
 import type { Store } from '../store/store.js';
-import { contentHash, digestSignatureValid, digestTrail, logFileDeliveryTime, parseDigest, trailKey, type DigestContent } from './digest-chain.js';
+import { contentHashAsync, digestSignatureValid, digestTrail, logFileDeliveryTime, parseDigest, trailKey, type DigestContent } from './digest-chain.js';
 
 /** A CloudTrail public key: DER (PKCS#1) bytes and the fingerprint digests name it by. */
 export interface PublicKey {
@@ -106,18 +107,26 @@ export async function verifyEvidence(options: VerifyOptions): Promise<VerifyRepo
      order by d.uri`,
   );
   const digests: LoadedDigest[] = [];
-  for (const row of digestFiles) {
+  const read = await mapLimit(digestFiles, 8, async (row) => {
     const file: StoredFile = { uri: row.uri, readPath: row.cache_path ?? row.uri, signature: row.signature, account: row.account, region: row.region };
     const key = trailKey(row.uri) ?? row.uri;
-    if (!inScope(parseTrailPath(key), scope)) continue;
+    if (!inScope(parseTrailPath(key), scope)) return undefined;
     try {
-      const { content, inflatedSha256 } = parseDigest(await readFile(file.readPath));
-      if (scope.since && Date.parse(content.digestEndTime) < scope.since.getTime()) continue;
-      if (scope.until && Date.parse(content.digestStartTime) >= scope.until.getTime()) continue;
-      digests.push({ file, key, content, sha256: inflatedSha256, trail: digestTrail(key) });
+      return { file, key, ...parseDigest(await readFile(file.readPath)) };
     } catch (error) {
-      push({ kind: 'digest', status: 'unreadable', uri: row.uri, account: row.account, region: row.region, detail: `cannot read the digest file (${(error as Error).message.split('\n')[0]}); re-ingest it` });
+      return { file, key, error: (error as Error).message.split('\n')[0] ?? 'unreadable' };
     }
+  });
+  for (const item of read) {
+    if (!item) continue;
+    if ('error' in item) {
+      push({ kind: 'digest', status: 'unreadable', uri: item.file.uri, account: item.file.account, region: item.file.region, detail: `cannot read the digest file (${item.error}); re-ingest it` });
+      continue;
+    }
+    const { content, inflatedSha256, file, key } = item;
+    if (scope.since && Date.parse(content.digestEndTime) < scope.since.getTime()) continue;
+    if (scope.until && Date.parse(content.digestStartTime) >= scope.until.getTime()) continue;
+    digests.push({ file, key, content, sha256: inflatedSha256, trail: digestTrail(key) });
   }
   const notes: string[] = [];
   const keys = await publicKeys(options, digests, notes);
@@ -135,6 +144,17 @@ export async function verifyEvidence(options: VerifyOptions): Promise<VerifyRepo
     const key = trailKey(row.uri);
     if (key && parseTrailPath(key)?.kind === 'log') logsByKey.set(key, { uri: row.uri, readPath: row.cache_path ?? row.uri, signature: null, account: row.account, region: row.region });
   }
+
+  // The content hashes of the listed log files in the evidence, read in parallel (gunzip runs on libuv's pool).
+  const wanted = [...new Set(digests.flatMap((d) => d.content.logFiles.map((l) => trailKey(l.s3Object) ?? l.s3Object)))].filter((k) => logsByKey.has(k));
+  const hashes = new Map<string, { sha256: string } | { error: string }>();
+  await mapLimit(wanted, 8, async (key) => {
+    try {
+      hashes.set(key, { sha256: await contentHashAsync(await readFile(logsByKey.get(key)!.readPath)) });
+    } catch (error) {
+      hashes.set(key, { error: (error as Error).message.split('\n')[0] ?? 'unreadable' });
+    }
+  });
 
   // Chains: one per account, region and trail, in time order.
   const byKey = new Map(digests.map((d) => [d.key, d]));
@@ -203,11 +223,12 @@ export async function verifyEvidence(options: VerifyOptions): Promise<VerifyRepo
           push({ kind: 'log-file', status: 'missing', uri: `s3://${log.s3Bucket}/${log.s3Object}`, ...logWhere, detail: 'listed in the digest but not in the evidence: deleted from the bucket, or not copied; ingest it or investigate' });
           continue;
         }
-        try {
-          const actual = contentHash(await readFile(file.readPath));
+        const hashed = hashes.get(key);
+        if (hashed && 'sha256' in hashed) {
+          const actual = hashed.sha256;
           push({ kind: 'log-file', status: actual === log.hashValue ? 'verified' : 'modified', uri: file.uri, ...logWhere, actual, detail: actual === log.hashValue ? 'SHA-256 matches the digest' : 'SHA-256 differs from the digest: the file was changed after CloudTrail delivered it' });
-        } catch (error) {
-          push({ kind: 'log-file', status: 'unreadable', uri: file.uri, ...logWhere, detail: `cannot read it (${(error as Error).message.split('\n')[0]}); re-ingest it` });
+        } else {
+          push({ kind: 'log-file', status: 'unreadable', uri: file.uri, ...logWhere, detail: `cannot read it (${hashed?.error ?? 'not hashed'}); re-ingest it` });
         }
       }
     }
