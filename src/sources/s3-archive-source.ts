@@ -121,117 +121,120 @@ export async function ingestS3Archive(options: S3IngestOptions): Promise<RemoteI
     return { keys, prefixes };
   }
 
-  const plan = await planListings(location, scope, options.now ?? new Date(), list, options.digests ?? true);
-  const listed = await mapLimit(plan.full, Math.min(concurrency, 32), (listing) => list(listing));
-  const objects = listed
-    .flatMap((l) => l?.keys ?? [])
-    .filter((o) => o.Key && !o.Key.endsWith('/') && keyInScope(o.Key, scope, options.digests ?? true))
-    .sort((a, b) => (a.Key! < b.Key! ? -1 : 1));
+  try {
+    const plan = await planListings(location, scope, options.now ?? new Date(), list, options.digests ?? true);
+    const listed = await mapLimit(plan.full, Math.min(concurrency, 32), (listing) => list(listing));
+    const objects = listed
+      .flatMap((l) => l?.keys ?? [])
+      .filter((o) => o.Key && !o.Key.endsWith('/') && keyInScope(o.Key, scope, options.digests ?? true))
+      .sort((a, b) => (a.Key! < b.Key! ? -1 : 1));
 
-  // Download what is not in the cache yet, in parallel; the manifest is written in batches by one writer.
-  const known = await knownRemoteObjects(store, 's3', s3uri(location.prefix));
-  const knownUris = new Set([...known.keys()].map((k) => k.split('\u0000')[0]!));
-  const writer = new SerialQueue();
-  let pending: RemoteObject[] = [];
-  const flush = () => {
-    const batch = pending;
-    pending = [];
-    return writer.run(() => recordRemoteObjects(store, batch));
-  };
-  const uris = new Map<string, RemoteInputInfo>();
-  const paths: string[] = [];
-  const madeDirs = new Set<string>();
-  let reused = 0;
-  let alreadyIngested = 0;
-  let fetched = 0;
-  let bytes = 0;
-  let done = 0;
-  await mapLimit(objects, concurrency, async (object) => {
-    const key = object.Key!;
-    const uri = s3uri(key);
-    const etag = (object.ETag ?? '').replace(/"/g, '');
-    const cached = known.get(`${uri}\u0000${etag}`);
-    // Another version of the object already in the cache is evidence too (a log file changed in the bucket): keep both.
-    const plain = cachePath(root, 's3', location.bucket, key);
-    const path = !cached && knownUris.has(uri) ? `${plain}.etag-${etag.replace(/[^A-Za-z0-9-]/g, '')}` : plain;
-    if (cached?.ingested) {
-      alreadyIngested++;
-    } else if (cached && existsSync(cached.cachePath)) {
-      reused++;
-      uris.set(cached.cachePath, { uri });
-      paths.push(cached.cachePath);
-    } else if (stopped || signal?.aborted) {
-      if (stopped) fail(uri, `not fetched: ${stopped.reason}`, key);
-    } else {
-      const result = await withRetries(
-        async () => {
-          requests++;
-          const response = await client.send(new GetObjectCommand({ Bucket: location.bucket, Key: key }), signal ? { abortSignal: signal } : {});
-          const expected = response.ContentLength;
-          if (expected === undefined || expected > BUFFER_BYTES || !response.Body) {
-            return { response, written: await streamToCacheFile(path, response.Body as Readable, expected) };
-          }
-          // Log files are small: reading them whole costs less than a stream pipeline per object.
-          const body = Buffer.from(await response.Body.transformToByteArray());
-          if (body.length !== expected) throw new TruncatedBodyError(body.length, expected);
-          return { response, written: { sha256: await writeCacheFile(path, body, madeDirs), bytes: body.length } };
-        },
-        { ...retry, permission: `s3:GetObject on arn:aws:s3:::${location.bucket}/*`, onRetry: () => retries++ },
-      );
-      if (result.ok) {
-        const { response, written } = result.value;
-        fetched++;
-        bytes += written.bytes;
-        uris.set(path, { uri });
-        paths.push(path);
-        pending.push({
-          source: 's3',
-          uri,
-          etag: (response.ETag ?? object.ETag ?? '').replace(/"/g, ''),
-          size: written.bytes,
-          lastModified: object.LastModified ? object.LastModified.toISOString() : null,
-          sha256: written.sha256,
-          cachePath: path,
-          signature: response.Metadata?.['signature'] ?? null,
-          signatureAlgorithm: response.Metadata?.['signature-algorithm'] ?? null,
-        });
-        if (pending.length >= MANIFEST_FLUSH) await flush();
+    // Download what is not in the cache yet, in parallel; the manifest is written in batches by one writer.
+    const known = await knownRemoteObjects(store, 's3', s3uri(location.prefix));
+    const knownUris = new Set([...known.keys()].map((k) => k.split('\u0000')[0]!));
+    const writer = new SerialQueue();
+    let pending: RemoteObject[] = [];
+    const flush = () => {
+      const batch = pending;
+      pending = [];
+      return writer.run(() => recordRemoteObjects(store, batch));
+    };
+    const uris = new Map<string, RemoteInputInfo>();
+    const paths: string[] = [];
+    const madeDirs = new Set<string>();
+    let reused = 0;
+    let alreadyIngested = 0;
+    let fetched = 0;
+    let bytes = 0;
+    let done = 0;
+    await mapLimit(objects, concurrency, async (object) => {
+      const key = object.Key!;
+      const uri = s3uri(key);
+      const etag = (object.ETag ?? '').replace(/"/g, '');
+      const cached = known.get(`${uri}\u0000${etag}`);
+      // Another version of the object already in the cache is evidence too (a log file changed in the bucket): keep both.
+      const plain = cachePath(root, 's3', location.bucket, key);
+      const path = !cached && knownUris.has(uri) ? `${plain}.etag-${etag.replace(/[^A-Za-z0-9-]/g, '')}` : plain;
+      if (cached?.ingested) {
+        alreadyIngested++;
+      } else if (cached && existsSync(cached.cachePath)) {
+        reused++;
+        uris.set(cached.cachePath, { uri });
+        paths.push(cached.cachePath);
+      } else if (stopped || signal?.aborted) {
+        if (stopped) fail(uri, `not fetched: ${stopped.reason}`, key);
       } else {
-        triage(result.failure, uri, key, result.error);
+        const result = await withRetries(
+          async () => {
+            requests++;
+            const response = await client.send(new GetObjectCommand({ Bucket: location.bucket, Key: key }), signal ? { abortSignal: signal } : {});
+            const expected = response.ContentLength;
+            if (expected === undefined || expected > BUFFER_BYTES || !response.Body) {
+              return { response, written: await streamToCacheFile(path, response.Body as Readable, expected) };
+            }
+            // Log files are small: reading them whole costs less than a stream pipeline per object.
+            const body = Buffer.from(await response.Body.transformToByteArray());
+            if (body.length !== expected) throw new TruncatedBodyError(body.length, expected);
+            return { response, written: { sha256: await writeCacheFile(path, body, madeDirs), bytes: body.length } };
+          },
+          { ...retry, permission: `s3:GetObject on arn:aws:s3:::${location.bucket}/*`, onRetry: () => retries++ },
+        );
+        if (result.ok) {
+          const { response, written } = result.value;
+          fetched++;
+          bytes += written.bytes;
+          uris.set(path, { uri });
+          paths.push(path);
+          pending.push({
+            source: 's3',
+            uri,
+            etag: (response.ETag ?? object.ETag ?? '').replace(/"/g, ''),
+            size: written.bytes,
+            lastModified: object.LastModified ? object.LastModified.toISOString() : null,
+            sha256: written.sha256,
+            cachePath: path,
+            signature: response.Metadata?.['signature'] ?? null,
+            signatureAlgorithm: response.Metadata?.['signature-algorithm'] ?? null,
+          });
+          if (pending.length >= MANIFEST_FLUSH) await flush();
+        } else {
+          triage(result.failure, uri, key, result.error);
+        }
       }
-    }
-    options.onProgress?.({ phase: 'download', done: ++done, total: objects.length, events: 0, bytes });
-  });
-  await flush();
+      options.onProgress?.({ phase: 'download', done: ++done, total: objects.length, events: 0, bytes });
+    });
+    await flush();
 
-  const summary = await ingestFiles({
-    paths: paths.sort(),
-    store,
-    scope,
-    source: 's3',
-    describeInput: (path) => uris.get(path),
-    failures,
-    alreadyIngested,
-    arguments: {
-      uri: options.uri,
-      bucket: location.bucket,
-      prefix: location.prefix,
-      scope: { since: scope.since ? isoSeconds(scope.since) : null, until: scope.until ? isoSeconds(scope.until) : null, accounts: scope.accounts ?? [], regions: scope.regions ?? [] },
-      listed: plan.full.map((l) => l.prefix),
-      endpoint: options.endpointUrl ?? null,
-      profile: options.profile ?? null,
-    },
-    ...(signal ? { signal } : {}),
-    ...(signal?.aborted ? { interrupted: true } : {}),
-    ...options.load,
-  });
-  client.destroy();
-  return {
-    ...summary,
-    filesFound: objects.length,
-    source: 's3',
-    remote: { requests, retries, fetched, reused, bytes, failed: failures.length, seconds: Math.round((performance.now() - started) / 10) / 100 },
-  };
+    const summary = await ingestFiles({
+      paths: paths.sort(),
+      store,
+      scope,
+      source: 's3',
+      describeInput: (path) => uris.get(path),
+      failures,
+      alreadyIngested,
+      arguments: {
+        uri: options.uri,
+        bucket: location.bucket,
+        prefix: location.prefix,
+        scope: { since: scope.since ? isoSeconds(scope.since) : null, until: scope.until ? isoSeconds(scope.until) : null, accounts: scope.accounts ?? [], regions: scope.regions ?? [] },
+        listed: plan.full.map((l) => l.prefix),
+        endpoint: options.endpointUrl ?? null,
+        profile: options.profile ?? null,
+      },
+      ...(signal ? { signal } : {}),
+      ...(signal?.aborted ? { interrupted: true } : {}),
+      ...options.load,
+    });
+    return {
+      ...summary,
+      filesFound: objects.length,
+      source: 's3',
+      remote: { requests, retries, fetched, reused, bytes, failed: failures.length, seconds: Math.round((performance.now() - started) / 10) / 100 },
+    };
+  } finally {
+    client.destroy();
+  }
 }
 
 /** The prefixes to list whole (day folders, or region folders without a window), found level by level. */
