@@ -82,7 +82,8 @@ export async function ingestEventHistory(options: EventHistoryOptions): Promise<
   const fraction = () => [...covered.values()].reduce((a, b) => a + b, 0) / Math.max(1, covered.size);
   const span = until.getTime() - since.getTime();
 
-  await Promise.all(
+  // Every region runs to its end before a fatal error (no credentials) is raised: nothing keeps running behind it.
+  const outcomes = await Promise.allSettled(
     regions.map(async (region, index) => {
       const client = new CloudTrailClient(clientConfig(options, region));
       // Staggered, so that the regions' requests do not all leave (and queue in the SDK) at the same instant.
@@ -169,6 +170,8 @@ export async function ingestEventHistory(options: EventHistoryOptions): Promise<
       }
     }),
   );
+  const fatal = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+  if (fatal) throw fatal.reason;
 
   // Every page in the cache folders of these pulls, including those of an earlier, interrupted run.
   const uris = new Map<string, RemoteInputInfo>();
