@@ -113,21 +113,62 @@ type EventRowOut = {
   run_id: string;
 };
 
+const EVENT_COLUMNS = `e.eventid, e.eventtime, e.eventname, e.eventsource, e.access_key_id, e.principal_arn, e.useridentity_type,
+            e.user_name, e.session_issuer_arn, e.sourceipaddress, e.useragent, e.awsregion, e.recipientaccountid,
+            e.principal_account, e.errorcode, e.errormessage, e.requestparameters::varchar as requestparameters,
+            e.responseelements::varchar as responseelements, i.uri, i.sha256, e.record_index, e.run_id`;
+
 /** The events with these ids, by time, each with the file it came from. Unknown ids are left out. */
 export async function loadEvents(store: Store, eventIds: Iterable<string>): Promise<EvidenceEvent[]> {
   const ids = [...new Set(eventIds)].sort();
   if (ids.length === 0) return [];
   const rows = await store.all<EventRowOut>(
-    `select e.eventid, e.eventtime, e.eventname, e.eventsource, e.access_key_id, e.principal_arn, e.useridentity_type,
-            e.user_name, e.session_issuer_arn, e.sourceipaddress, e.useragent, e.awsregion, e.recipientaccountid,
-            e.principal_account, e.errorcode, e.errormessage, e.requestparameters::varchar as requestparameters,
-            e.responseelements::varchar as responseelements, i.uri, i.sha256, e.record_index, e.run_id
+    `select ${EVENT_COLUMNS}
      from events e
      left join inputs i using (input_id)
      where e.eventkey in (select unnest($ids))
      order by e.eventtime, e.eventid`,
     { ids: listValue(ids) },
     { ids: LIST(VARCHAR) },
+  );
+  return rows.map(toEvidence).sort(byTimeThenId);
+}
+
+/** Which credentials' events to read: any event of `keys` or `principals`, and events of `keysFrom.keys` from `keysFrom.ips`. */
+export interface CredentialEvents {
+  readonly keys: readonly string[];
+  readonly principals: readonly string[];
+  readonly keysFrom: { readonly keys: readonly string[]; readonly ips: readonly string[] };
+  readonly since?: Date;
+  readonly until?: Date;
+  /** At most this many events, earliest first. */
+  readonly limit: number;
+}
+
+/** The events of some credentials (on the stored pivot columns, so no record is parsed to find them), by time. */
+export async function loadCredentialEvents(store: Store, which: CredentialEvents): Promise<EvidenceEvent[]> {
+  if (which.keys.length + which.principals.length + which.keysFrom.keys.length === 0) return [];
+  const rows = await store.all<EventRowOut>(
+    `select ${EVENT_COLUMNS}
+     from events e
+     left join inputs i using (input_id)
+     where (list_contains($keys, e.access_key_id)
+            or list_contains($principals, e.principal_arn)
+            or (list_contains($fromKeys, e.access_key_id) and list_contains($fromIps, e.sourceipaddress)))
+       and ($since::timestamptz is null or e.eventtime >= $since::timestamptz)
+       and ($until::timestamptz is null or e.eventtime < $until::timestamptz)
+     order by e.eventtime, e.eventid
+     limit $limit`,
+    {
+      keys: listValue([...which.keys]),
+      principals: listValue([...which.principals]),
+      fromKeys: listValue([...which.keysFrom.keys]),
+      fromIps: listValue([...which.keysFrom.ips]),
+      since: which.since?.toISOString() ?? null,
+      until: which.until?.toISOString() ?? null,
+      limit: which.limit,
+    },
+    { keys: LIST(VARCHAR), principals: LIST(VARCHAR), fromKeys: LIST(VARCHAR), fromIps: LIST(VARCHAR) },
   );
   return rows.map(toEvidence).sort(byTimeThenId);
 }
@@ -192,7 +233,15 @@ export interface GatheredEvidence {
   readonly planEvents: readonly EvidenceEvent[];
   readonly investigations: readonly AnalyzeResult[];
   readonly coverage: Coverage;
+  /** What the gathering left out, one line each (repeated in the plan's caveats). */
+  readonly notes: readonly string[];
 }
+
+/** Without a pivot, at most this many keys are followed (each costs a read of all its events). */
+export const MAX_AUTO_PIVOTS = 5;
+
+/** Without a pivot, at most this many lineage events are read for the plan. */
+const DEFAULT_PLAN_EVENTS = 50_000;
 
 function* lineageNodes(nodes: readonly LineageNode[]): Generator<LineageNode> {
   for (const node of nodes) {
@@ -231,25 +280,39 @@ export async function gatherEvidence(store: Store, options: ReportOptions = {}):
     const ips = new Set(pivot.ips);
     const findings = all.filter((f) => f.eventIds.some((id) => lineageIds.has(id)) || (f.accessKeyId !== null && lineageKeys.has(f.accessKeyId)) || (f.sourceIp !== null && ips.has(f.sourceIp)));
     const events = await loadEvents(store, [...lineageIds, ...findings.flatMap((f) => f.eventIds)]);
-    return { scope, findings, events, planEvents: events, investigations: [result], coverage };
+    return { scope, findings, events, planEvents: events, investigations: [result], coverage, notes: result.eventsTruncated ? [`The lineage had more events than the event limit; only the earliest were read (raise --max-events).`] : [] };
   }
 
-  const exposed = [...new Set(all.filter((f) => f.accessKeyId?.startsWith('AKIA') && SEVERITIES.indexOf(f.severity) >= SEVERITIES.indexOf('high')).map((f) => f.accessKeyId!))].sort();
-  const investigations = exposed.length ? [await analyze(source, { keys: exposed, ips: [], principals: [], sessions: [], ...window }, eventLimit)] : [];
+  // Long-term keys in high or critical findings, worst first; the first few are followed as pivots.
+  const rank = new Map<string, [number, number]>();
+  for (const f of all) {
+    if (!f.accessKeyId?.startsWith('AKIA') || SEVERITIES.indexOf(f.severity) < SEVERITIES.indexOf('high')) continue;
+    const [worst, count] = rank.get(f.accessKeyId) ?? [0, 0];
+    rank.set(f.accessKeyId, [Math.max(worst, SEVERITIES.indexOf(f.severity)), count + 1]);
+  }
+  const ranked = [...rank].sort(([a, [wa, na]], [b, [wb, nb]]) => wb - wa || nb - na || (a < b ? -1 : 1)).map(([key]) => key);
+  const followed = ranked.slice(0, MAX_AUTO_PIVOTS).sort();
+  const notes = ranked.length > MAX_AUTO_PIVOTS ? [`${ranked.length - MAX_AUTO_PIVOTS} more long-term key(s) in high or critical findings were not followed as pivots: ${ranked.slice(MAX_AUTO_PIVOTS).join(', ')}; pass --key to follow them.`] : [];
+  const investigations = followed.length ? [await analyze(source, { keys: followed, ips: [], principals: [], sessions: [], ...window }, { eventLimit: 1 })] : [];
   const findingIds = all.flatMap((f) => f.eventIds);
-  // The plan acts on the exposed keys' own calls only from an address a finding names (see buildPlan): the rest need no details.
-  const suspect = new Set(all.map((f) => f.sourceIp).filter((ip): ip is string => !!ip));
-  const roots = new Set(investigations.flatMap((inv) => inv.lineage.map((n) => n.id)));
-  const lineageIds = investigations.flatMap((inv) => inv.events.filter((e) => !roots.has(e.credential) || (e.sourceIp !== null && suspect.has(e.sourceIp))).map((e) => e.eventId));
-  const planEvents = await loadEvents(store, [...findingIds, ...lineageIds]);
-  const supporting = new Set(findingIds);
-  return { scope, findings: all, events: planEvents.filter((e) => supporting.has(e.eventId)), planEvents, investigations, coverage };
+  // The plan acts on what derived credentials and created users did, and on the followed keys' own calls from an address a finding names.
+  const derived = investigations.flatMap((inv) => inv.derivedKeys.map((d) => d.accessKeyId));
+  const created = investigations.flatMap((inv) => inv.createdPrincipals.filter((p) => p.kind === 'user' && p.arn).map((p) => p.arn!));
+  const suspect = [...new Set(all.map((f) => f.sourceIp).filter((ip): ip is string => !!ip))];
+  const limit = options.eventLimit ?? DEFAULT_PLAN_EVENTS;
+  const lineage = await loadCredentialEvents(store, { keys: derived, principals: created, keysFrom: { keys: followed, ips: suspect }, ...window, limit });
+  if (lineage.length === limit) notes.push(`The lineage had more than ${limit} events the plan could act on; only the earliest were read (raise --max-events).`);
+  const cited = await loadEvents(store, findingIds);
+  const byId = new Map([...cited, ...lineage].map((e) => [e.eventId, e]));
+  const planEvents = [...byId.values()].sort(byTimeThenId);
+  return { scope, findings: all, events: cited, planEvents, investigations, coverage, notes };
 }
 
 /** The remediation plan for a scope (see gatherEvidence). */
 export function planOf(evidence: GatheredEvidence, containedAt: Date): RemediationPlan {
   const gaps = evidence.coverage.gaps.slice(0, 10).map((g) => `Evidence gap (${g.kind}${g.region ? `, ${g.region}` : ''}${g.from ? `, ${g.from} .. ${g.to ?? '?'}` : ''}): ${g.detail}`);
   if (evidence.coverage.gaps.length > 10) gaps.push(`${evidence.coverage.gaps.length - 10} more evidence gap(s) not listed.`);
+  gaps.push(...evidence.notes);
   return buildPlan({ findings: evidence.findings, events: evidence.planEvents, investigations: evidence.investigations, containedAt: isoSeconds(containedAt), gaps });
 }
 

@@ -222,7 +222,7 @@ export function buildTimeline(input: TimelineInput): TimelineReport {
     findingCount: input.findings.length,
     eventCount: events.length,
     lineage,
-    eventsTruncated: input.investigations.some((inv) => inv.eventsTruncated),
+    eventsTruncated: input.scope.mode === 'pivot' && input.investigations.some((inv) => inv.eventsTruncated),
     plan: input.plan,
   };
 }
