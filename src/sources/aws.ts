@@ -23,11 +23,16 @@ export interface AwsOptions {
 /** The region used when neither the options nor the environment name one. */
 export const FALLBACK_REGION = 'us-east-1';
 
+/** The region API calls go to, without reading config files: --region, else AWS_REGION / AWS_DEFAULT_REGION, else us-east-1. */
+export function homeRegion(options: AwsOptions, env: NodeJS.ProcessEnv = process.env): string {
+  return options.region ?? env['AWS_REGION'] ?? env['AWS_DEFAULT_REGION'] ?? FALLBACK_REGION;
+}
+
 /**
  * The region API calls go to: --region, else what the SDK finds (AWS_REGION, the profile's
  * `region` in ~/.aws/config), else us-east-1.
  */
-export async function homeRegion(options: AwsOptions): Promise<string> {
+export async function resolveHomeRegion(options: AwsOptions): Promise<string> {
   if (options.region) return options.region;
   const probe = new CloudTrailClient({ ...(options.profile ? { profile: options.profile } : {}) });
   try {

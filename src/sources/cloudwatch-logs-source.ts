@@ -10,7 +10,7 @@ import { CloudWatchLogsClient, FilterLogEventsCommand } from '@aws-sdk/client-cl
 import { UsageError } from '../core/errors.js';
 import { isoSeconds } from '../core/time.js';
 import { ingestFiles, type FailedInput, type RemoteInputInfo } from '../commands/ingest.js';
-import { AwsCredentialsError, AwsResourceNotFoundError, Pacer, clientConfig, homeRegion, withRetries } from './aws.js';
+import { AwsCredentialsError, AwsResourceNotFoundError, Pacer, clientConfig, resolveHomeRegion, withRetries } from './aws.js';
 import { cachePath, cacheRoot, loadCheckpoint, pullFolder, saveCheckpoint, writeCacheFile, type PullIdentity } from './evidence-cache.js';
 import type { RemoteIngestOptions, RemoteIngestSummary } from './remote-ingest.js';
 
@@ -55,7 +55,7 @@ export async function ingestCloudWatchLogs(options: CloudWatchLogsOptions): Prom
   const scope = options.scope ?? {};
   const now = options.now ?? new Date();
   const root = cacheRoot(store, options.cacheDir);
-  const region = await homeRegion(options);
+  const region = await resolveHomeRegion(options);
   const pattern = filterPattern(options.filters ?? {});
   const since = scope.since ?? new Date(0);
   const until = scope.until && scope.until < now ? scope.until : now;

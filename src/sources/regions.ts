@@ -1,6 +1,6 @@
 /** Which regions to read: the account's enabled regions (EC2 DescribeRegions), or a given list. */
 import { DescribeRegionsCommand, EC2Client } from '@aws-sdk/client-ec2';
-import { clientConfig, homeRegion, withRetries, type AwsFailure, type AwsOptions } from './aws.js';
+import { clientConfig, resolveHomeRegion, withRetries, type AwsFailure, type AwsOptions } from './aws.js';
 
 /**
  * The regions enabled by default in every commercial account, used when DescribeRegions is
@@ -24,7 +24,7 @@ export interface RegionList {
  * owner never did, so all of them); the default list when the call is denied or fails.
  */
 export async function enabledRegions(options: AwsOptions, signal?: AbortSignal): Promise<RegionList> {
-  const client = new EC2Client(clientConfig(options, await homeRegion(options)));
+  const client = new EC2Client(clientConfig(options, await resolveHomeRegion(options)));
   try {
     const result = await withRetries(() => client.send(new DescribeRegionsCommand({ AllRegions: false }), signal ? { abortSignal: signal } : {}), {
       permission: 'ec2:DescribeRegions',

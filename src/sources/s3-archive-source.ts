@@ -11,7 +11,7 @@ import { mapLimit } from '../core/pool.js';
 import { isoSeconds } from '../core/time.js';
 import { ingestFiles, type FailedInput, type RemoteInputInfo } from '../commands/ingest.js';
 import { parseTrailPath, trailPathInScope, type Scope, type TrailPathInfo } from '../ingest/trail-layout.js';
-import { AwsCredentialsError, AwsResourceNotFoundError, SerialQueue, clientConfig, homeRegion, withRetries, type AwsFailure } from './aws.js';
+import { AwsCredentialsError, AwsResourceNotFoundError, SerialQueue, clientConfig, resolveHomeRegion, withRetries, type AwsFailure } from './aws.js';
 import { TruncatedBodyError, cachePath, cacheRoot, knownRemoteObjects, recordRemoteObjects, streamToCacheFile, writeCacheFile, type RemoteObject } from './evidence-cache.js';
 import type { RemoteIngestOptions, RemoteIngestSummary } from './remote-ingest.js';
 
@@ -64,7 +64,7 @@ export async function ingestS3Archive(options: S3IngestOptions): Promise<RemoteI
   const root = cacheRoot(store, options.cacheDir);
   const concurrency = Math.max(1, Math.min(256, options.concurrency ?? 16));
   const client = new S3Client({
-    ...clientConfig(options, await homeRegion(options)),
+    ...clientConfig(options, await resolveHomeRegion(options)),
     forcePathStyle: Boolean(options.endpointUrl),
     followRegionRedirects: true,
     requestHandler: { httpAgent: { keepAlive: true, maxSockets: concurrency }, httpsAgent: { keepAlive: true, maxSockets: concurrency } },

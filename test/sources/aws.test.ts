@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Pacer, backoffDelay, classifyAwsError, homeRegion, redact, withRetries } from '../../src/sources/aws.js';
+import { Pacer, backoffDelay, classifyAwsError, homeRegion, redact, resolveHomeRegion, withRetries } from '../../src/sources/aws.js';
 
 const awsError = (name: string, status: number, message = 'm') => Object.assign(new Error(message), { name, $metadata: { httpStatusCode: status } });
 
@@ -71,11 +71,14 @@ describe('the region API calls go to', () => {
       delete process.env['AWS_REGION'];
       delete process.env['AWS_DEFAULT_REGION'];
       delete process.env['AWS_PROFILE'];
-      expect(await homeRegion({ region: 'ap-south-1', profile: 'ir' })).toBe('ap-south-1');
-      expect(await homeRegion({ profile: 'ir' })).toBe('eu-central-1');
-      expect(await homeRegion({})).toBe('us-east-1');
+      expect(await resolveHomeRegion({ region: 'ap-south-1', profile: 'ir' })).toBe('ap-south-1');
+      expect(await resolveHomeRegion({ profile: 'ir' })).toBe('eu-central-1');
+      expect(await resolveHomeRegion({})).toBe('us-east-1');
       process.env['AWS_REGION'] = 'sa-east-1';
-      expect(await homeRegion({})).toBe('sa-east-1');
+      expect(await resolveHomeRegion({})).toBe('sa-east-1');
+      // The synchronous form reads only options and the environment.
+      expect(homeRegion({ profile: 'ir' })).toBe('sa-east-1');
+      expect(homeRegion({ region: 'eu-west-2' })).toBe('eu-west-2');
     } finally {
       process.env = saved;
       rmSync(dir, { recursive: true, force: true });
