@@ -126,7 +126,7 @@ export async function loadEvents(store: Store, eventIds: Iterable<string>): Prom
     `select ${EVENT_COLUMNS}
      from events e
      left join inputs i using (input_id)
-     where e.eventkey in (select unnest($ids))
+     where list_contains($ids, e.eventkey)
      order by e.eventtime, e.eventid`,
     { ids: listValue(ids) },
     { ids: LIST(VARCHAR) },
