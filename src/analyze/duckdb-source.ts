@@ -1,6 +1,7 @@
 import { BlockList, isIP } from 'node:net';
 import { LIST, VARCHAR, listValue, type DuckDBType, type DuckDBValue } from '@duckdb/node-api';
 import { UsageError } from '../core/errors.js';
+import { ROW_GROUP_ROWS, segmentTable } from '../store/segments.js';
 import type { Store } from '../store/store.js';
 import { storeCoverage } from './coverage.js';
 import { eventRowOf, type EventFilter, type EventRow, type EvidenceSource, type RegionFirstSeen } from './source.js';
@@ -123,24 +124,97 @@ async function resolveAddresses(
   return [...new Set([...exact, ...inside])];
 }
 
+/** The columns of an event row, from `events` or straight from `event_rows`. */
+const EVENT_COLUMNS = `eventkey, ${ISO_TIME} as eventtime, eventname, eventsource, access_key_id, principal_arn, useridentity_type,
+  user_name, session_issuer_arn, json_extract_string(record, '$.userIdentity.accountId') as principal_account,
+  sourceipaddress, useragent, awsregion, recipientaccountid, errorcode,
+  json_extract_string(record, '$.errorMessage') as errormessage,
+  json_extract(record, '$.requestParameters')::varchar as requestparameters,
+  json_extract(record, '$.responseElements')::varchar as responseelements,
+  json_extract(record, '$.additionalEventData')::varchar as additionaleventdata,
+  sharedeventid`;
+
 async function fetchEvents(store: Store, filter: EventFilter): Promise<EventRow[]> {
+  const byKey = await fetchByKeyGroups(store, filter);
+  if (byKey) return byKey;
   const where = await whereOf(store, filter);
-  const columns = `eventid, ${ISO_TIME} as eventtime, eventname, eventsource, access_key_id, principal_arn, useridentity_type,
-            user_name, session_issuer_arn, json_extract_string(record, '$.userIdentity.accountId') as principal_account,
-            sourceipaddress, useragent, awsregion, recipientaccountid, errorcode,
-            json_extract_string(record, '$.errorMessage') as errormessage,
-            json_extract(record, '$.requestParameters')::varchar as requestparameters,
-            json_extract(record, '$.responseElements')::varchar as responseelements,
-            json_extract(record, '$.additionalEventData')::varchar as additionaleventdata,
-            sharedeventid, eventkey`;
   const rows = await store.all<Record<string, string | null>>(
-    `select * from (${filteredSql(where, columns)})
+    `select * from (${filteredSql(where, EVENT_COLUMNS)})
      order by eventtime, eventkey
-     ${filter.limit !== undefined ? `limit ${Math.max(0, Math.floor(filter.limit))}` : ''}`,
+     ${limitSql(filter)}`,
     where.params,
     where.types,
   );
   return rows.map((r) => eventRowOf(r));
+}
+
+function limitSql(filter: EventFilter): string {
+  return filter.limit !== undefined ? `limit ${Math.max(0, Math.floor(filter.limit))}` : '';
+}
+
+/** A key lookup touching more row groups than this scans the whole column instead. */
+const MAX_KEY_GROUPS = 256;
+
+/**
+ * Fetches the events of some keys through `key_groups`, which says in which row groups of
+ * which segment each key acts: only those row groups are read, instead of the key column of
+ * every event. The map is a hint checked against its own counts: if the rows found differ
+ * from what it promises, null is returned and the caller scans.
+ */
+export async function fetchByKeyGroups(store: Store, filter: EventFilter): Promise<EventRow[] | null> {
+  if (!filter.keys?.length || filter.ips?.length || filter.principals?.length || filter.sessions?.length) return null;
+  const keys = { keys: listValue([...filter.keys]) };
+  const keyTypes = { keys: LIST(VARCHAR) };
+  // Equalities (not list_contains) so that DuckDB skips the map's row groups by their min/max.
+  const named = Object.fromEntries(filter.keys.map((k, i) => [`k${i}`, k]));
+  const groups = await store.all<{ segment_id: number; row_group: number; events: bigint }>(
+    `select segment_id, row_group, sum(events)::bigint as events from key_groups
+     where ${filter.keys.map((_, i) => `access_key_id = $k${i}`).join(' or ')} group by all order by all`,
+    named,
+  );
+  if (groups.length > MAX_KEY_GROUPS) return null;
+  const expected = groups.reduce((sum, g) => sum + Number(g.events), 0);
+  if (expected === 0) {
+    const any = await store.one<{ n: bigint }>('select count(*)::bigint as n from key_groups');
+    // An empty map on a store with events predates it; then only a scan can tell.
+    return Number(any?.n ?? 0) > 0 ? [] : null;
+  }
+  const ranges = mergeRanges(groups.map((g) => [Number(g.segment_id), Number(g.row_group)] as const));
+  const rows = await store.all<Record<string, string | null>>(
+    ranges
+      .map(([segment, from, to]) => `select ${EVENT_COLUMNS} from ${segmentTable(segment)}
+         where rowid between ${from * ROW_GROUP_ROWS} and ${(to + 1) * ROW_GROUP_ROWS - 1} and list_contains($keys, access_key_id)`)
+      .join('\nunion all\n'),
+    keys,
+    keyTypes,
+  );
+  if (rows.length !== expected) return null;
+  const events = rows.map((r) => eventRowOf(r)).filter((e) => inWindow(e, filter));
+  events.sort((a, b) => a.eventTime.localeCompare(b.eventTime) || a.eventId.localeCompare(b.eventId));
+  return filter.limit !== undefined ? events.slice(0, Math.max(0, Math.floor(filter.limit))) : events;
+}
+
+/** Consecutive row groups of a segment as one range: [segment, first group, last group]. */
+function mergeRanges(groups: ReadonlyArray<readonly [number, number]>): Array<[number, number, number]> {
+  const ranges: Array<[number, number, number]> = [];
+  for (const [segment, group] of groups) {
+    const last = ranges.at(-1);
+    if (last && last[0] === segment && last[2] + 1 >= group) last[2] = Math.max(last[2], group);
+    else ranges.push([segment, group, group]);
+  }
+  return ranges;
+}
+
+/** The filter's window and event names, applied to a fetched row. */
+function inWindow(e: EventRow, filter: EventFilter): boolean {
+  const time = Date.parse(e.eventTime);
+  return (
+    (!filter.since || time >= filter.since.getTime()) &&
+    (!filter.until || time < filter.until.getTime()) &&
+    (!filter.accounts?.length || (e.account !== null && filter.accounts.includes(e.account))) &&
+    (!filter.regions?.length || (e.region !== null && filter.regions.includes(e.region))) &&
+    (!filter.eventNames?.length || filter.eventNames.includes(e.eventName))
+  );
 }
 
 async function regionFirstSeen(store: Store, accounts: readonly string[]): Promise<RegionFirstSeen[]> {

@@ -1,7 +1,7 @@
 import { BIGINT, LIST, VARCHAR, listValue, type DuckDBValue } from '@duckdb/node-api';
 import type { Container } from '../ingest/sniff.js';
 import type { Scope } from '../ingest/trail-layout.js';
-import { segmentTable } from './segments.js';
+import { ROW_GROUP_ROWS, segmentTable } from './segments.js';
 import type { Store } from './store.js';
 
 /** One file of a batch, as DuckDB will read it. */
@@ -163,6 +163,15 @@ export async function loadBatch(store: Store, runId: string, batch: Batch, scope
      select recipientaccountid, awsregion, (eventtime at time zone 'UTC')::date, count(*), min(eventtime), max(eventtime)
      from ${table} where ${inBatch} and eventtime is not null group by all`,
   );
+  // Where each key acts, sorted by key so that a lookup reads a few row groups of the map.
+  const ordered = await store.one<{ v: boolean }>(`select current_setting('preserve_insertion_order') as v`);
+  await store.run('set preserve_insertion_order = true');
+  await store.run(
+    `insert into key_groups
+     select access_key_id, ${segment}, rowid // ${ROW_GROUP_ROWS}, count(*)
+     from ${table} where ${inBatch} and access_key_id is not null group by all order by access_key_id`,
+  );
+  await store.run(`set preserve_insertion_order = ${ordered?.v === false ? 'false' : 'true'}`);
   await store.run(`drop table batch_files`);
   return ids.map((inputId) => {
     const loaded = kept.get(inputId) ?? 0;

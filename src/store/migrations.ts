@@ -1,4 +1,4 @@
-import { segmentTable, segmentTableSql, viewsSql } from './segments.js';
+import { ROW_GROUP_ROWS, segmentTable, segmentTableSql, viewsSql } from './segments.js';
 
 /** One step of the store's schema history; applied in order, each in its own transaction. */
 export interface Migration {
@@ -202,6 +202,22 @@ create table event_days (
 insert into event_days
 select recipientaccountid, awsregion, (eventtime at time zone 'UTC')::date, count(*), min(eventtime), max(eventtime)
 from event_rows where eventtime is not null group by all;
+`,
+  },
+  {
+    version: 6,
+    description: 'where each access key acts: segment and row group, kept by every load',
+    sql: `
+create table key_groups (
+  access_key_id varchar not null,
+  segment_id integer not null,
+  row_group bigint not null,
+  events bigint not null
+);
+
+insert into key_groups
+select access_key_id, segment_id, segment_row // ${ROW_GROUP_ROWS}, count(*)
+from event_rows where access_key_id is not null group by all order by access_key_id;
 `,
   },
 ];

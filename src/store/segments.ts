@@ -28,6 +28,9 @@ export const SEGMENT_COLUMNS = `
   record_index integer,
   record json using compression fsst not null`;
 
+/** Rows per DuckDB row group: the unit `key_groups` points at (a row's group is its rowid divided by this). */
+export const ROW_GROUP_ROWS = 122_880;
+
 /** The table name of segment `id`. */
 export function segmentTable(id: number): string {
   if (!Number.isInteger(id) || id < 0) throw new Error(`bad segment id ${id}`);
