@@ -1,6 +1,7 @@
 import { BlockList, isIP } from 'node:net';
 import { LIST, VARCHAR, listValue, type DuckDBType, type DuckDBValue } from '@duckdb/node-api';
 import { UsageError } from '../core/errors.js';
+import { keyGroupsCurrent } from '../store/bulk-load.js';
 import { ROW_GROUP_ROWS, segmentTable } from '../store/segments.js';
 import type { Store } from '../store/store.js';
 import { storeCoverage } from './coverage.js';
@@ -163,6 +164,7 @@ const MAX_KEY_GROUPS = 256;
  */
 export async function fetchByKeyGroups(store: Store, filter: EventFilter): Promise<EventRow[] | null> {
   if (!filter.keys?.length || filter.ips?.length || filter.principals?.length || filter.sessions?.length) return null;
+  if (!(await keyGroupsCurrent(store))) return null;
   const keys = { keys: listValue([...filter.keys]) };
   const keyTypes = { keys: LIST(VARCHAR) };
   // Equalities (not list_contains) so that DuckDB skips the map's row groups by their min/max.
@@ -174,11 +176,7 @@ export async function fetchByKeyGroups(store: Store, filter: EventFilter): Promi
   );
   if (groups.length > MAX_KEY_GROUPS) return null;
   const expected = groups.reduce((sum, g) => sum + Number(g.events), 0);
-  if (expected === 0) {
-    const any = await store.one<{ n: bigint }>('select count(*)::bigint as n from key_groups');
-    // An empty map on a store with events predates it; then only a scan can tell.
-    return Number(any?.n ?? 0) > 0 ? [] : null;
-  }
+  if (expected === 0) return [];
   const ranges = mergeRanges(groups.map((g) => [Number(g.segment_id), Number(g.row_group)] as const));
   const rows = await store.all<Record<string, string | null>>(
     ranges

@@ -10,7 +10,7 @@ import { toolVersion } from '../core/version.js';
 import { discoverFiles } from '../ingest/discover.js';
 import { probeFile, type ProbedFile } from '../ingest/probe.js';
 import { parseTrailPath, type Scope } from '../ingest/trail-layout.js';
-import { loadBatch, type Batch, type BatchFile } from '../store/bulk-load.js';
+import { catchUpKeyGroups, loadBatch, type Batch, type BatchFile } from '../store/bulk-load.js';
 import { createSegment, segmentIds, segmentTable } from '../store/segments.js';
 import { Store } from '../store/store.js';
 
@@ -263,6 +263,7 @@ async function loadEventFiles(store: Store, runId: string, eventFiles: readonly 
           );
           return result;
         });
+        await catchUpKeyGroups(store);
         for (let i = 0; i < files.length; i++) {
           const c = counts[i]!;
           const path = files[i]!.path;

@@ -163,15 +163,6 @@ export async function loadBatch(store: Store, runId: string, batch: Batch, scope
      select recipientaccountid, awsregion, (eventtime at time zone 'UTC')::date, count(*), min(eventtime), max(eventtime)
      from ${table} where ${inBatch} and eventtime is not null group by all`,
   );
-  // Where each key acts, sorted by key so that a lookup reads a few row groups of the map.
-  const ordered = await store.one<{ v: boolean }>(`select current_setting('preserve_insertion_order') as v`);
-  await store.run('set preserve_insertion_order = true');
-  await store.run(
-    `insert into key_groups
-     select access_key_id, ${segment}, rowid // ${ROW_GROUP_ROWS}, count(*)
-     from ${table} where ${inBatch} and access_key_id is not null group by all order by access_key_id`,
-  );
-  await store.run(`set preserve_insertion_order = ${ordered?.v === false ? 'false' : 'true'}`);
   await store.run(`drop table batch_files`);
   return ids.map((inputId) => {
     const loaded = kept.get(inputId) ?? 0;
@@ -221,4 +212,41 @@ async function removeDuplicates(store: Store, table: string, inBatch: string): P
   }
   await store.run(`drop table duplicate_rows`);
   return counts;
+}
+
+/**
+ * Adds to `key_groups` the rows loaded since it was last brought up to date, in their own
+ * transaction: a row's id is final only once its batch has committed. A run cut off between
+ * the two leaves the map behind, and readers then scan (see `keyGroupsCurrent`) until the
+ * next load catches up.
+ */
+export async function catchUpKeyGroups(store: Store): Promise<void> {
+  const ordered = await store.one<{ v: boolean }>(`select current_setting('preserve_insertion_order') as v`);
+  await store.run('set preserve_insertion_order = true');
+  try {
+    await store.transaction(async () => {
+      const state = await store.one<{ through: bigint; latest: bigint | null }>(
+        `select (select through_input from key_groups_state) as through, (select max(input_id) from inputs) as latest`,
+      );
+      if (state?.latest === null || state?.latest === undefined || Number(state.latest) <= Number(state.through)) return;
+      await store.run(
+        `insert into key_groups
+         select access_key_id, segment_id, segment_row // ${ROW_GROUP_ROWS}, count(*)
+         from event_rows where input_id > ? and input_id <= ? and access_key_id is not null
+         group by all order by access_key_id`,
+        [state.through, state.latest],
+      );
+      await store.run(`update key_groups_state set through_input = ?`, [state.latest]);
+    });
+  } finally {
+    await store.run(`set preserve_insertion_order = ${ordered?.v === false ? 'false' : 'true'}`);
+  }
+}
+
+/** Whether `key_groups` covers every loaded input. */
+export async function keyGroupsCurrent(store: Store): Promise<boolean> {
+  const row = await store.one<{ ok: boolean }>(
+    `select coalesce((select max(input_id) from inputs where status = 'loaded'), 0) <= (select through_input from key_groups_state) as ok`,
+  );
+  return row?.ok === true;
 }

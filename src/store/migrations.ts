@@ -218,6 +218,9 @@ create table key_groups (
 insert into key_groups
 select access_key_id, segment_id, segment_row // ${ROW_GROUP_ROWS}, count(*)
 from event_rows where access_key_id is not null group by all order by access_key_id;
+
+create table key_groups_state (through_input bigint not null);
+insert into key_groups_state select coalesce(max(input_id), 0) from inputs;
 `,
   },
 ];

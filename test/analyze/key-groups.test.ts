@@ -62,4 +62,16 @@ describe('key lookups through key_groups', () => {
     expect(found).toHaveLength(93);
     expect(found.map((e) => e.eventId)).toEqual(await scan([KEYS[0]!]));
   });
+  it('is not trusted while it lags behind the loads, and the next load catches it up', async () => {
+    await ingest(store, [ws.write('a.json', JSON.stringify({ Records: records(0) }))]);
+    // A run cut off after its batch committed and before the map caught up.
+    await store.run('delete from key_groups');
+    await store.run('update key_groups_state set through_input = 0');
+    expect(await fetchByKeyGroups(store, { keys: [KEYS[0]!] })).toBeNull();
+    expect(await duckdbSource(store).fetchEvents({ keys: [KEYS[0]!] })).toHaveLength(100);
+    await ingest(store, [ws.write('b.json', JSON.stringify({ Records: records(1) }))]);
+    expect(await fetchByKeyGroups(store, { keys: [KEYS[0]!] })).toHaveLength(200);
+    const map = await store.all<{ n: bigint }>('select sum(events)::bigint as n from key_groups');
+    expect(Number(map[0]!.n)).toBe(600);
+  });
 });
