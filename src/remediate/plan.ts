@@ -6,7 +6,8 @@ import type { AnalyzeResult } from '../analyze/types.js';
 import { SEVERITIES } from '../detect/catalog.js';
 import { byTimeThenId, firstUnder, stringsUnder, type EvidenceEvent, type Finding } from '../report/evidence.js';
 import { actionsFor, DATA_READS } from './event-rules.js';
-import { MAX_ROLE_SESSION_SECONDS, MAX_USER_SESSION_SECONDS, revokeOlderSessionsPolicy } from './policies.js';
+import { isoSeconds } from '../core/time.js';
+import { denyAllPolicy, MAX_ROLE_SESSION_SECONDS, MAX_USER_SESSION_SECONDS, revokeOlderSessionsPolicy } from './policies.js';
 import { COMMERCIAL_REGIONS } from './regions.js';
 import { command } from './shell.js';
 import type { RegionCheck, RemediationAction, RemediationPlan, RemediationStep, StepId } from './types.js';
@@ -193,10 +194,22 @@ export function buildPlan(input: PlanInput): RemediationPlan {
       target: arn,
       region: null,
       account: entry.account,
-      reason: `${seen} Attach this policy to ${user}: it denies every session issued before ${input.containedAt} and leaves the user's new long-term key working. If you cannot use it, attach a deny-all policy for ${MAX_USER_SESSION_SECONDS / 3600} hours, the longest such a session lives.`,
+      reason: `${seen} Attach this policy to ${user}: it denies every session issued before ${input.containedAt} and leaves the user's new long-term key working.`,
       evidence: [...entry.evidence].sort(),
       command: command(['aws iam put-user-policy', '--user-name', [user, 'iamName'], '--policy-name TrailhoundRevokeOlderSessions --policy-document', policyArg]),
       policy,
+    });
+    const until = isoSeconds(new Date(Date.parse(input.containedAt) + MAX_USER_SESSION_SECONDS * 1000));
+    push({
+      step: 'temporary-credentials',
+      kind: 'deny-all-temporarily',
+      target: arn,
+      region: null,
+      account: entry.account,
+      reason: `Only instead of the action above, where a dated condition cannot be used: deny everything to ${user} until ${until} (${MAX_USER_SESSION_SECONDS / 3600} hours), then remove the policy (aws iam delete-user-policy --policy-name TrailhoundDenyAll). It blocks the user's long-term keys as well.`,
+      evidence: [...entry.evidence].sort(),
+      command: command(['aws iam put-user-policy', '--user-name', [user, 'iamName'], '--policy-name TrailhoundDenyAll --policy-document', `'${JSON.stringify(denyAllPolicy())}'`]),
+      policy: denyAllPolicy(),
     });
   }
   for (const [arn, entry] of [...roles].sort(([a], [b]) => (a < b ? -1 : 1))) {

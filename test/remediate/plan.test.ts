@@ -46,6 +46,9 @@ describe('the remediation plan for the demo', () => {
     expect(deny.reason).toContain(DEMO_FACTS.mintedKeyId);
     expect(deny.command).toContain(`put-user-policy --user-name ${DEMO_FACTS.leakedUser}`);
     expect(JSON.parse(/'(\{.*\})'$/.exec(deny.command!)![1]!)).toEqual(deny.policy);
+    const all = actions(plan).find((a) => a.kind === 'deny-all-temporarily')!;
+    expect(all.policy).toEqual({ Version: '2012-10-17', Statement: [{ Sid: 'DenyAllDuringContainment', Effect: 'Deny', Action: '*', Resource: '*' }] });
+    expect(all.reason).toContain('until 2026-03-08T00:00:00Z (36 hours)');
   });
 
   it("deletes the attacker's user, its key, password and policy attachment, keys and passwords first", () => {

@@ -49,10 +49,17 @@ set -eu
 # [deny-sessions-issued-before] arn:aws:iam::111122223333:user/ci-deploy
 #   Sessions minted in the evidence: ASIAQ3EGRV7XMINTED42 (expired, expiry 2026-03-05T13:54:12Z).
 #   Attach this policy to ci-deploy: it denies every session issued before 2026-03-06T12:00:00Z and
-#   leaves the user's new long-term key working. If you cannot use it, attach a deny-all policy for
-#   36 hours, the longest such a session lives.
+#   leaves the user's new long-term key working.
 #   evidence: 8cb6cfe4-0ff4-43fc-bb43-5ed352cc3620
 # aws iam put-user-policy --user-name ci-deploy --policy-name TrailhoundRevokeOlderSessions --policy-document '{"Version":"2012-10-17","Statement":[{"Sid":"DenySessionsIssuedBeforeContainment","Effect":"Deny","Action":"*","Resource":"*","Condition":{"DateLessThan":{"aws:TokenIssueTime":"2026-03-06T12:00:00Z"}}}]}'
+
+# [deny-all-temporarily] arn:aws:iam::111122223333:user/ci-deploy
+#   Only instead of the action above, where a dated condition cannot be used: deny everything to
+#   ci-deploy until 2026-03-08T00:00:00Z (36 hours), then remove the policy (aws iam
+#   delete-user-policy --policy-name TrailhoundDenyAll). It blocks the user's long-term keys as
+#   well.
+#   evidence: 8cb6cfe4-0ff4-43fc-bb43-5ed352cc3620
+# aws iam put-user-policy --user-name ci-deploy --policy-name TrailhoundDenyAll --policy-document '{"Version":"2012-10-17","Statement":[{"Sid":"DenyAllDuringContainment","Effect":"Deny","Action":"*","Resource":"*"}]}'
 
 # ==========================================================================================
 # Step 3. Principals and credentials the attacker created
