@@ -171,14 +171,17 @@ async function inputGaps(store: Store, window: CoverageWindow): Promise<Coverage
   return capped(gaps, 'input-skipped');
 }
 
-/** What the latest `trailhound verify` found wrong: files changed or missing, digest chain breaks, silent hours. */
+/**
+ * What the latest `trailhound verify` found wrong: files or digests changed (hash or signature),
+ * files missing or in no digest, digest chain breaks, silent hours.
+ */
 async function verifyGaps(store: Store, window: CoverageWindow): Promise<CoverageGap[]> {
   const rows = await store.all<{ status: string; kind: string; uri: string | null; account: string | null; region: string | null; from: string | null; to: string | null; detail: string | null }>(
     `select status, kind, coalesce(uri, digest_uri) as uri, account, region,
             strftime(period_start, '%Y-%m-%dT%H:%M:%SZ') as "from", strftime(period_end, '%Y-%m-%dT%H:%M:%SZ') as "to", detail
      from verify_results
      where verify_run_id = (select verify_run_id from verify_runs order by started_at desc limit 1)
-       and status in ('modified', 'missing', 'digest-gap', 'no-log-files', 'unreadable')
+       and status in ('modified', 'signature-invalid', 'missing', 'digest-gap', 'no-log-files', 'not-in-digest', 'unreadable')
      order by period_start nulls last, uri`,
   );
   const gaps = rows
@@ -187,7 +190,7 @@ async function verifyGaps(store: Store, window: CoverageWindow): Promise<Coverag
     .filter((r) => overlaps(r.from, r.to, window))
     .map(
       (r): CoverageGap => ({
-        kind: r.status === 'modified' ? 'file-modified' : r.status === 'no-log-files' ? 'no-files' : 'digest-missing',
+        kind: r.status === 'modified' || r.status === 'signature-invalid' ? 'file-modified' : r.status === 'no-log-files' ? 'no-files' : 'digest-missing',
         account: r.account,
         region: r.region,
         from: r.from,

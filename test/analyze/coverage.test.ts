@@ -78,10 +78,13 @@ describe('coverage', () => {
     await result('new', 'log-file', 'modified', 's3://b/changed.json.gz', null, null);
     await result('new', 'gap', 'digest-gap', null, '2026-04-01T13:00:00Z', '2026-04-01T15:00:00Z');
     await result('new', 'silent', 'no-log-files', null, '2026-04-01T16:00:00Z', '2026-04-01T18:00:00Z');
+    await result('new', 'digest', 'signature-invalid', 's3://b/digest.json.gz', null, null);
+    await result('new', 'digest', 'signature-ok', 's3://b/good-digest.json.gz', null, null);
     const gaps = (await storeCoverage(store, {})).gaps.filter((g) => g.detail.startsWith('verify:'));
     expect(gaps.map((g) => [g.kind, g.from])).toEqual([
       ['digest-missing', '2026-04-01T13:00:00Z'],
       ['no-files', '2026-04-01T16:00:00Z'],
+      ['file-modified', null],
       ['file-modified', null],
     ]);
     expect(gaps[2]!.detail).toContain('s3://b/changed.json.gz');
