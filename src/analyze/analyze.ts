@@ -4,8 +4,8 @@
  * accounts), keys and users it created — each followed in turn, bounded and cycle-safe.
  */
 import { UsageError } from '../core/errors.js';
-import { blastRadius } from './blast.js';
-import { derivedFrom, field, jsonObject, originOf, principalChange, type Derived, type NodeQuery } from './derive.js';
+import { BULK_READS, blastRadius } from './blast.js';
+import { MINTING_CALLS, derivedFrom, field, jsonObject, originOf, principalChange, type Derived, type NodeQuery } from './derive.js';
 import type { EventFilter, EventRow, EvidenceSource } from './source.js';
 import type { AnalyzeResult, Count, CreatedPrincipal, DerivedKey, LineageEvent, LineageNode, NodeKind, Origin, PivotSpec, Usability } from './types.js';
 
@@ -18,6 +18,8 @@ export interface AnalyzeOptions {
 export const ACCESS_DENIED = /AccessDenied|Unauthorized|Forbidden|NotAuthorized|AuthorizationError|InvalidClientTokenId|SignatureDoesNotMatch/i;
 
 const DEFAULT_DEPTH = 5;
+/** Read-only calls whose request or response the lineage and blast radius read; other reads need neither. */
+const READ_ONLY_DETAIL = [...MINTING_CALLS, 'GetSigninToken', ...BULK_READS];
 const DEFAULT_EVENT_LIMIT = 10_000;
 const TOP_NAMES = 10;
 const SKEW_MS = 5 * 60_000;
@@ -53,6 +55,7 @@ export async function analyze(source: EvidenceSource, spec: PivotSpec, options: 
   validatePivot(spec);
   const maxDepth = spec.maxDepth ?? DEFAULT_DEPTH;
   const window: EventFilter = {
+    readOnlyDetail: READ_ONLY_DETAIL,
     ...(spec.since ? { since: spec.since } : {}),
     ...(spec.until ? { until: spec.until } : {}),
     ...(spec.accounts?.length ? { accounts: spec.accounts } : {}),

@@ -68,6 +68,9 @@ const BULK_CALLS: Record<string, string> = {
   GetParameters: 'ssm:parameter-read',
 };
 
+/** The read-only calls among them, whose request names the bucket, secret or parameter read. */
+export const BULK_READS = ['GetObject', 'GetSecretValue', 'GetParameter', 'GetParameters'];
+
 /** Reads the calls whose names say they only read. */
 const READ_ONLY = /^(Get|List|Describe|Head|Lookup|Search|Select|Scan|Query|BatchGet|Check|Decrypt|Generate|Estimate|Preview|Simulate|Test|Validate|Verify|View|Download|ConsoleLogin|Assume|Switch|Filter)/;
 

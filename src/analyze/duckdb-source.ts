@@ -125,26 +125,43 @@ async function resolveAddresses(
   return [...new Set([...exact, ...inside])];
 }
 
-/** The columns of an event row, from `events` or straight from `event_rows`. */
-const EVENT_COLUMNS = `eventkey, ${ISO_TIME} as eventtime, eventname, eventsource, access_key_id, principal_arn, useridentity_type,
+/**
+ * The columns of an event row, from `events` or straight from a segment table. With a detail
+ * list (`$detail`), read-only events other than those named skip the JSON extraction.
+ */
+function eventColumns(filter: EventFilter): string {
+  const json = (path: string, name: string) =>
+    filter.readOnlyDetail
+      ? `case when readonly and not list_contains($detail, eventname) then null else json_extract(record, '${path}')::varchar end as ${name}`
+      : `json_extract(record, '${path}')::varchar as ${name}`;
+  return `eventkey, ${ISO_TIME} as eventtime, eventname, eventsource, access_key_id, principal_arn, useridentity_type,
   user_name, session_issuer_arn, json_extract_string(record, '$.userIdentity.accountId') as principal_account,
   sourceipaddress, useragent, awsregion, recipientaccountid, errorcode,
   json_extract_string(record, '$.errorMessage') as errormessage,
-  json_extract(record, '$.requestParameters')::varchar as requestparameters,
-  json_extract(record, '$.responseElements')::varchar as responseelements,
-  json_extract(record, '$.additionalEventData')::varchar as additionaleventdata,
+  ${json('$.requestParameters', 'requestparameters')},
+  ${json('$.responseElements', 'responseelements')},
+  ${json('$.additionalEventData', 'additionaleventdata')},
   sharedeventid`;
+}
+
+/** The `$detail` parameter, when the filter has a detail list. */
+function detailParam(filter: EventFilter): { params: Record<string, DuckDBValue>; types: Record<string, DuckDBType> } {
+  return filter.readOnlyDetail
+    ? { params: { detail: listValue([...filter.readOnlyDetail]) }, types: { detail: LIST(VARCHAR) } }
+    : { params: {}, types: {} };
+}
 
 async function fetchEvents(store: Store, filter: EventFilter): Promise<EventRow[]> {
   const byKey = await fetchByKeyGroups(store, filter);
   if (byKey) return byKey;
   const where = await whereOf(store, filter);
+  const detail = detailParam(filter);
   const rows = await store.all<Record<string, string | null>>(
-    `select * from (${filteredSql(where, EVENT_COLUMNS)})
+    `select * from (${filteredSql(where, eventColumns(filter))})
      order by eventtime, eventkey
      ${limitSql(filter)}`,
-    where.params,
-    where.types,
+    { ...where.params, ...detail.params },
+    { ...where.types, ...detail.types },
   );
   return rows.map((r) => eventRowOf(r));
 }
@@ -165,8 +182,9 @@ const MAX_KEY_GROUPS = 256;
 export async function fetchByKeyGroups(store: Store, filter: EventFilter): Promise<EventRow[] | null> {
   if (!filter.keys?.length || filter.ips?.length || filter.principals?.length || filter.sessions?.length) return null;
   if (!(await keyGroupsCurrent(store))) return null;
-  const keys = { keys: listValue([...filter.keys]) };
-  const keyTypes = { keys: LIST(VARCHAR) };
+  const detail = detailParam(filter);
+  const keys = { keys: listValue([...filter.keys]), ...detail.params };
+  const keyTypes = { keys: LIST(VARCHAR), ...detail.types };
   // Equalities (not list_contains) so that DuckDB skips the map's row groups by their min/max.
   const named = Object.fromEntries(filter.keys.map((k, i) => [`k${i}`, k]));
   const groups = await store.all<{ segment_id: number; row_group: number; events: bigint }>(
@@ -180,7 +198,7 @@ export async function fetchByKeyGroups(store: Store, filter: EventFilter): Promi
   const ranges = mergeRanges(groups.map((g) => [Number(g.segment_id), Number(g.row_group)] as const));
   const rows = await store.all<Record<string, string | null>>(
     ranges
-      .map(([segment, from, to]) => `select ${EVENT_COLUMNS} from ${segmentTable(segment)}
+      .map(([segment, from, to]) => `select ${eventColumns(filter)} from ${segmentTable(segment)}
          where rowid between ${from * ROW_GROUP_ROWS} and ${(to + 1) * ROW_GROUP_ROWS - 1} and list_contains($keys, access_key_id)`)
       .join('\nunion all\n'),
     keys,

@@ -22,6 +22,12 @@ export interface EventFilter {
   readonly regions?: readonly string[];
   /** At most this many events, earliest first. */
   readonly limit?: number;
+  /**
+   * When given, read-only events come without their JSON parts (request, response, additional
+   * data) unless their name is listed: a source may then skip reading them. Events that change
+   * something always have them.
+   */
+  readonly readOnlyDetail?: readonly string[];
 }
 
 /** The fields of an event the investigation needs; JSON parts stay as JSON text. */
