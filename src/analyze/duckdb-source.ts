@@ -108,6 +108,7 @@ async function resolveAddresses(
   const blocks = ips.filter((ip) => ip.includes('/'));
   if (blocks.length === 0) return exact;
   const list = new BlockList();
+  const prefixes: (string | null)[] = [];
   for (const block of blocks) {
     const [prefix, bits] = block.split('/');
     const family = isIP(prefix ?? '');
@@ -116,13 +117,40 @@ async function resolveAddresses(
       throw new UsageError(`--ip ${block} is not an address or CIDR block; give e.g. 203.0.113.7 or 203.0.113.0/24`);
     }
     list.addSubnet(prefix!, length, family === 4 ? 'ipv4' : 'ipv6');
+    prefixes.push(textPrefix(prefix!, family, length));
   }
-  const seen = await store.all<{ ip: string }>(`select distinct sourceipaddress as ip from events where ${[...clauses, 'sourceipaddress is not null'].join(' and ')}`, params, types);
+  // The text every address of the blocks starts with narrows the distinct addresses read (millions on a big store).
+  const own: Record<string, DuckDBValue> = { ...params };
+  const narrowed = prefixes.every((p) => p !== null)
+    ? [`(${prefixes.map((p, i) => {
+        own[`ip_prefix_${i}`] = p;
+        return `starts_with(sourceipaddress, $ip_prefix_${i})`;
+      }).join(' or ')})`]
+    : [];
+  const seen = await store.all<{ ip: string }>(
+    `select distinct sourceipaddress as ip from events where ${[...clauses, ...narrowed, 'sourceipaddress is not null'].join(' and ')}`,
+    own,
+    types,
+  );
   const inside = seen.map((r) => r.ip).filter((ip) => {
     const family = isIP(ip);
     return family !== 0 && list.check(ip, family === 4 ? 'ipv4' : 'ipv6');
   });
   return [...new Set([...exact, ...inside])];
+}
+
+/**
+ * The text every address of a block starts with, as CloudTrail writes addresses: its whole
+ * leading octets for IPv4, its first group for IPv6 (later groups may be compressed away);
+ * null when the block is too wide for one.
+ */
+export function textPrefix(address: string, family: number, length: number): string | null {
+  if (family === 4) {
+    const octets = Math.floor(length / 8);
+    return octets === 0 ? null : `${address.split('.').slice(0, octets).join('.')}${octets < 4 ? '.' : ''}`;
+  }
+  const first = address.toLowerCase().split(':')[0];
+  return length >= 16 && first ? `${first.replace(/^0+(?=.)/, '')}:` : null;
 }
 
 /**

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { blastRadius, instanceShape, launchedInstances } from '../../src/analyze/blast.js';
 import { outsidePrincipals, parseAwsDate } from '../../src/analyze/derive.js';
+import { textPrefix } from '../../src/analyze/duckdb-source.js';
 import type { EventRow } from '../../src/analyze/source.js';
 import { markdownSafe } from '../../src/report/text-safety.js';
 
@@ -109,5 +110,18 @@ describe('markdownSafe', () => {
     expect(markdownSafe('[x](http://evil.example)')).not.toMatch(/\]\(|http:\/\//);
     expect(markdownSafe('**bold** `code`')).toBe('\\*\\*bold\\*\\* \\`code\\`');
     expect(markdownSafe('\u001b[31mred')).toBe('\\\\x1b\\[31mred');
+  });
+});
+
+describe('textPrefix', () => {
+  it('gives the text every address of a block starts with', () => {
+    expect(textPrefix('203.0.113.0', 4, 24)).toBe('203.0.113.');
+    expect(textPrefix('203.0.113.0', 4, 20)).toBe('203.0.');
+    expect(textPrefix('10.0.0.0', 4, 8)).toBe('10.');
+    expect(textPrefix('203.0.113.7', 4, 32)).toBe('203.0.113.7');
+    expect(textPrefix('0.0.0.0', 4, 0)).toBeNull();
+    expect(textPrefix('2001:DB8::', 6, 32)).toBe('2001:');
+    expect(textPrefix('0db8::', 6, 16)).toBe('db8:');
+    expect(textPrefix('2001:db8::', 6, 8)).toBeNull();
   });
 });
