@@ -184,14 +184,28 @@ async function fetchEvents(store: Store, filter: EventFilter): Promise<EventRow[
   if (byKey) return byKey;
   const where = await whereOf(store, filter);
   const detail = detailParam(filter);
-  const rows = await store.all<Record<string, string | null>>(
+  const rows = await textRows(
+    store,
     `select * from (${filteredSql(where, eventColumns(filter))})
      order by eventtime, eventkey
      ${limitSql(filter)}`,
     { ...where.params, ...detail.params },
     { ...where.types, ...detail.types },
   );
-  return rows.map((r) => eventRowOf(r));
+  return rows.map((r) => eventRowOf(r)).sort(byTimeThenId);
+}
+
+function byTimeThenId(a: EventRow, b: EventRow): number {
+  return a.eventTime.localeCompare(b.eventTime) || a.eventId.localeCompare(b.eventId);
+}
+
+/**
+ * Rows of text columns, read as one JSON text per row: half the time of converting each
+ * value into JavaScript (0.7 s instead of 1.4 s for 93,000 events). Row order is not kept.
+ */
+async function textRows(store: Store, sql: string, params: Record<string, DuckDBValue>, types: Record<string, DuckDBType>): Promise<Record<string, string | null>[]> {
+  const rows = await store.all<{ j: string }>(`select to_json(q)::varchar as j from (${sql}) as q`, params, types);
+  return rows.map((r) => JSON.parse(r.j) as Record<string, string | null>);
 }
 
 function limitSql(filter: EventFilter): string {
@@ -224,7 +238,8 @@ export async function fetchByKeyGroups(store: Store, filter: EventFilter): Promi
   const expected = groups.reduce((sum, g) => sum + Number(g.events), 0);
   if (expected === 0) return [];
   const ranges = mergeRanges(groups.map((g) => [Number(g.segment_id), Number(g.row_group)] as const));
-  const rows = await store.all<Record<string, string | null>>(
+  const rows = await textRows(
+    store,
     ranges
       .map(([segment, from, to]) => `select ${eventColumns(filter)} from ${segmentTable(segment)}
          where rowid between ${from * ROW_GROUP_ROWS} and ${(to + 1) * ROW_GROUP_ROWS - 1} and list_contains($keys, access_key_id)`)
@@ -234,7 +249,7 @@ export async function fetchByKeyGroups(store: Store, filter: EventFilter): Promi
   );
   if (rows.length !== expected) return null;
   const events = rows.map((r) => eventRowOf(r)).filter((e) => inWindow(e, filter));
-  events.sort((a, b) => a.eventTime.localeCompare(b.eventTime) || a.eventId.localeCompare(b.eventId));
+  events.sort(byTimeThenId);
   return filter.limit !== undefined ? events.slice(0, Math.max(0, Math.floor(filter.limit))) : events;
 }
 
