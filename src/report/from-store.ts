@@ -3,7 +3,7 @@
  * the latest `trailhound detect`, the events behind them with their provenance, and what the
  * store covers. The one module of report/ that touches DuckDB; everything after it is pure.
  */
-import { LIST, VARCHAR, listValue } from '@duckdb/node-api';
+import { LIST, VARCHAR, listValue, type DuckDBValue } from '@duckdb/node-api';
 import { analyze } from '../analyze/analyze.js';
 import { storeCoverage } from '../analyze/coverage.js';
 import { duckdbSource } from '../analyze/duckdb-source.js';
@@ -148,27 +148,32 @@ export interface CredentialEvents {
 /** The events of some credentials (on the stored pivot columns, so no record is parsed to find them), by time. */
 export async function loadCredentialEvents(store: Store, which: CredentialEvents): Promise<EvidenceEvent[]> {
   if (which.keys.length + which.principals.length + which.keysFrom.keys.length === 0) return [];
+  // One single-column filter per branch: an OR across columns makes DuckDB read every stored record.
+  const window = [
+    ...(which.since ? ['e.eventtime >= $since::timestamptz'] : []),
+    ...(which.until ? ['e.eventtime < $until::timestamptz'] : []),
+  ];
+  const branches = [
+    ...(which.keys.length ? ['list_contains($keys, e.access_key_id)'] : []),
+    ...(which.principals.length ? ['list_contains($principals, e.principal_arn)'] : []),
+    ...(which.keysFrom.keys.length ? ['list_contains($fromKeys, e.access_key_id) and list_contains($fromIps, e.sourceipaddress)'] : []),
+  ];
+  const params: Record<string, DuckDBValue> = {
+    ...(which.keys.length ? { keys: listValue([...which.keys]) } : {}),
+    ...(which.principals.length ? { principals: listValue([...which.principals]) } : {}),
+    ...(which.keysFrom.keys.length ? { fromKeys: listValue([...which.keysFrom.keys]), fromIps: listValue([...which.keysFrom.ips]) } : {}),
+    ...(which.since ? { since: which.since.toISOString() } : {}),
+    ...(which.until ? { until: which.until.toISOString() } : {}),
+  };
+  const types = Object.fromEntries(['keys', 'principals', 'fromKeys', 'fromIps'].filter((k) => k in params).map((k) => [k, LIST(VARCHAR)]));
   const rows = await store.all<EventRowOut>(
-    `select ${EVENT_COLUMNS}
-     from events e
-     left join inputs i using (input_id)
-     where (list_contains($keys, e.access_key_id)
-            or list_contains($principals, e.principal_arn)
-            or (list_contains($fromKeys, e.access_key_id) and list_contains($fromIps, e.sourceipaddress)))
-       and ($since::timestamptz is null or e.eventtime >= $since::timestamptz)
-       and ($until::timestamptz is null or e.eventtime < $until::timestamptz)
-     order by e.eventtime, e.eventid
-     limit $limit`,
-    {
-      keys: listValue([...which.keys]),
-      principals: listValue([...which.principals]),
-      fromKeys: listValue([...which.keysFrom.keys]),
-      fromIps: listValue([...which.keysFrom.ips]),
-      since: which.since?.toISOString() ?? null,
-      until: which.until?.toISOString() ?? null,
-      limit: which.limit,
-    },
-    { keys: LIST(VARCHAR), principals: LIST(VARCHAR), fromKeys: LIST(VARCHAR), fromIps: LIST(VARCHAR) },
+    `select * from (
+       ${branches.map((b) => `select ${EVENT_COLUMNS} from events e left join inputs i using (input_id) where ${[b, ...window].join(' and ')}`).join('\n       union\n       ')}
+     )
+     order by eventtime, eventid
+     limit ${Math.max(0, Math.floor(which.limit))}`,
+    params,
+    types,
   );
   return rows.map(toEvidence).sort(byTimeThenId);
 }
