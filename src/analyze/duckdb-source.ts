@@ -212,8 +212,11 @@ function limitSql(filter: EventFilter): string {
   return filter.limit !== undefined ? `limit ${Math.max(0, Math.floor(filter.limit))}` : '';
 }
 
+/** Keys looked up in the map as equalities; more go in as one list. */
+const MAX_KEY_EQUALITIES = 16;
+
 /** A key lookup touching more row groups than this scans the whole column instead. */
-const MAX_KEY_GROUPS = 256;
+const MAX_KEY_GROUPS = 4096;
 
 /**
  * Fetches the events of some keys through `key_groups`, which says in which row groups of
@@ -227,12 +230,16 @@ export async function fetchByKeyGroups(store: Store, filter: EventFilter): Promi
   const detail = detailParam(filter);
   const keys = { keys: listValue([...filter.keys]), ...detail.params };
   const keyTypes = { keys: LIST(VARCHAR), ...detail.types };
-  // Equalities (not list_contains) so that DuckDB skips the map's row groups by their min/max.
-  const named = Object.fromEntries(filter.keys.map((k, i) => [`k${i}`, k]));
+  // A few keys as equalities, so that DuckDB skips the map's row groups by their min/max; many
+  // (a level of minted session keys) as a hash join: an OR chain or list_contains over thousands
+  // of keys compares every map row with every key (20 s on 10M events).
+  const few = filter.keys.length <= MAX_KEY_EQUALITIES;
   const groups = await store.all<{ segment_id: number; row_group: number; events: bigint }>(
     `select segment_id, row_group, sum(events)::bigint as events from key_groups
-     where ${filter.keys.map((_, i) => `access_key_id = $k${i}`).join(' or ')} group by all order by all`,
-    named,
+     where ${few ? filter.keys.map((_, i) => `access_key_id = $k${i}`).join(' or ') : 'access_key_id in (select unnest($keys))'}
+     group by all order by all`,
+    few ? Object.fromEntries(filter.keys.map((k, i) => [`k${i}`, k])) : { keys: listValue([...filter.keys]) },
+    few ? {} : { keys: LIST(VARCHAR) },
   );
   if (groups.length > MAX_KEY_GROUPS) return null;
   const expected = groups.reduce((sum, g) => sum + Number(g.events), 0);
@@ -242,7 +249,8 @@ export async function fetchByKeyGroups(store: Store, filter: EventFilter): Promi
     store,
     ranges
       .map(([segment, from, to]) => `select ${eventColumns(filter)} from ${segmentTable(segment)}
-         where rowid between ${from * ROW_GROUP_ROWS} and ${(to + 1) * ROW_GROUP_ROWS - 1} and list_contains($keys, access_key_id)`)
+         where rowid between ${from * ROW_GROUP_ROWS} and ${(to + 1) * ROW_GROUP_ROWS - 1}
+           and ${few ? 'list_contains($keys, access_key_id)' : 'access_key_id in (select unnest($keys))'}`)
       .join('\nunion all\n'),
     keys,
     keyTypes,
