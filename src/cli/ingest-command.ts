@@ -7,7 +7,7 @@ import type { AwsOptions } from '../sources/aws.js';
 import type { RemoteIngestSummary, RemoteProgress } from '../sources/remote-ingest.js';
 import { Store } from '../store/store.js';
 import { athenaIngestRequested } from './athena-command.js';
-import { parseScope, positiveNumber, storePath, type ScopeOptions } from './options.js';
+import { memoryLimit, parseScope, positiveNumber, storePath, type ScopeOptions } from './options.js';
 
 interface IngestCliOptions extends ScopeOptions {
   readonly db?: string;
@@ -39,9 +39,7 @@ export async function ingestCommand(paths: readonly string[], opts: IngestCliOpt
   const scope = parseScope(opts);
   const maxFileBytes = Math.round(positiveNumber('--max-file-mb', opts.maxFileMb) * 1024 * 1024);
   const batchBytes = Math.round(positiveNumber('--batch-mb', opts.batchMb) * 1024 * 1024);
-  if (!/^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i.test(opts.memoryLimit)) {
-    throw new UsageError(`--memory-limit takes a size such as 1GB or 512MB, not "${opts.memoryLimit}"`);
-  }
+  memoryLimit(opts.memoryLimit);
   const remoteUris = paths.filter((p) => p.startsWith('s3://'));
   const localPaths = paths.filter((p) => !p.startsWith('s3://'));
   const sources = [opts.eventHistory, opts.logGroup?.length, remoteUris.length || localPaths.length].filter(Boolean).length;

@@ -41,3 +41,11 @@ export function positiveNumber(name: string, text: string): number {
   if (!Number.isFinite(value) || value <= 0) throw new UsageError(`${name} takes a positive number, not "${text}"`);
   return value;
 }
+
+/** Checks a DuckDB memory limit such as 1GB or 512MB, and gives it back. */
+export function memoryLimit(text: string): string {
+  if (!/^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i.test(text)) {
+    throw new UsageError(`--memory-limit takes a size such as 1GB or 512MB, not "${text}"`);
+  }
+  return text;
+}

@@ -91,6 +91,7 @@ export function buildProgram(): Command {
     .option('--min-severity <level>', 'report findings at or above: info, low, medium, high, critical')
     .option('--since <time>', 'only events at or after this time')
     .option('--until <time>', 'only events before this time')
+    .option('--memory-limit <size>', 'DuckDB memory limit for the local detections (it spills to disk beyond it); default 2GB')
     .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']).default('table'))
     .addOption(engineOption())
     .option('--region <names...>', 'Athena: only these regions (constrains the region partition)')

@@ -138,6 +138,10 @@ describe('trailhound (built binary)', () => {
     const stored = JSON.parse(cli(['query', 'select count(*) as n from findings', '--db', demoDb, '--format', 'json']).stdout);
     expect(stored).toEqual([{ n: 4 }]);
     expect(cli(['detect', '--db', demoDb, '--only', 'no_such_detection']).code).toBe(2);
+    expect(cli(['detect', '--db', demoDb, '--memory-limit', 'lots']).code).toBe(2);
+    const capped = cli(['detect', '--db', demoDb, '--memory-limit', '256MB', '--format', 'json', '--only', 'iam_user_created']);
+    expect(capped.code).toBe(0);
+    expect(JSON.parse(capped.stdout).findings.length).toBeGreaterThan(0);
     // Coverage comes from the whole catalog even when one detection runs: the demo's sensitive calls all have their own.
     expect(JSON.parse(cli(['detect', '--db', demoDb, '--only', 'sensitive_api_called', '--format', 'json']).stdout).findings).toEqual([]);
   });
