@@ -30,8 +30,8 @@ export interface EventFilter {
   readonly readOnlyDetail?: readonly string[];
 }
 
-/** The fields of an event the investigation needs; JSON parts stay as JSON text. */
-export interface EventRow {
+/** What every view of an event shares: who called what, from where, and how it ended. */
+export interface EventCore {
   readonly eventId: string;
   readonly eventTime: string;
   readonly eventName: string;
@@ -41,8 +41,6 @@ export interface EventRow {
   readonly identityType: string | null;
   readonly userName: string | null;
   readonly sessionIssuerArn: string | null;
-  /** The account the identity belongs to. */
-  readonly principalAccount: string | null;
   readonly sourceIp: string | null;
   readonly userAgent: string | null;
   readonly region: string | null;
@@ -50,6 +48,12 @@ export interface EventRow {
   readonly account: string | null;
   readonly errorCode: string | null;
   readonly errorMessage: string | null;
+}
+
+/** The fields of an event the investigation needs; JSON parts stay as JSON text. */
+export interface EventRow extends EventCore {
+  /** The account the identity belongs to. */
+  readonly principalAccount: string | null;
   readonly requestParameters: string | null;
   readonly responseElements: string | null;
   readonly additionalEventData: string | null;

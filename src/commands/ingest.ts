@@ -126,6 +126,8 @@ export async function ingestFiles(options: IngestOptions): Promise<IngestSummary
 
   // Row order inside the store carries no meaning (every output sorts), and dropping it lets DuckDB write in parallel.
   await store.run('set preserve_insertion_order = false');
+  // A run cut off between a batch and the key map's update leaves the map behind: catch it up first.
+  await catchUpKeyGroups(store);
   const discovery = await discoverFiles(options.paths, scope);
   const skipped: SkippedInput[] = discovery.unreadable.map((u) => ({ path: u.path, reason: u.reason }));
   const total = discovery.files.length;

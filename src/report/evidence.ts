@@ -2,6 +2,7 @@
  * The evidence a timeline and a remediation plan are built from: findings and the events
  * behind them, each event with where it came from. Plain data; nothing here reads the store.
  */
+import type { EventCore } from '../analyze/source.js';
 import type { Finding } from '../detect/runner.js';
 
 /** Where an event was read from: the input file (and its hash) and its place in that file. */
@@ -14,23 +15,7 @@ export interface Provenance {
 }
 
 /** One CloudTrail event with the fields reports and plans need; JSON parts parsed. */
-export interface EvidenceEvent {
-  readonly eventId: string;
-  readonly eventTime: string;
-  readonly eventName: string;
-  readonly eventSource: string;
-  readonly accessKeyId: string | null;
-  readonly principalArn: string | null;
-  readonly identityType: string | null;
-  readonly userName: string | null;
-  readonly sessionIssuerArn: string | null;
-  readonly sourceIp: string | null;
-  readonly userAgent: string | null;
-  readonly region: string | null;
-  /** The account whose trail holds the event (recipientAccountId). */
-  readonly account: string | null;
-  readonly errorCode: string | null;
-  readonly errorMessage: string | null;
+export interface EvidenceEvent extends EventCore {
   readonly requestParameters: unknown;
   readonly responseElements: unknown;
   readonly provenance: Provenance | null;
