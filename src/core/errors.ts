@@ -1,4 +1,4 @@
-/** Exit codes shared by every command; documented in the README. */
+/** Exit codes shared by every command; documented in docs/exit-codes.md. */
 export const ExitCode = {
   ok: 0,
   internal: 1,
