@@ -6,6 +6,7 @@ import { runDetections, type DetectResult } from '../detect/runner.js';
 import { renderTable } from '../report/tabular.js';
 import { terminalSafe } from '../report/text-safety.js';
 import { Store } from '../store/store.js';
+import { sigmaForCli, sigmaSummary, type SigmaCliOptions } from './sigma-options.js';
 import { openAthena, totalsLine, wantsAthena, withInterrupt, type AthenaCliOptions } from './athena-command.js';
 import { memoryLimit, parseScope, positiveNumber, storePath } from './options.js';
 
@@ -28,7 +29,7 @@ function pick(catalog: Detection[], only: readonly string[] | undefined): Detect
 }
 
 /** Options of `trailhound detect`. */
-export interface DetectCliOptions extends AthenaCliOptions {
+export interface DetectCliOptions extends AthenaCliOptions, SigmaCliOptions {
   readonly db?: string;
   readonly only?: string[];
   readonly minSeverity?: string;
@@ -53,7 +54,7 @@ function printFindings(result: DetectResult, format: 'table' | 'json', extra: Re
 }
 
 /** `trailhound detect --engine athena`: the same detections over the organisation's CloudTrail table. */
-async function detectOnAthena(opts: DetectCliOptions, detections: Detection[], catalog: Detection[]): Promise<void> {
+async function detectOnAthena(opts: DetectCliOptions, detections: Detection[], catalog: Detection[], sigma: Record<string, unknown>): Promise<void> {
   const scope = parseScope(opts);
   const { runAthenaDetections, runAthenaDetectionsPulling } = await import('../engines/athena-detect.js');
   const { mkdtempSync, rmSync } = await import('node:fs');
@@ -75,7 +76,7 @@ async function detectOnAthena(opts: DetectCliOptions, detections: Detection[], c
       return cacheDir ? runAthenaDetectionsPulling(runner, table, detections, { ...options, cacheDir }) : runAthenaDetections(runner, table, detections, options);
     });
     const candidates = 'candidates' in result ? { candidates: result.candidates } : {};
-    printFindings(result, opts.format, { skipped: result.skipped, athena: { queries: result.queries, dataScannedBytes: result.dataScannedBytes, costUsd: result.costUsd, ...candidates } });
+    printFindings(result, opts.format, { ...sigma, skipped: result.skipped, athena: { queries: result.queries, dataScannedBytes: result.dataScannedBytes, costUsd: result.costUsd, ...candidates } });
     process.exitCode = result.failures.length > 0 ? ExitCode.partial : ExitCode.ok;
   } finally {
     process.stderr.write(`${totalsLine(runner)}\n`);
@@ -97,8 +98,10 @@ export async function detectCommand(opts: DetectCliOptions): Promise<void> {
     throw new UsageError(`--min-severity takes one of ${SEVERITIES.join(', ')}`);
   }
   const catalog = shippedCatalog();
-  const detections = pick(catalog, opts.only);
-  if (wantsAthena(opts)) return detectOnAthena(opts, detections, catalog);
+  const sigma = sigmaForCli(opts);
+  const detections = pick([...(opts.builtin === false ? [] : catalog), ...sigma.detections], opts.only);
+  if (detections.length === 0) throw new UsageError('no detection to run: --no-builtin needs --sigma with at least one rule that translates');
+  if (wantsAthena(opts)) return detectOnAthena(opts, detections, catalog, sigmaSummary(sigma));
   if (opts.region?.length || opts.account?.length || opts.athenaConcurrency || opts.pullCandidates) {
     throw new UsageError('--region, --account, --athena-concurrency and --pull-candidates apply to --engine athena only; the store is searched whole');
   }
@@ -112,7 +115,7 @@ export async function detectCommand(opts: DetectCliOptions): Promise<void> {
       ...(scope.until ? { until: scope.until } : {}),
       ...(opts.minSeverity ? { minSeverity: opts.minSeverity as Severity } : {}),
     });
-    printFindings(result, opts.format);
+    printFindings(result, opts.format, sigmaSummary(sigma));
     process.exitCode = result.failures.length > 0 ? ExitCode.partial : ExitCode.ok;
   } finally {
     store.close();
@@ -120,12 +123,18 @@ export async function detectCommand(opts: DetectCliOptions): Promise<void> {
 }
 
 /** `trailhound detections`: the catalog. */
-export function detectionsCommand(opts: { readonly format: 'table' | 'json' }): void {
+export function detectionsCommand(opts: { readonly format: 'table' | 'json' } & SigmaCliOptions): void {
   const catalog = shippedCatalog();
+  const sigma = sigmaForCli({ ...opts, quiet: true });
   if (opts.format === 'json') {
-    process.stdout.write(`${JSON.stringify(catalog.map(({ sql: _sql, path: _path, tests: _tests, ...meta }) => meta), null, 2)}\n`);
+    const listed = [...catalog, ...sigma.detections].map(({ sql: _sql, path: _path, tests: _tests, ...meta }) => meta);
+    const untranslated = sigma.untranslated.map((u) => ({ id: u.id ? `sigma:${u.id.toLowerCase()}` : null, path: u.path, runs: false, reason: u.reason }));
+    process.stdout.write(`${JSON.stringify([...listed, ...untranslated], null, 2)}\n`);
     return;
   }
-  const rows = catalog.map((d) => ({ id: d.id, severity: d.severity, attempt: d.attemptSeverity ?? '', techniques: d.techniques.join(' '), title: d.title }));
+  const rows = [
+    ...[...catalog, ...sigma.detections].map((d) => ({ id: d.id, severity: d.severity, attempt: d.attemptSeverity ?? '', techniques: d.techniques.join(' '), title: d.title })),
+    ...sigma.untranslated.map((u) => ({ id: u.id ? `sigma:${u.id.toLowerCase()}` : u.path, severity: '', attempt: '', techniques: '', title: `not run: ${u.reason}` })),
+  ];
   process.stdout.write(renderTable({ columns: ['id', 'severity', 'attempt', 'techniques', 'title'], rows }, 'table'));
 }

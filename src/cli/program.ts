@@ -88,6 +88,8 @@ export function buildProgram(): Command {
     .description('run the detections in queries/ against the store; findings are stored and printed by time')
     .addOption(db())
     .option('--only <ids...>', 'run only these detections')
+    .option('--sigma <paths...>', 'also run the Sigma rules in these files or directories (AWS CloudTrail rules; ids sigma:<rule id>)')
+    .option('--no-builtin', 'run only the Sigma rules given with --sigma, not the detections in queries/')
     .option('--min-severity <level>', 'report findings at or above: info, low, medium, high, critical')
     .option('--since <time>', 'only events at or after this time')
     .option('--until <time>', 'only events before this time')
@@ -167,6 +169,7 @@ export function buildProgram(): Command {
   program
     .command('detections')
     .description('list the detection catalog: id, severity, ATT&CK techniques')
+    .option('--sigma <paths...>', 'also list the Sigma rules in these files or directories, and whether each runs')
     .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']).default('table'))
     .action(async (opts) => {
       const { detectionsCommand } = await import('./detect-command.js');
