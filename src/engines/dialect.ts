@@ -294,13 +294,23 @@ function call(tokens: readonly Token[], name: string, open: number, close: numbe
     return { text: `date_diff(${unit}, date_trunc(${unit}, ${from}), date_trunc(${unit}, ${to}))`, primary: true, call: 'date_diff' };
   }
   if (fn === 'cast' || fn === 'try_cast') {
-    const text = inner();
-    const m = /^([\s\S]*)\s+as\s+([a-z]+)\s*$/i.exec(text);
-    if (!m) throw new NotPortableError(`${fn}(…) needs "as <type>"`);
-    const operand = walk(tokenize(m[1]!.trim()), 0, tokenize(m[1]!.trim()).length);
-    const single = operand.length === 1 ? operand[0]! : { text: m[1]!.trim(), primary: true };
-    const target = TYPES[m[2]!.toLowerCase()];
-    if (!target) throw new NotPortableError(`no Trino type for the cast to ${m[2]}`);
+    // The operand is walked once, from the original tokens (a translated text walked again would not read as DuckDB).
+    let asAt = -1;
+    for (let i = open + 1, depth = 0; i < close; i++) {
+      const t = tokens[i]!;
+      if (t.kind === 'punct' && (t.text === '(' || t.text === '[')) depth++;
+      else if (t.kind === 'punct' && (t.text === ')' || t.text === ']')) depth--;
+      else if (depth === 0 && t.kind === 'word' && t.text.toLowerCase() === 'as') asAt = i;
+    }
+    const type = asAt < 0 ? '' : render(tokens, asAt + 1, close).trim();
+    if (asAt < 0 || !/^[a-z]+$/i.test(type)) throw new NotPortableError(`${fn}(…) needs "as <type>"`);
+    const first = nextSolid(tokens, open + 1, asAt);
+    let last = asAt;
+    while (last > first && (tokens[last - 1]!.kind === 'space' || tokens[last - 1]!.kind === 'comment')) last--;
+    const operand = walk(tokens, first, last);
+    const single = operand.length === 1 ? operand[0]! : { text: operand.map((p) => p.text).join(''), primary: true };
+    const target = TYPES[type.toLowerCase()];
+    if (!target) throw new NotPortableError(`no Trino type for the cast to ${type}`);
     if (target === 'varchar' && single.call === 'json_extract') return { text: `json_format(${single.text})`, primary: true, call: 'json_format' };
     return { text: `${fn}(${single.text} as ${target})`, primary: true, call: fn };
   }
