@@ -1,11 +1,8 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { ingestFiles } from '../src/commands/ingest.js';
-import { Store } from '../src/store/store.js';
-import { generateCorpus } from '../src/synth/corpus.js';
+import { ensureBenchStore } from './bench-store.js';
 
 /**
  * Times `trailhound detect` (the whole process: start, open the store, every detection,
@@ -21,16 +18,7 @@ async function main(): Promise<void> {
   const events = Number(values.events);
   const corpus = resolve(values.corpus ?? `bench/corpus-${events}`);
   const db = resolve(values.db ?? `bench/detect-${events}.duckdb`);
-  if (!existsSync(join(corpus, 'AWSLogs'))) {
-    process.stderr.write(`generating ${events} events under ${corpus} ...\n`);
-    await generateCorpus({ events, files: Math.max(1, Math.round(events / 500)), out: corpus });
-  }
-  if (!existsSync(db)) {
-    process.stderr.write(`loading ${corpus} into ${db} ...\n`);
-    const store = await Store.open(db, { memoryLimit: '1GB' });
-    await ingestFiles({ store, paths: [corpus] });
-    store.close();
-  }
+  await ensureBenchStore(events, corpus, db);
   const times: number[] = [];
   let findings = 0;
   let detections = 0;

@@ -1,0 +1,19 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { ingestFiles } from '../src/commands/ingest.js';
+import { Store } from '../src/store/store.js';
+import { generateCorpus } from '../src/synth/corpus.js';
+
+/** Makes sure the benchmark store `db` exists: generates `events` events under `corpus` if needed, then loads them. */
+export async function ensureBenchStore(events: number, corpus: string, db: string): Promise<void> {
+  if (!existsSync(join(corpus, 'AWSLogs')) && !existsSync(db)) {
+    process.stderr.write(`generating ${events} events under ${corpus} ...\n`);
+    await generateCorpus({ events, files: Math.max(1, Math.round(events / 500)), out: corpus });
+  }
+  if (!existsSync(db)) {
+    process.stderr.write(`loading ${corpus} into ${db} ...\n`);
+    const store = await Store.open(db, { memoryLimit: '1GB' });
+    await ingestFiles({ store, paths: [corpus] });
+    store.close();
+  }
+}
