@@ -1,6 +1,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { ExitCode, TrailhoundError } from '../core/errors.js';
 import { toolVersion } from '../core/version.js';
+import { MCP_HELP } from './mcp-help.js';
 import { addAthenaOptions, addIngestAthenaOptions, engineOption, registerAthenaCommand } from './athena-command.js';
 
 /** Builds the trailhound command line; `run` parses argv and sets process.exitCode. */
@@ -185,6 +186,16 @@ export function buildProgram(): Command {
       const { demoCommand } = await import('./small-commands.js');
       await demoCommand(opts);
     });
+
+  program
+    .command('mcp')
+    .description('serve the store to AI assistants (Claude, Copilot, Cursor…) over the Model Context Protocol on stdio, read-only')
+    .addOption(db())
+    .action(async (opts) => {
+      const { mcpCommand } = await import('./mcp-command.js');
+      await mcpCommand(opts);
+    });
+  program.commands.at(-1)!.addHelpText('after', MCP_HELP);
 
   registerAthenaCommand(program);
 
