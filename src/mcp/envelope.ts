@@ -53,9 +53,26 @@ export function dataSafe(text: string): string {
   return terminalSafe(text).replace(/[\t\n]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
 
-/** A copy of `value` with every string (keys included) made `dataSafe`. */
+const RENDERED = Symbol('rendered document');
+
+/** A document a trailhound renderer wrote; its line breaks are its own layout and are kept. */
+export interface MarkdownDocument {
+  readonly format: 'markdown';
+  readonly markdown: string;
+}
+
+/**
+ * Marks Markdown written by a trailhound renderer, which has already made every log string
+ * in it inert (markdownSafe: no line breaks, no markup, no control characters).
+ */
+export function markdownDocument(markdown: string): MarkdownDocument {
+  return Object.assign({ format: 'markdown' as const, markdown }, { [RENDERED]: true });
+}
+
+/** A copy of `value` with every string (keys included) made `dataSafe`; a rendered document keeps its line breaks. */
 export function sanitize(value: unknown): unknown {
   if (typeof value === 'string') return dataSafe(value);
+  if (value && typeof value === 'object' && RENDERED in value) return { format: 'markdown', markdown: terminalSafe((value as unknown as MarkdownDocument).markdown) };
   if (Array.isArray(value)) return value.map(sanitize);
   if (value && typeof value === 'object') {
     const out: Record<string, unknown> = {};

@@ -69,7 +69,7 @@ export function registerResources(server: McpServer, ctx: ToolContext): void {
         '## Tables and columns of this store',
         '',
         columns,
-        ...(docs ? ['', docs.replace(/^## /m, '## About the tables: ')] : []),
+        ...(docs ? ['', '## About the tables', '', docs.replace(/^#+ .*\n+/, '')] : []),
         '',
       ].join('\n');
       return { contents: [{ uri: uri.href, mimeType: 'text/markdown', text }] };

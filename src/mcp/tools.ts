@@ -19,7 +19,7 @@ import { loadFindings, planFromStore, timelineFromStore } from '../report/from-s
 import { renderPlanMarkdown } from '../report/plan-renderers.js';
 import { renderTimelineMarkdown } from '../report/timeline-renderers.js';
 import type { Store } from '../store/store.js';
-import { envelope, envelopeSchema, toolResult, type Envelope } from './envelope.js';
+import { envelope, envelopeSchema, markdownDocument, toolResult, type Envelope } from './envelope.js';
 import { loadRecords, searchEvents } from './evidence.js';
 
 /** Hard limits on what one call returns; an answer cut at one says so in its notes. */
@@ -373,7 +373,7 @@ export function registerTools(server: McpServer, ctx: ToolContext): void {
         const report = await timelineFromStore(store, options);
         const truncated = report.entries.length > maxRows;
         const shown = { ...report, entries: report.entries.slice(0, maxRows) };
-        const data = args.format === 'json' ? shown : { format: 'markdown' as const, markdown: renderTimelineMarkdown(report, { maxRows }) };
+        const data = args.format === 'json' ? shown : markdownDocument(renderTimelineMarkdown(report, { maxRows }));
         return envelope(`Timeline of ${plural(report.findingCount, 'finding')} and ${plural(report.eventCount, 'event')}, ${plural(report.entries.length, 'row')}${truncated ? ` (the first ${maxRows} listed)` : ''}.`, data, {
             cite: shown,
             truncated: truncated || report.eventsTruncated,
@@ -399,7 +399,7 @@ export function registerTools(server: McpServer, ctx: ToolContext): void {
       return ctx.withStore(async (store) => {
         const plan = await planFromStore(store, options);
         const actions = plan.steps.reduce((n, s) => n + s.actions.length, 0);
-        const data = args.format === 'json' ? plan : { format: 'markdown' as const, markdown: renderPlanMarkdown(plan) };
+        const data = args.format === 'json' ? plan : markdownDocument(renderPlanMarkdown(plan));
         return envelope(`Plan of ${plural(plan.steps.length, 'step')} and ${plural(actions, 'action')} for ${plural(plan.exposedKeys.length, 'exposed key')}; ${plural(plan.caveats.length, 'caveat')}.`, data, { cite: plan });
       });
     },

@@ -20,7 +20,7 @@ describe('trailhound (built binary)', () => {
     expect(cli(['--version']).stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
     const help = cli(['--help']);
     expect(help.code).toBe(0);
-    for (const command of ['ingest', 'verify', 'query', 'stats', 'detect', 'detections', 'analyze', 'timeline', 'remediate', 'athena', 'demo']) expect(help.stdout).toMatch(new RegExp(`^  ${command} `, 'm'));
+    for (const command of ['ingest', 'verify', 'query', 'stats', 'detect', 'detections', 'analyze', 'timeline', 'remediate', 'athena', 'demo', 'mcp']) expect(help.stdout).toMatch(new RegExp(`^  ${command} `, 'm'));
   });
 
   it('exits 2 on a usage error', () => {
