@@ -189,6 +189,13 @@ function matchSql(match: SigmaMatch, duckdbOnly: Set<string>): string {
     }
     const text = typeof v === 'string' ? v : String(v);
     if (kind === 're') {
+      // DuckDB (RE2) and Trino share no lookaround or backreferences: refuse them here rather than fail at run time.
+      if (/\(\?<?[=!]|\\[1-9]/.test(text)) fail(`the regular expression ${JSON.stringify(text)} uses lookaround or a backreference, which RE2 does not support`);
+      try {
+        new RegExp(text);
+      } catch (error) {
+        fail(`the regular expression ${JSON.stringify(text)} is not valid (${(error as Error).message})`);
+      }
       const flags = ['i', 'm', 's'].filter((f) => mods.has(f)).join('');
       return `regexp_matches(${value}, ${sqlString(flags ? `(?${flags})${text}` : text)})`;
     }

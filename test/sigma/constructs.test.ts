@@ -276,6 +276,9 @@ describe('Sigma rule SQL', () => {
     ['selection:\n    sourceIPAddress|cidr: 2001:db8::/32\ncondition: selection', 'IPv6'],
     ['selection:\n    eventName: [[x]]\ncondition: selection', 'a value must be'],
     ['selection:\n    eventName: x\ntimeframe: 5m\ncondition: selection', 'timeframe'],
+    ["selection:\n    eventName|re: '^(?!Get)'\ncondition: selection", 'lookaround'],
+    ["selection:\n    eventName|re: '(a'\ncondition: selection", 'is not valid'],
+    ['selection:\n    eventName: "a\\0b"\ncondition: selection', 'NUL'],
     ['selection:\n    "event$Name": x\ncondition: selection', 'plain keys'],
   ])('refuses what it cannot translate, with the reason (%#)', (detection, reason) => {
     expect(() => sigmaDetection(rule(detection), 'inline.yml', 'hash')).toThrow(reason);

@@ -2,7 +2,13 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { runDetections } from '../../src/detect/runner.js';
 import { loadSigmaRules } from '../../src/sigma/loader.js';
+import { Store } from '../../src/store/store.js';
+import { makeCall } from '../../src/synth/records.js';
+import { ingest } from '../helpers/store.js';
+import { Workspace, jsonLines } from '../helpers/workspace.js';
+import { detectOnAthena } from './on-athena.js';
 
 const FIXTURES = join(import.meta.dirname, '..', '..', 'fixtures', 'sigma');
 
@@ -64,7 +70,6 @@ describe('Sigma rule loader', () => {
   });
 
   it('refuses a rule without a UUID id or with an unknown level', async () => {
-    const { Workspace } = await import('../helpers/workspace.js');
     const ws = new Workspace();
     try {
       const base = 'title: t\nlogsource: {product: aws, service: cloudtrail}\ndetection: {selection: {eventName: x}, condition: selection}\n';
@@ -81,4 +86,31 @@ describe('Sigma rule loader', () => {
       ws.dispose();
     }
   });
+});
+
+describe('the project\'s Sigma rules on Athena', () => {
+  it('give the findings they give on DuckDB; the rule that reads the stored record is skipped with the reason', async () => {
+    const { detections } = loadSigmaRules([join(FIXTURES, 'rules')]);
+    const records = [
+      makeCall('StopLogging', 'cloudtrail.amazonaws.com', { eventTime: '2026-03-02T10:00:00Z' }),
+      makeCall('StopLogging', 'cloudtrail.amazonaws.com', { eventTime: '2026-03-02T10:00:01Z', userIdentity: { type: 'AWSService', invokedBy: 'cloudtrail.amazonaws.com' } }),
+      makeCall('CreateAccessKey', 'iam.amazonaws.com', { eventTime: '2026-03-02T10:01:00Z', requestParameters: { userName: 'backdoor' } }),
+      makeCall('PutBucketAcl', 's3.amazonaws.com', { eventTime: '2026-03-02T10:02:00Z', sourceIPAddress: '203.0.113.9', requestParameters: { bucketName: 'b', 'x-amz-acl': 'public-read' } }),
+    ];
+    const ws = new Workspace();
+    const store = await Store.open(':memory:');
+    try {
+      await ingest(store, [ws.write('r.jsonl', jsonLines(records))]);
+      const local = await runDetections(store, detections);
+      const remote = await detectOnAthena(records, detections);
+      expect(remote.failures).toEqual([]);
+      expect(remote.skipped).toEqual([{ detection: 'sigma:0b9f8e1a-4a57-4c1e-9d55-1d7c1c9a0003', reason: expect.stringMatching(/^runs on DuckDB only: a keyword selection/) }]);
+      const onAthena = local.findings.filter((f) => f.detection !== 'sigma:0b9f8e1a-4a57-4c1e-9d55-1d7c1c9a0003');
+      expect(onAthena.map((f) => f.detection)).toEqual(['sigma:0b9f8e1a-4a57-4c1e-9d55-1d7c1c9a0001', 'sigma:0b9f8e1a-4a57-4c1e-9d55-1d7c1c9a0002']);
+      expect(remote.findings).toEqual(onAthena);
+    } finally {
+      store.close();
+      ws.dispose();
+    }
+  }, 120_000);
 });

@@ -10,14 +10,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { runDetections, type Finding } from '../../src/detect/runner.js';
-import { AthenaRunner } from '../../src/engines/athena-client.js';
-import { runAthenaDetections } from '../../src/engines/athena-detect.js';
 import { loadSigmaRules, type SigmaDetection } from '../../src/sigma/loader.js';
 import { Store } from '../../src/store/store.js';
-import { FakeAthena } from '../fakes/athena-server.js';
-import { useFakeAwsEnv } from '../fakes/http.js';
-import { AthenaEmulator } from '../engines/emulator.js';
 import { ingest } from '../helpers/store.js';
+import { detectOnAthena } from './on-athena.js';
 
 // ../shared/datasets beside the package root, as in CI; TRAILHOUND_DATASETS points elsewhere (a worktree).
 const DATASETS = process.env['TRAILHOUND_DATASETS'] ?? join(import.meta.dirname, '..', '..', '..', 'shared', 'datasets');
@@ -186,24 +182,13 @@ describe.skipIf(!present)('SigmaHQ CloudTrail rules on the Stratus Red Team deto
   });
 
   it('gives the same findings through the Athena dialect layer', async () => {
-    useFakeAwsEnv();
-    const emulator = await AthenaEmulator.create(records, 'projection');
-    const fake = await new FakeAthena({ answer: (q) => emulator.answer(q), tables: { 'security.cloudtrail_logs': emulator.metadata() }, pageSize: 500 }).start();
-    const runner = new AthenaRunner({ database: 'security', table: 'cloudtrail_logs', endpointUrl: fake.endpoint, region: 'us-east-1', outputLocation: 's3://results/', poll: { initialMs: 1, factor: 1, maxMs: 1 } });
-    try {
-      const table = await runner.describeTable();
-      const onAthena = detections.filter((d) => d.engines.includes('athena'));
-      const result = await runAthenaDetections(runner, table, onAthena, { window: {}, sensitive: [] });
-      expect(result.failures).toEqual([]);
-      expect(result.skipped).toEqual([]);
-      const ids = new Set(onAthena.map((d) => d.id));
-      const ordered = (list: readonly Finding[]) => list.map((f) => JSON.stringify(f)).sort();
-      expect(ordered(result.findings)).toEqual(ordered(duckdb.filter((f) => ids.has(f.detection))));
-      expect(onAthena.length).toBeGreaterThanOrEqual(55);
-    } finally {
-      runner.close();
-      await fake.stop();
-      emulator.close();
-    }
+    const onAthena = detections.filter((d) => d.engines.includes('athena'));
+    const result = await detectOnAthena(records, onAthena);
+    expect(result.failures).toEqual([]);
+    expect(result.skipped).toEqual([]);
+    const ids = new Set(onAthena.map((d) => d.id));
+    const ordered = (list: readonly Finding[]) => list.map((f) => JSON.stringify(f)).sort();
+    expect(ordered(result.findings)).toEqual(ordered(duckdb.filter((f) => ids.has(f.detection))));
+    expect(onAthena.length).toBeGreaterThanOrEqual(55);
   }, 120_000);
 });
