@@ -56,8 +56,13 @@ export async function analyzeOn(source: EvidenceSource, opts: AnalyzeCommandOpti
 
 /** `trailhound analyze`: the pivot's activity, its credential lineage, blast radius and coverage. */
 export async function analyzeCommand(opts: AnalyzeCommandOptions): Promise<void> {
-  pivotSpec(opts); // usage errors before the store is opened
-  if (wantsAthena(opts as AthenaCliOptions)) return (await import('./athena-command.js')).analyzeOnAthena(opts);
+  const spec = pivotSpec(opts); // usage errors before the store or Athena is opened
+  if (wantsAthena(opts as AthenaCliOptions)) {
+    const window = { ...(spec.since ? { since: spec.since } : {}), ...(spec.until ? { until: spec.until } : {}), ...(spec.accounts ? { accounts: spec.accounts } : {}), ...(spec.regions ? { regions: spec.regions } : {}) };
+    const result = await (await import('./athena-command.js')).withAthenaEvidence(opts as AthenaCliOptions, window, (source) => analyzeOn(source, opts));
+    process.stdout.write(renderAnalyze(result, opts.format));
+    return;
+  }
   const store = await Store.open(storePath(opts), { readOnly: true });
   try {
     const result = await analyzeOn(duckdbSource(store), opts);

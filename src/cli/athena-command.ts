@@ -7,7 +7,8 @@ import { Option, type Command } from 'commander';
 import { UsageError } from '../core/errors.js';
 import { parseInstant } from '../core/time.js';
 import type { AthenaRunner, AthenaSettings } from '../engines/athena-client.js';
-import type { AthenaTable } from '../engines/athena-table.js';
+import type { AthenaTable, Window as AthenaWindow } from '../engines/athena-table.js';
+import type { EvidenceSource } from '../analyze/source.js';
 import { terminalSafe } from '../report/text-safety.js';
 import { parseScope, positiveNumber, storePath, type ScopeOptions } from './options.js';
 
@@ -160,22 +161,18 @@ export function engineOption(): Option {
   return new Option('--engine <engine>', 'where to run: the local store (duckdb) or Amazon Athena (athena)').choices(['duckdb', 'athena']).default('duckdb');
 }
 
-/** `trailhound analyze --engine athena`: the same investigation over the organisation's CloudTrail table. */
-export async function analyzeOnAthena(opts: AthenaCliOptions & import('./analyze-command.js').AnalyzeCommandOptions): Promise<void> {
-  const { analyzeOn, pivotSpec, renderAnalyze } = await import('./analyze-command.js');
+/**
+ * Runs `fn` on an evidence source over the organisation's CloudTrail table (what `analyze
+ * --engine athena` reads), inside the window; Ctrl-C stops the running queries and the cost
+ * totals go to stderr at the end.
+ */
+export async function withAthenaEvidence<T>(opts: AthenaCliOptions, window: AthenaWindow, fn: (source: EvidenceSource) => Promise<T>): Promise<T> {
   const { athenaSource } = await import('../engines/athena-source.js');
-  const spec = pivotSpec(opts);
   const { runner, table } = await openAthena(opts);
   try {
-    const result = await withInterrupt((signal) => {
-      const source = athenaSource(runner, table, {
-        window: { ...(spec.since ? { since: spec.since } : {}), ...(spec.until ? { until: spec.until } : {}), ...(spec.accounts ? { accounts: spec.accounts } : {}), ...(spec.regions ? { regions: spec.regions } : {}) },
-        signal,
-        onWarning: (message) => process.stderr.write(`trailhound: ${terminalSafe(message)}\n`),
-      });
-      return analyzeOn(source, opts);
-    });
-    process.stdout.write(renderAnalyze(result, opts.format));
+    return await withInterrupt((signal) =>
+      fn(athenaSource(runner, table, { window, signal, onWarning: (message) => process.stderr.write(`trailhound: ${terminalSafe(message)}\n`) })),
+    );
   } finally {
     process.stderr.write(`${totalsLine(runner)}\n`);
     runner.close();

@@ -1,6 +1,8 @@
-import { ROW_GROUP_ROWS, segmentTable, segmentTableSql, viewsSql } from './segments.js';
-
-/** One step of the store's schema history; applied in order, each in its own transaction. */
+/**
+ * One step of the store's schema history; applied in order, each in its own transaction.
+ * A released migration is frozen text: it never reads live code (a segment's columns, a
+ * constant), so a store created by any release replays the same history.
+ */
 export interface Migration {
   readonly version: number;
   readonly description: string;
@@ -73,10 +75,58 @@ create table segments (
   created_at timestamptz not null
 );
 
-${segmentTableSql(0)}
-insert into segments values (0, '${segmentTable(0)}', null, now());
+create table event_rows_0 (
+  eventkey varchar not null,
+  eventtime timestamptz,
+  eventsource varchar,
+  eventname varchar,
+  awsregion varchar,
+  sourceipaddress varchar,
+  useragent varchar,
+  errorcode varchar,
+  readonly boolean,
+  recipientaccountid varchar,
+  sharedeventid varchar,
+  useridentity_type varchar,
+  principal_arn varchar,
+  access_key_id varchar,
+  user_name varchar,
+  session_issuer_arn varchar,
+  input_id bigint not null,
+  run_id varchar not null,
+  record_index integer,
+  record json using compression fsst not null
+);
+insert into segments values (0, 'event_rows_0', null, now());
 
-${viewsSql([0])}
+create or replace view event_rows as
+select *, 0 as segment_id, rowid as segment_row from event_rows_0;
+
+create or replace view events as
+select
+  * exclude (segment_id, segment_row),
+  if(starts_with(eventkey, 'sha256:'), null, eventkey) as eventid,
+  json_extract_string(record, '$.eventVersion') as eventversion,
+  json_extract_string(record, '$.errorMessage') as errormessage,
+  json_extract_string(record, '$.requestID') as requestid,
+  json_extract_string(record, '$.eventType') as eventtype,
+  json_extract_string(record, '$.apiVersion') as apiversion,
+  try_cast(json_extract_string(record, '$.managementEvent') as boolean) as managementevent,
+  json_extract_string(record, '$.vpcEndpointId') as vpcendpointid,
+  json_extract_string(record, '$.eventCategory') as eventcategory,
+  json_extract_string(record, '$.sessionCredentialFromConsole') as sessioncredentialfromconsole,
+  json_extract_string(record, '$.userIdentity.principalId') as principal_id,
+  json_extract_string(record, '$.userIdentity.accountId') as principal_account,
+  json_extract_string(record, '$.userIdentity.sessionContext.sessionIssuer.userName') as session_issuer_name,
+  json_extract_string(record, '$.userIdentity.invokedBy') as invoked_by,
+  json_extract(record, '$.userIdentity') as useridentity,
+  json_extract(record, '$.requestParameters') as requestparameters,
+  json_extract(record, '$.responseElements') as responseelements,
+  json_extract(record, '$.additionalEventData') as additionaleventdata,
+  json_extract(record, '$.resources') as resources,
+  json_extract(record, '$.serviceEventDetails') as serviceeventdetails,
+  json_extract(record, '$.tlsDetails') as tlsdetails
+from event_rows;
 `,
   },
   {
@@ -216,7 +266,7 @@ create table key_groups (
 );
 
 insert into key_groups
-select access_key_id, segment_id, segment_row // ${ROW_GROUP_ROWS}, count(*)
+select access_key_id, segment_id, segment_row // 122880, count(*)
 from event_rows where access_key_id is not null group by all order by access_key_id;
 
 create table key_groups_state (through_input bigint not null);
