@@ -27,7 +27,7 @@ hours as (
     arg_min(awsregion, eventtime) as region
   from denied
   group by access_key_id, date_trunc('hour', eventtime)
-  having count(*) >= 10
+  having count(*) >= {{denied_calls}}
 )
 select
   first as eventtime,

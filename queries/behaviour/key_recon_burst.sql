@@ -18,7 +18,7 @@ bursts as (
   select access_key_id, sourceipaddress, hour
   from reads
   group by access_key_id, sourceipaddress, hour
-  having count(distinct eventsource) >= 4 and count(*) >= 15
+  having count(distinct eventsource) >= {{services}} and count(*) >= {{calls}}
 ),
 detail as (
   select

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { ExitCode, UsageError } from '../core/errors.js';
 import { packageRoot } from '../core/version.js';
 import { loadCatalog, loadSensitiveEvents, SEVERITIES, type Detection, type SensitiveEvent, type Severity } from '../detect/catalog.js';
+import { groupAlerts } from '../detect/alerts.js';
 import { runDetections, type DetectResult } from '../detect/runner.js';
 import { renderTable } from '../report/tabular.js';
 import { terminalSafe } from '../report/text-safety.js';
@@ -43,12 +44,14 @@ export interface DetectCliOptions extends AthenaCliOptions, SigmaCliOptions {
   readonly format: 'table' | 'json';
 }
 
+/** Prints a run as alerts (raw matches grouped); JSON keeps them under `findings`, with `matches` the raw count. */
 function printFindings(result: DetectResult, format: 'table' | 'json', extra: Record<string, unknown> = {}): void {
+  const alerts = groupAlerts(result.findings);
   if (format === 'json') {
-    process.stdout.write(`${JSON.stringify({ runId: result.runId, detections: result.detections, findings: result.findings, failures: result.failures, ...extra }, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify({ runId: result.runId, detections: result.detections, matches: result.findings.length, findings: alerts, failures: result.failures, ...extra }, null, 2)}\n`);
   } else {
-    const rows = result.findings.map((f) => ({ time: f.eventTime, severity: f.severity, detection: f.detection, actor: f.actor, ip: f.sourceIp, region: f.region, summary: f.summary }));
-    process.stdout.write(renderTable({ columns: ['time', 'severity', 'detection', 'actor', 'ip', 'region', 'summary'], rows }, 'table'));
+    const rows = alerts.map((a) => ({ time: a.firstTime, severity: a.severity, detection: a.detection, count: a.count, actor: a.actor, ip: a.sourceIp, region: a.region, summary: a.summary }));
+    process.stdout.write(renderTable({ columns: ['time', 'severity', 'detection', 'count', 'actor', 'ip', 'region', 'summary'], rows }, 'table'));
     for (const failure of result.failures) process.stderr.write(`trailhound: detection ${failure.detection} failed: ${terminalSafe(failure.reason)}\n`);
   }
 }

@@ -20,6 +20,10 @@ export interface DetectionTest {
   readonly name: string;
   readonly expect: 'match' | 'attempt' | 'no-match';
   readonly events: readonly TestEvent[];
+  /** The severity every finding of the case must have (severity from context), when stated. */
+  readonly severity?: Severity;
+  /** How many findings the case must give, when stated. */
+  readonly findings?: number;
 }
 
 /** A detection: its SQL (queries/<area>/<id>.sql) and metadata (<id>.yml). */
@@ -43,6 +47,8 @@ export interface Detection {
   readonly engines: readonly Engine[];
   /** Why the detection is limited to some engines (`engineNote:`, required when `engines` leaves one out). */
   readonly engineNote?: string;
+  /** Tunable numbers (`thresholds:` in the YAML), already put in `sql` where it says `{{name}}`. */
+  readonly thresholds?: Readonly<Record<string, number>>;
 }
 
 /** Where a detection's SQL can run: the local DuckDB store, or Athena through the dialect layer. */
@@ -58,8 +64,9 @@ export class CatalogError extends TrailhoundError {
 
 /**
  * The columns every detection returns, in this order; renderers rely on them. A detection
- * that sums up several events (a burst, a gap) may add a last column `eventids`, the list of
- * all of them; `eventid` is then the first.
+ * that sums up several events (a burst, a gap) may add a column `eventids`, the list of
+ * all of them; `eventid` is then the first. A detection whose severity depends on context
+ * may add a last column `severity` (one of SEVERITIES; the YAML's severity when null).
  */
 export const CONTRACT_COLUMNS = [
   'eventtime',
@@ -133,6 +140,8 @@ function loadDetection(ymlPath: string, area: string, root: string): Detection {
     if (!['match', 'attempt', 'no-match'].includes(t['expect'] as string)) fail(`tests[${i}].expect must be match, attempt or no-match`);
     if (!Array.isArray(t['events']) || t['events'].length === 0) fail(`tests[${i}].events must list events`);
     for (const e of t['events'] as Array<Record<string, unknown>>) if (typeof e['event'] !== 'string') fail(`tests[${i}]: each event needs an event name`);
+    if (t['severity'] !== undefined && !SEVERITIES.includes(t['severity'] as Severity)) fail(`tests[${i}].severity must be one of ${SEVERITIES.join(', ')}`);
+    if (t['findings'] !== undefined && !(Number.isInteger(t['findings']) && (t['findings'] as number) > 0)) fail(`tests[${i}].findings must be a positive whole number`);
     return t as unknown as DetectionTest;
   });
   if (cases.some((c) => c.expect === 'attempt') && meta['attemptSeverity'] === undefined) {
@@ -152,9 +161,17 @@ function loadDetection(ymlPath: string, area: string, root: string): Detection {
   } catch {
     return fail(`the SQL file ${id}.sql is missing`);
   }
+  const thresholds = meta['thresholds'] ?? {};
+  if (typeof thresholds !== 'object' || thresholds === null || Array.isArray(thresholds)) fail('thresholds must map names to numbers');
+  for (const [name, value] of Object.entries(thresholds as Record<string, unknown>)) {
+    if (!/^[a-z][a-z0-9_]*$/.test(name)) fail(`thresholds: "${name}" must be a lower-case name`);
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) fail(`thresholds.${name} must be a number of 0 or more`);
+  }
+  sql = applyThresholds(sql, thresholds as Record<string, number>, fail);
   return {
     id,
     area,
+    thresholds: thresholds as Record<string, number>,
     title: text('title'),
     description: text('description'),
     severity: severity('severity'),
@@ -170,6 +187,23 @@ function loadDetection(ymlPath: string, area: string, root: string): Detection {
     engines: engines as Engine[],
     ...(limited ? { engineNote: text('engineNote') } : {}),
   };
+}
+
+/**
+ * Puts a detection's thresholds into its SQL (`{{name}}` → the number): numbers only, checked by
+ * the loader, so the text stays safe and the same on every engine. A placeholder without its
+ * threshold, or a threshold the SQL never uses, is an error.
+ */
+function applyThresholds(sql: string, thresholds: Readonly<Record<string, number>>, fail: (what: string) => never): string {
+  const used = new Set<string>();
+  const out = sql.replace(/\{\{\s*([a-z][a-z0-9_]*)\s*\}\}/g, (_m, name: string) => {
+    if (!(name in thresholds)) fail(`the SQL uses {{${name}}} but thresholds has no ${name}`);
+    used.add(name);
+    return String(thresholds[name]);
+  });
+  for (const name of Object.keys(thresholds)) if (!used.has(name)) fail(`thresholds.${name} is not used in the SQL`);
+  if (/\{\{/.test(out)) fail('the SQL has a malformed {{threshold}} placeholder');
+  return out;
 }
 
 /** A call worth surfacing even without a dedicated detection (queries/sensitive-events.yml). */

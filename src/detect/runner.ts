@@ -68,6 +68,7 @@ export interface DetectionFailure {
 export interface DetectResult {
   readonly runId: string;
   readonly detections: number;
+  /** Raw matches at or above `minSeverity` (the store keeps all of them, whatever the floor). */
   readonly findings: readonly Finding[];
   readonly failures: readonly DetectionFailure[];
 }
@@ -99,6 +100,8 @@ export type ContractRow = {
   outcome: string | null;
   summary: string | null;
   eventids?: string[] | null;
+  /** A severity chosen from context (optional last column); the detection's own when absent or not a severity. */
+  severity?: string | null;
 };
 
 /** Turns a detection's rows into findings; every engine maps its rows through this one function. */
@@ -110,7 +113,7 @@ export function toFindings(detection: Detection, rows: readonly ContractRow[]): 
     return {
       detection: detection.id,
       title: outcome === 'attempt' ? `${detection.title} (attempt)` : detection.title,
-      severity: outcome === 'attempt' ? detection.attemptSeverity! : detection.severity,
+      severity: outcome === 'attempt' ? detection.attemptSeverity! : contextSeverity(row.severity) ?? detection.severity,
       outcome,
       tactics: detection.tactics,
       techniques: detection.techniques,
@@ -128,14 +131,19 @@ export function toFindings(detection: Detection, rows: readonly ContractRow[]): 
   });
 }
 
+function contextSeverity(value: string | null | undefined): Severity | undefined {
+  return SEVERITIES.includes(value as Severity) ? (value as Severity) : undefined;
+}
+
 /** Whether `severity` is at least `floor`. */
 export function atLeast(severity: Severity, floor: Severity | undefined): boolean {
   return floor === undefined || SEVERITIES.indexOf(severity) >= SEVERITIES.indexOf(floor);
 }
 
 /**
- * Runs detections over the store and records the findings of this run in `findings`
- * (replacing those of earlier runs), sorted by event time.
+ * Runs detections over the store and records every raw match of this run in `findings` under
+ * its run id, at every severity: earlier runs stay, and `minSeverity` only filters what is
+ * returned (a view), never what is stored. `loadAlerts` reads the latest run back.
  */
 export async function runDetections(store: Store, detections: readonly Detection[], options: DetectOptions = {}): Promise<DetectResult> {
   const runId = `${isoSeconds(new Date()).replace(/[-:]/g, '')}-${randomBytes(3).toString('hex')}`;
@@ -143,7 +151,7 @@ export async function runDetections(store: Store, detections: readonly Detection
   const failures: DetectionFailure[] = [];
   const run = async (detection: Detection) => {
     try {
-      findings.push(...(await evaluate(store, detection, options)).filter((f) => atLeast(f.severity, options.minSeverity)));
+      findings.push(...(await evaluate(store, detection, options)));
     } catch (error) {
       failures.push({ detection: detection.id, reason: ((error as Error).message ?? String(error)).split('\n')[0]! });
     }
@@ -168,7 +176,7 @@ export async function runDetections(store: Store, detections: readonly Detection
   }
   sortFindings(findings);
   if (!store.readOnly) await saveFindings(store, runId, detections.length, findings, options);
-  return { runId, detections: detections.length, findings, failures };
+  return { runId, detections: detections.length, findings: findings.filter((f) => atLeast(f.severity, options.minSeverity)), failures };
 }
 
 /** Event names that make up more than 2% of the store (and at least 20,000 events). */
@@ -210,10 +218,9 @@ function compare(a: string | null, b: string | null): number {
 
 async function saveFindings(store: Store, runId: string, count: number, findings: readonly Finding[], options: DetectOptions): Promise<void> {
   await store.transaction(async () => {
-    await store.run('delete from findings');
     await store.run(`insert into detect_runs values (?, now(), now(), ?, ?, ?, ?)`, [
       runId,
-      JSON.stringify({ since: options.since ? isoSeconds(options.since) : null, until: options.until ? isoSeconds(options.until) : null, minSeverity: options.minSeverity ?? null }),
+      JSON.stringify({ since: options.since ? isoSeconds(options.since) : null, until: options.until ? isoSeconds(options.until) : null }),
       toolVersion(),
       count,
       findings.length,

@@ -58,7 +58,7 @@ export function checkScanGuard(table: AthenaTable, constraint: Constraint, maxSc
 }
 
 /** An Athena row in the contract columns, as the DuckDB runner sees it: ISO times without zero milliseconds, `eventids` as a list. */
-export function contractRow(row: Readonly<Record<string, string | null>>, hasEventIds: boolean): ContractRow {
+export function contractRow(row: Readonly<Record<string, string | null>>, hasEventIds: boolean, hasSeverity = false): ContractRow {
   const text = (name: string) => row[name] ?? null;
   const time = text('eventtime');
   return {
@@ -74,6 +74,7 @@ export function contractRow(row: Readonly<Record<string, string | null>>, hasEve
     outcome: text('outcome'),
     summary: text('summary'),
     ...(hasEventIds ? { eventids: row['eventids'] ? (JSON.parse(row['eventids']) as string[]) : null } : {}),
+    ...(hasSeverity ? { severity: text('severity') } : {}),
   };
 }
 
@@ -83,7 +84,7 @@ export async function runAthenaDetections(runner: AthenaRunner, table: AthenaTab
   const warn = options.onWarning ?? (() => undefined);
   const catalog = options.catalog ?? detections;
   const skipped: SkippedDetection[] = [];
-  const planned: Array<{ detection: Detection; sql: string; hasEventIds: boolean; constraint: Constraint }> = [];
+  const planned: Array<{ detection: Detection; sql: string; hasEventIds: boolean; hasSeverity?: boolean; constraint: Constraint }> = [];
   for (const detection of detections) {
     if (!runsOnAthena(detection)) {
       skipped.push({ detection: detection.id, reason: `runs on DuckDB only: ${detection.engineNote ?? 'see its metadata'}` });
@@ -107,11 +108,11 @@ export async function runAthenaDetections(runner: AthenaRunner, table: AthenaTab
   options.signal?.addEventListener('abort', forward, { once: true });
   let fatal: unknown;
   try {
-    await mapLimit(planned, options.concurrency ?? 4, async ({ detection, sql, hasEventIds }) => {
+    await mapLimit(planned, options.concurrency ?? 4, async ({ detection, sql, hasEventIds, hasSeverity }) => {
       if (stop.signal.aborted) return;
       try {
         const result = await runner.query(sql, { label: detection.id, signal: stop.signal });
-        const rows = result.rows.map((row) => contractRow(row, hasEventIds));
+        const rows = result.rows.map((row) => contractRow(row, hasEventIds, hasSeverity));
         findings.push(...toFindings(detection, rows).filter((f) => atLeast(f.severity, options.minSeverity)));
       } catch (error) {
         if (error instanceof AthenaCancelledError || error instanceof ScanLimitError) {

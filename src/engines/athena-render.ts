@@ -24,6 +24,8 @@ export interface RenderedDetection {
   readonly constraint: Constraint;
   /** The detection returns the `eventids` list column. */
   readonly hasEventIds: boolean;
+  /** The detection returns the `severity` column (a severity chosen from context). */
+  readonly hasSeverity?: boolean;
 }
 
 /** Whether a detection may run on Athena (its metadata may limit it to DuckDB). */
@@ -34,6 +36,11 @@ export function runsOnAthena(detection: Detection): boolean {
 /** Whether the detection's SQL returns the optional `eventids` column after the contract columns. */
 export function returnsEventIds(sql: string): boolean {
   return /\beventids\b/i.test(sql);
+}
+
+/** Whether the detection's SQL returns the optional last column `severity` (severity from context). */
+export function returnsSeverity(sql: string): boolean {
+  return /\bas\s+severity\s*(,|$|\bfrom\b)/im.test(sql);
 }
 
 /** The sensitive-calls catalog as a Trino VALUES relation with the columns of the DuckDB temp table. */
@@ -62,6 +69,7 @@ export function renderDetection(detection: Detection, ctx: RenderContext): Rende
   if (/\bsensitive_events\b/.test(detection.sql)) items.push(`sensitive_events as (\n  ${sensitiveEventsRelation(ctx.sensitive, ctx.catalog)}\n)`);
   items.push(...ctes, `trailhound_detection as (\n${body}\n)`);
   const hasEventIds = returnsEventIds(detection.sql);
+  const hasSeverity = returnsSeverity(detection.sql);
   const where: string[] = [];
   if (ctx.window.since) where.push(`eventtime >= ${timestampLiteral(ctx.window.since)}`);
   if (ctx.window.until) where.push(`eventtime < ${timestampLiteral(ctx.window.until)}`);
@@ -78,8 +86,8 @@ select
   region,
   resource,
   outcome,
-  summary${hasEventIds ? ',\n  json_format(cast(eventids as json)) as eventids' : ''}
+  summary${hasEventIds ? ',\n  json_format(cast(eventids as json)) as eventids' : ''}${hasSeverity ? ',\n  severity' : ''}
 from trailhound_detection${where.length ? `\nwhere ${where.join('\n  and ')}` : ''}
 order by eventtime, eventid`;
-  return { sql, constraint: events.constraint, hasEventIds };
+  return { sql, constraint: events.constraint, hasEventIds, hasSeverity };
 }

@@ -44,7 +44,7 @@ type FindingRow = {
   summary: string | null;
 };
 
-/** The findings of the latest detect run, by time; a store never run through detect is a usage error. */
+/** The findings (raw matches) of the latest detect run, by time, filtered here (every run is stored whole); a store never run through detect is a usage error. */
 export async function loadFindings(store: Store, filter: FindingFilter = {}): Promise<Finding[]> {
   const table = await store.one<{ n: number }>(`select count(*) as n from information_schema.tables where table_name = 'detect_runs'`);
   const runs = table && table.n > 0 ? await store.one<{ n: number }>(`select count(*) as n from detect_runs`) : undefined;
@@ -56,7 +56,8 @@ export async function loadFindings(store: Store, filter: FindingFilter = {}): Pr
     `select detection, title, severity, outcome, tactics, techniques, event_ids, eventtime, eventname, actor,
             access_key_id, sourceipaddress, account, region, resource, summary
      from findings
-     where ($since::timestamptz is null or eventtime >= $since::timestamptz)
+     where detect_run_id = (select detect_run_id from detect_runs order by started_at desc, detect_run_id desc limit 1)
+       and ($since::timestamptz is null or eventtime >= $since::timestamptz)
        and ($until::timestamptz is null or eventtime < $until::timestamptz)
        and list_position($severities, severity) > $floor
      order by eventtime, event_ids[1], detection, summary`,

@@ -131,12 +131,16 @@ describe('trailhound (built binary)', () => {
     expect(table.code).toBe(0);
     expect(table.stdout.split('\n').filter((l) => /^2026-/.test(l)).map((l) => l.split(/\s+/)[2])).toEqual(['iam_admin_policy_attached', 'cloudtrail_logging_stopped']);
     const json = JSON.parse(cli(['detect', '--db', demoDb, '--format', 'json', '--only', 'ec2_large_instances_launched']).stdout);
-    expect(json.findings).toHaveLength(4);
+    expect(json.matches).toBe(4);
+    expect(json.findings.reduce((n: number, a: { count: number }) => n + a.count, 0)).toBe(4);
     expect(Object.keys(json.findings[0])).toEqual(
-      expect.arrayContaining(['detection', 'title', 'severity', 'techniques', 'eventIds', 'eventTime', 'actor', 'accessKeyId', 'sourceIp', 'account', 'region', 'resource', 'summary']),
+      expect.arrayContaining(['detection', 'title', 'severity', 'techniques', 'eventIds', 'eventTime', 'actor', 'accessKeyId', 'sourceIp', 'account', 'region', 'resource', 'summary', 'count', 'firstTime', 'lastTime']),
     );
-    const stored = JSON.parse(cli(['query', 'select count(*) as n from findings', '--db', demoDb, '--format', 'json']).stdout);
-    expect(stored).toEqual([{ n: 4 }]);
+    // Every run is stored whole, the --min-severity one included; the raw matches stay queryable by run.
+    const stored = JSON.parse(cli(['query', 'select detect_run_id as run, count(*) as n from findings group by all order by n', '--db', demoDb, '--format', 'json']).stdout);
+    expect(stored.map((r: { n: number }) => r.n)[0]).toBe(4);
+    expect(stored.at(-1).n).toBeGreaterThan(2);
+    expect(stored.some((r: { run: string }) => r.run === json.runId)).toBe(true);
     expect(cli(['detect', '--db', demoDb, '--only', 'no_such_detection']).code).toBe(2);
     expect(cli(['detect', '--db', demoDb, '--memory-limit', 'lots']).code).toBe(2);
     const capped = cli(['detect', '--db', demoDb, '--memory-limit', '256MB', '--format', 'json', '--only', 'iam_user_created']);

@@ -43,7 +43,8 @@ describe('detection catalog', () => {
       const reader = await store.connection.runAndReadAll(`select * from (${detection.sql}) as d limit 0`);
       const names = reader.columnNames();
       expect(names.slice(0, CONTRACT_COLUMNS.length)).toEqual([...CONTRACT_COLUMNS]);
-      expect(names.slice(CONTRACT_COLUMNS.length)).toEqual(names.length > CONTRACT_COLUMNS.length ? ['eventids'] : []);
+      const extra = names.slice(CONTRACT_COLUMNS.length);
+      expect([[], ['eventids'], ['severity'], ['eventids', 'severity']]).toContainEqual(extra);
       expect(SEVERITIES).toContain(detection.severity);
     } finally {
       store.close();
@@ -74,7 +75,9 @@ for (const detection of catalog) {
           expect(findings).toEqual([]);
         } else {
           expect(findings.length).toBeGreaterThan(0);
+          if (test.findings !== undefined) expect(findings).toHaveLength(test.findings);
           for (const finding of findings) {
+            if (test.severity) expect(finding.severity).toBe(test.severity);
             expect(finding.outcome).toBe(test.expect === 'attempt' ? 'attempt' : 'success');
             expect(finding.eventIds.length).toBeGreaterThan(0);
             expect(finding.summary).toBeTruthy();

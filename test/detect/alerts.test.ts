@@ -1,0 +1,95 @@
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { groupAlerts, loadAlerts, loadMatches } from '../../src/detect/alerts.js';
+import { loadCatalog, loadSensitiveEvents } from '../../src/detect/catalog.js';
+import { runDetections, type Finding } from '../../src/detect/runner.js';
+import { loadFindings } from '../../src/report/from-store.js';
+import { Store } from '../../src/store/store.js';
+import { makeCall, makeRecord } from '../../src/synth/records.js';
+import { ingest } from '../helpers/store.js';
+import { Workspace, jsonLines } from '../helpers/workspace.js';
+
+const QUERIES = join(import.meta.dirname, '..', '..', 'queries');
+const catalog = loadCatalog(QUERIES);
+const sensitive = loadSensitiveEvents(join(QUERIES, 'sensitive-events.yml'));
+
+function match(over: Partial<Finding>): Finding {
+  return {
+    detection: 'd_x_found', title: 't', severity: 'low', outcome: 'success', tactics: [], techniques: [], eventIds: ['e1'],
+    eventTime: '2026-03-01T10:00:00Z', eventName: 'X', actor: 'arn:aws:iam::111122223333:user/a', accessKeyId: 'AKIAEXAMPLE000000001',
+    sourceIp: '203.0.113.5', account: '111122223333', region: 'us-east-1', resource: 'r', summary: 's', ...over,
+  };
+}
+
+describe('alert grouping', () => {
+  it('groups matches of one detection, key, address and resource within the window, keeping every event id', () => {
+    const alerts = groupAlerts([
+      match({ eventIds: ['e1'], eventTime: '2026-03-01T10:00:00Z' }),
+      match({ eventIds: ['e2'], eventTime: '2026-03-01T10:30:00Z', severity: 'high' }),
+      match({ eventIds: ['e3', 'e2'], eventTime: '2026-03-01T11:20:00Z' }),
+    ]);
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0]).toMatchObject({ count: 3, firstTime: '2026-03-01T10:00:00Z', lastTime: '2026-03-01T11:20:00Z', severity: 'high', eventIds: ['e1', 'e2', 'e3'] });
+  });
+
+  it('splits on a gap longer than the window, and on another address, key, resource or detection', () => {
+    const alerts = groupAlerts([
+      match({ eventIds: ['e1'] }),
+      match({ eventIds: ['e2'], eventTime: '2026-03-01T11:00:01Z' }),
+      match({ eventIds: ['e3'], sourceIp: '198.51.100.1' }),
+      match({ eventIds: ['e4'], accessKeyId: 'AKIAEXAMPLE000000002' }),
+      match({ eventIds: ['e5'], resource: 'other' }),
+      match({ eventIds: ['e6'], detection: 'd_y_found' }),
+      match({ eventIds: ['e7'], outcome: 'attempt' }),
+    ]);
+    expect(alerts.map((a) => a.eventIds.join())).toEqual(['e1', 'e3', 'e4', 'e5', 'e6', 'e7', 'e2']);
+    expect(alerts.every((a) => a.count === 1)).toBe(true);
+  });
+
+  it('groups by actor when a match has no key', () => {
+    const alerts = groupAlerts([match({ accessKeyId: null, eventIds: ['e1'] }), match({ accessKeyId: null, eventIds: ['e2'] }), match({ accessKeyId: null, actor: 'other', eventIds: ['e3'] })]);
+    expect(alerts.map((a) => a.count)).toEqual([2, 1]);
+  });
+});
+
+describe('stored detect runs', () => {
+  it('keeps every run whole: --min-severity filters the view, the store keeps all matches, and alerts load back', async () => {
+    const key = { type: 'IAMUser', arn: 'arn:aws:iam::111122223333:user/dev', accountId: '111122223333', accessKeyId: 'AKIAEXAMPLEALERTS001', userName: 'dev' };
+    const records = [
+      ...Array.from({ length: 5 }, (_, i) =>
+        makeCall('GetParameter', 'ssm.amazonaws.com', { eventTime: `2026-03-01T10:00:0${i}Z`, sourceIPAddress: '203.0.113.9', userIdentity: key, requestParameters: { name: `/prod/db/password${i}`, withDecryption: true } } as never),
+      ),
+      makeRecord('StopLogging', { eventTime: '2026-03-01T10:05:00Z', sourceIPAddress: '203.0.113.9', userIdentity: key } as never),
+    ];
+    const ws = new Workspace();
+    const store = await Store.open(':memory:');
+    try {
+      await ingest(store, [ws.write('case.jsonl', jsonLines(records))]);
+      const all = await runDetections(store, catalog, { sensitive });
+      const high = await runDetections(store, catalog, { sensitive, minSeverity: 'high' });
+      expect(high.findings.length).toBeLessThan(all.findings.length);
+      expect(high.findings.every((f) => f.severity === 'high' || f.severity === 'critical')).toBe(true);
+      // The filtered run stored everything all the same, and the earlier run is still there.
+      expect((await loadMatches(store)).length).toBe(all.findings.length);
+      expect((await loadMatches(store, all.runId)).length).toBe(all.findings.length);
+      expect((await loadFindings(store)).length).toBe(all.findings.length);
+      const alerts = await loadAlerts(store);
+      const ssm = alerts.filter((a) => a.detection.startsWith('ssm_'));
+      expect(ssm).toHaveLength(1);
+      expect(ssm[0]!.eventIds).toHaveLength(5);
+      expect((await loadAlerts(store, { minSeverity: 'critical' })).map((a) => a.detection)).toEqual(['cloudtrail_logging_stopped']);
+    } finally {
+      store.close();
+      ws.dispose();
+    }
+  });
+
+  it('loads no alerts from a store detect never ran on', async () => {
+    const store = await Store.open(':memory:');
+    try {
+      expect(await loadAlerts(store)).toEqual([]);
+    } finally {
+      store.close();
+    }
+  });
+});
