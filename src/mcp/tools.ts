@@ -193,9 +193,9 @@ export function registerTools(server: McpServer, ctx: ToolContext): void {
           .map(([s, n]) => `${n} ${s}`);
         const truncated = matched.length > max;
         return envelope(`${plural(matched.length, 'finding')} match${bySeverity.length ? ` (${bySeverity.join(', ')})` : ''}${truncated ? `; the first ${max} by time are listed` : ''}.`, { findings, matched: matched.length }, {
-            truncated,
-            notes: truncated ? [`Only the first ${max} of ${matched.length} findings are listed; narrow the filters or raise limit (at most ${LIMITS.findings.max}).`] : [],
-          });
+          truncated,
+          notes: truncated ? [`Only the first ${max} of ${matched.length} findings are listed; narrow the filters or raise limit (at most ${LIMITS.findings.max}).`] : [],
+        });
       });
     },
   );
@@ -235,9 +235,9 @@ export function registerTools(server: McpServer, ctx: ToolContext): void {
         const minted = result.derivedKeys.length;
         const summary = `The pivot made ${plural(result.eventCount, 'call')} (${result.errorCount} failed) from ${result.firstSeen ?? '-'} to ${result.lastSeen ?? '-'}, from ${plural(result.ips.length, 'address', 'addresses')} in ${plural(result.regions.length, 'region')}; its lineage minted or created ${plural(minted, 'key')} and ${plural(result.createdPrincipals.length, 'principal')}; ${plural(result.events.length, 'lineage event')} listed.`;
         return envelope(summary, result, {
-            truncated: result.eventsTruncated,
-            notes: result.eventsTruncated ? [`The lineage has more events than the ${opts.maxEvents} listed (the earliest); counts are whole. Raise max_events (at most ${LIMITS.analyzeEvents.max}) or narrow since/until.`] : [],
-          });
+          truncated: result.eventsTruncated,
+          notes: result.eventsTruncated ? [`The lineage has more events than the ${opts.maxEvents} listed (the earliest); counts are whole. Raise max_events (at most ${LIMITS.analyzeEvents.max}) or narrow since/until.`] : [],
+        });
       });
     },
   );
@@ -310,9 +310,9 @@ export function registerTools(server: McpServer, ctx: ToolContext): void {
         });
         const summary = `${plural(events.length, 'event')}${more ? ` (the first ${max}; more match)` : ''} from ${events[0]?.eventTime ?? '-'} to ${events.at(-1)?.eventTime ?? '-'}.`;
         return envelope(summary, { events }, {
-            truncated: more,
-            notes: more ? [`More events match than the ${max} listed (the earliest); narrow the filters or since/until, raise limit (at most ${LIMITS.search.max}), or count them with query.`] : [],
-          });
+          truncated: more,
+          notes: more ? [`More events match than the ${max} listed (the earliest); narrow the filters or since/until, raise limit (at most ${LIMITS.search.max}), or count them with query.`] : [],
+        });
       });
     },
   );
@@ -375,13 +375,13 @@ export function registerTools(server: McpServer, ctx: ToolContext): void {
         const shown = { ...report, entries: report.entries.slice(0, maxRows) };
         const data = args.format === 'json' ? shown : markdownDocument(renderTimelineMarkdown(report, { maxRows }));
         return envelope(`Timeline of ${plural(report.findingCount, 'finding')} and ${plural(report.eventCount, 'event')}, ${plural(report.entries.length, 'row')}${truncated ? ` (the first ${maxRows} listed)` : ''}.`, data, {
-            cite: shown,
-            truncated: truncated || report.eventsTruncated,
-            notes: [
-              ...(truncated ? [`Only the first ${maxRows} of ${report.entries.length} rows are listed; narrow since/until or the pivot, or raise max_rows (at most ${LIMITS.timelineRows.max}).`] : []),
-              ...(report.eventsTruncated ? ['The lineage had more events than the event limit; only the earliest were read.'] : []),
-            ],
-          });
+          cite: shown,
+          truncated: truncated || report.eventsTruncated,
+          notes: [
+            ...(truncated ? [`Only the first ${maxRows} of ${report.entries.length} rows are listed; narrow since/until or the pivot, or raise max_rows (at most ${LIMITS.timelineRows.max}).`] : []),
+            ...(report.eventsTruncated ? ['The lineage had more events than the event limit; only the earliest were read.'] : []),
+          ],
+        });
       });
     },
   );
