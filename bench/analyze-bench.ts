@@ -5,8 +5,8 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ingestFiles } from '../src/commands/ingest.js';
 import { Store } from '../src/store/store.js';
-import { generateCorpus } from '../src/synth/corpus.js';
-import { DEMO_FACTS } from '../src/synth/scenario.js';
+import { generateCorpus } from '../synth/corpus.js';
+import { DEMO_FACTS } from '../synth/scenario.js';
 
 /**
  * Times `trailhound analyze --key …` (the whole process: start, open the store, the pivot,

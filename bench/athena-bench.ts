@@ -10,8 +10,8 @@ import { ingestFromAthena, RAW_COLUMNS } from '../src/engines/athena-ingest.js';
 import { partitioningFrom, REQUIRED_COLUMNS, type AthenaTable } from '../src/engines/athena-table.js';
 import { Store } from '../src/store/store.js';
 import type { CloudTrailRecord } from '../src/core/record.js';
-import { EVENT_NAMES, makeRecord } from '../src/synth/records.js';
-import { Random } from '../src/synth/random.js';
+import { EVENT_NAMES, makeRecord } from '../synth/records.js';
+import { Random } from '../synth/random.js';
 
 /**
  * Times `ingest --athena` (paging GetQueryResults through the AWS SDK, rebuilding each record

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ingestFiles } from '../src/commands/ingest.js';
 import { Store } from '../src/store/store.js';
-import { generateCorpus } from '../src/synth/corpus.js';
+import { generateCorpus } from '../synth/corpus.js';
 
 /** Makes sure the benchmark store `db` exists: generates `events` events under `corpus` if needed, then loads them. */
 export async function ensureBenchStore(events: number, corpus: string, db: string): Promise<void> {

@@ -162,8 +162,8 @@ if (role === 'fake-s3') {
   parentPort?.postMessage({ url: endpoint.url });
 }
 if (role === 'fake-cloudtrail') {
-  const { makeRecord } = await import('../src/synth/records.js');
-  const { Random } = await import('../src/synth/random.js');
+  const { makeRecord } = await import('../synth/records.js');
+  const { Random } = await import('../synth/random.js');
   const rng = new Random(3);
   const data = workerData as { pagesPerRegion: number };
   const endpoint = await startFakeCloudTrail(data.pagesPerRegion, (region, page) =>

@@ -2,8 +2,8 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { TrailhoundError, UsageError } from '../src/core/errors.js';
-import { generateCorpus } from '../src/synth/corpus.js';
-import type { CorpusOptions, CorpusResult } from '../src/synth/corpus.js';
+import { generateCorpus } from '../synth/corpus.js';
+import type { CorpusOptions, CorpusResult } from '../synth/corpus.js';
 
 /** The corpus generator behind this command, for benchmark scripts that call it directly. */
 export { generateCorpus };

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { generateCorpus } from '../src/synth/corpus.js';
+import { generateCorpus } from '../synth/corpus.js';
 
 /**
  * Times `trailhound ingest` against DuckDB's own read_json loading the same corpus, in the

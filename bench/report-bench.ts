@@ -7,8 +7,8 @@ import { ingestFiles } from '../src/commands/ingest.js';
 import { shippedCatalog, shippedSensitiveEvents } from '../src/cli/detect-command.js';
 import { runDetections } from '../src/detect/runner.js';
 import { Store } from '../src/store/store.js';
-import { generateCorpus } from '../src/synth/corpus.js';
-import { DEMO_FACTS } from '../src/synth/scenario.js';
+import { generateCorpus } from '../synth/corpus.js';
+import { DEMO_FACTS } from '../synth/scenario.js';
 
 /**
  * Times `trailhound timeline` (md, html; whole store and scoped to the leaked key) and

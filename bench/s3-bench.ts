@@ -6,9 +6,9 @@ import { parseArgs } from 'node:util';
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { ingestS3Archive } from '../src/sources/s3-archive-source.js';
 import { Store } from '../src/store/store.js';
-import { buildTrailLayout } from '../src/synth/layout.js';
-import { Random } from '../src/synth/random.js';
-import { makeRecord, type EventName } from '../src/synth/records.js';
+import { buildTrailLayout } from '../synth/layout.js';
+import { Random } from '../synth/random.js';
+import { makeRecord, type EventName } from '../synth/records.js';
 import { startFakeS3Worker } from './fake-aws.js';
 
 /**

@@ -3,7 +3,7 @@
  * counts (static, `import type`, `export … from`, dynamic `import()`), because a cycle hidden
  * behind a lazy import is still two modules that cannot be understood apart.
  *
- *   node dist/scripts/import-cycles.js [folder…]   # default: src bench scripts; exit 1 on a cycle
+ *   node dist/scripts/import-cycles.js [folder…]   # default: src synth bench scripts; exit 1 on a cycle
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -105,7 +105,7 @@ function loopThrough(graph: ImportGraph, members: ReadonlySet<string>): string[]
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const root = resolve(dirname(process.argv[1]), '..', '..');
-  const folders = process.argv.length > 2 ? process.argv.slice(2) : ['src', 'bench', 'scripts'];
+  const folders = process.argv.length > 2 ? process.argv.slice(2) : ['src', 'synth', 'bench', 'scripts'];
   const cycles = findCycles(importGraph(root, folders));
   for (const cycle of cycles) process.stderr.write(`import cycle: ${cycle.join(' -> ')}\n`);
   if (cycles.length > 0) process.exitCode = 1;

@@ -3,9 +3,9 @@ import { rm } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { writeTrailLayout } from '../src/synth/layout.js';
-import type { TrailLayoutSummary } from '../src/synth/layout.js';
-import { demoScenario } from '../src/synth/scenario.js';
+import { writeTrailLayout } from '../synth/layout.js';
+import type { TrailLayoutSummary } from '../synth/layout.js';
+import { demoScenario } from '../synth/scenario.js';
 
 function projectRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));

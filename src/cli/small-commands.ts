@@ -14,7 +14,7 @@ import { renderTable, type TableFormat } from '../report/tabular.js';
 import { terminalSafe } from '../report/text-safety.js';
 import { Store } from '../store/store.js';
 import { runDetections } from '../detect/runner.js';
-import { LEAKED_KEY_ID } from '../synth/scenario.js';
+import { DEMO_LEAKED_KEY_ID as LEAKED_KEY_ID } from '../core/demo.js';
 import { shippedCatalog, shippedSensitiveEvents } from './detect-command.js';
 import { formatSummary } from './ingest-command.js';
 import { storePath } from './options.js';

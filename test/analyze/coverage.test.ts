@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { storeCoverage } from '../../src/analyze/coverage.js';
 import type { CloudTrailRecord } from '../../src/core/record.js';
 import type { Store } from '../../src/store/store.js';
-import { iamUserIdentity, makeCall, makeRecord } from '../../src/synth/records.js';
+import { iamUserIdentity, makeCall, makeRecord } from '../../synth/records.js';
 import { count, ingest, sandbox } from '../helpers/store.js';
 import type { Workspace } from '../helpers/workspace.js';
 

@@ -4,7 +4,7 @@ import { analyze } from '../../src/analyze/analyze.js';
 import { duckdbSource } from '../../src/analyze/duckdb-source.js';
 import type { AnalyzeResult, LineageNode } from '../../src/analyze/types.js';
 import { Store } from '../../src/store/store.js';
-import { DEMO_FACTS } from '../../src/synth/scenario.js';
+import { DEMO_FACTS } from '../../synth/scenario.js';
 import { cli } from '../helpers/cli.js';
 import { ingest } from '../helpers/store.js';
 import { Workspace } from '../helpers/workspace.js';

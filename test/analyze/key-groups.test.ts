@@ -2,7 +2,7 @@ import { LIST, VARCHAR, listValue } from '@duckdb/node-api';
 import { describe, expect, it } from 'vitest';
 import { duckdbSource, fetchByKeyGroups } from '../../src/analyze/duckdb-source.js';
 import type { Store } from '../../src/store/store.js';
-import { iamUserIdentity, makeRecord } from '../../src/synth/records.js';
+import { iamUserIdentity, makeRecord } from '../../synth/records.js';
 import { ingest, sandbox } from '../helpers/store.js';
 import type { Workspace } from '../helpers/workspace.js';
 

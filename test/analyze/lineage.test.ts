@@ -4,7 +4,7 @@ import { duckdbSource } from '../../src/analyze/duckdb-source.js';
 import type { AnalyzeResult, LineageNode, PivotSpec } from '../../src/analyze/types.js';
 import type { CloudTrailRecord } from '../../src/core/record.js';
 import { UsageError } from '../../src/core/errors.js';
-import { assumedRoleIdentity, awsJavaDate, iamUserIdentity, iamUserSessionIdentity, makeCall, makeRecord } from '../../src/synth/records.js';
+import { assumedRoleIdentity, awsJavaDate, iamUserIdentity, iamUserSessionIdentity, makeCall, makeRecord } from '../../synth/records.js';
 import type { Store } from '../../src/store/store.js';
 import { ingest, sandbox } from '../helpers/store.js';
 import type { Workspace } from '../helpers/workspace.js';

@@ -20,10 +20,10 @@ describe('the package as users install it (npm pack, npm install -g)', () => {
     expect(pkg.scripts['prepare']).toMatch(/build/);
   });
 
-  it('ships the detections, the demo scenario and the docs, and no tests or benchmarks', () => {
+  it('ships the detections, the demo scenario and the docs, and no tests, benchmarks, scripts or synthetic-data generators', () => {
     expect([...files].some((f) => f.startsWith('queries/') && f.endsWith('.sql'))).toBe(true);
     expect([...files].some((f) => f.startsWith('fixtures/demo/AWSLogs/'))).toBe(true);
     expect(files.has('docs/README.md')).toBe(true);
-    expect([...files].filter((f) => /^(dist\/)?(test|bench)\//.test(f))).toEqual([]);
+    expect([...files].filter((f) => /^(dist\/)?(test|bench|scripts|synth)\//.test(f))).toEqual([]);
   });
 });

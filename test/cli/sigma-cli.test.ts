@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Store } from '../../src/store/store.js';
-import { makeCall } from '../../src/synth/records.js';
+import { makeCall } from '../../synth/records.js';
 import { cli } from '../helpers/cli.js';
 import { ingest } from '../helpers/store.js';
 import { Workspace, jsonLines } from '../helpers/workspace.js';

@@ -3,8 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { loadCatalog, loadSensitiveEvents } from '../../src/detect/catalog.js';
 import { runDetections } from '../../src/detect/runner.js';
 import { Store } from '../../src/store/store.js';
-import { corpusFileRecords, planCorpusFile } from '../../src/synth/corpus.js';
-import { DEMO_FACTS, demoScenario } from '../../src/synth/scenario.js';
+import { corpusFileRecords, planCorpusFile } from '../../synth/corpus.js';
+import { DEMO_FACTS, demoScenario } from '../../synth/scenario.js';
 import { ingest } from '../helpers/store.js';
 import { Workspace, jsonLines } from '../helpers/workspace.js';
 

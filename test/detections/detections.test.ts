@@ -3,9 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { CONTRACT_COLUMNS, loadCatalog, loadSensitiveEvents, SEVERITIES } from '../../src/detect/catalog.js';
 import { evaluate, eventNamesOf, prepareReference, runDetections } from '../../src/detect/runner.js';
 import { Store } from '../../src/store/store.js';
-import { isEventName, makeCall, makeRecord } from '../../src/synth/records.js';
-import { Random } from '../../src/synth/random.js';
-import { DEMO_FACTS } from '../../src/synth/scenario.js';
+import { isEventName, makeCall, makeRecord } from '../../synth/records.js';
+import { Random } from '../../synth/random.js';
+import { DEMO_FACTS } from '../../synth/scenario.js';
 import { ingest } from '../helpers/store.js';
 import { Workspace, jsonLines } from '../helpers/workspace.js';
 

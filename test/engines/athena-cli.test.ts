@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEMO_FACTS, demoScenario } from '../../src/synth/scenario.js';
+import { DEMO_FACTS, demoScenario } from '../../synth/scenario.js';
 import { FakeAthena } from '../fakes/athena-server.js';
 import { FAKE_AWS_ENV } from '../fakes/http.js';
 import { BIN } from '../helpers/cli.js';

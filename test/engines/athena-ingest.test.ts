@@ -8,7 +8,7 @@ import { AthenaRunner } from '../../src/engines/athena-client.js';
 import { ingestFromAthena, recordFromRow } from '../../src/engines/athena-ingest.js';
 import type { AthenaTable } from '../../src/engines/athena-table.js';
 import { Store } from '../../src/store/store.js';
-import { DEMO_FACTS, demoScenario } from '../../src/synth/scenario.js';
+import { DEMO_FACTS, demoScenario } from '../../synth/scenario.js';
 import { FakeAthena } from '../fakes/athena-server.js';
 import { useFakeAwsEnv } from '../fakes/http.js';
 import { ingest } from '../helpers/store.js';

@@ -6,7 +6,7 @@ import type { EventFilter, EvidenceSource } from '../../src/analyze/source.js';
 import { AthenaRunner, ScanLimitError } from '../../src/engines/athena-client.js';
 import { athenaSource, athenaWhere, ipv4Range } from '../../src/engines/athena-source.js';
 import { Store } from '../../src/store/store.js';
-import { DEMO_FACTS, demoScenario } from '../../src/synth/scenario.js';
+import { DEMO_FACTS, demoScenario } from '../../synth/scenario.js';
 import { FakeAthena } from '../fakes/athena-server.js';
 import { useFakeAwsEnv } from '../fakes/http.js';
 import { ingest } from '../helpers/store.js';

@@ -1,6 +1,6 @@
 import type { CloudTrailRecord } from '../../src/core/record.js';
-import { Random } from '../../src/synth/random.js';
-import { iamUserIdentity, makeRecord, type EventName } from '../../src/synth/records.js';
+import { Random } from '../../synth/random.js';
+import { iamUserIdentity, makeRecord, type EventName } from '../../synth/records.js';
 
 /**
  * Deterministic records spread over regions and days: `perRegionDay` events in each region

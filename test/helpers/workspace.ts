@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type { CloudTrailRecord } from '../../src/core/record.js';
-import { makeRecord, type EventName, type RecordOverrides } from '../../src/synth/records.js';
-import { Random } from '../../src/synth/random.js';
+import { makeRecord, type EventName, type RecordOverrides } from '../../synth/records.js';
+import { Random } from '../../synth/random.js';
 
 /** A temporary folder for one test, with helpers to write CloudTrail files in every supported shape. */
 export class Workspace {

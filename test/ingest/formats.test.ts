@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { Store } from '../../src/store/store.js';
-import { makeRecord } from '../../src/synth/records.js';
+import { makeRecord } from '../../synth/records.js';
 import { count, ingest, sandbox } from '../helpers/store.js';
 import { Workspace, jsonLines, lookupEventsFile, records, recordsFile } from '../helpers/workspace.js';
 

@@ -8,8 +8,8 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FENCE } from '../../src/mcp/envelope.js';
 import { LIMITS } from '../../src/mcp/tools.js';
-import { makeRecord } from '../../src/synth/records.js';
-import { LEAKED_KEY_ID } from '../../src/synth/scenario.js';
+import { makeRecord } from '../../synth/records.js';
+import { LEAKED_KEY_ID } from '../../synth/scenario.js';
 import { BIN, cli } from '../helpers/cli.js';
 import { recordsFile, Workspace } from '../helpers/workspace.js';
 

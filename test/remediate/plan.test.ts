@@ -6,7 +6,7 @@ import { buildPlan } from '../../src/remediate/plan.js';
 import { COMMERCIAL_REGIONS } from '../../src/remediate/regions.js';
 import type { RemediationAction, RemediationPlan } from '../../src/remediate/types.js';
 import type { Store } from '../../src/store/store.js';
-import { DEMO_FACTS } from '../../src/synth/scenario.js';
+import { DEMO_FACTS } from '../../synth/scenario.js';
 import { demoStore, PINNED } from '../report/demo-store.js';
 
 const actions = (plan: RemediationPlan): RemediationAction[] => plan.steps.flatMap((s) => s.actions);

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEMO_FACTS } from '../../src/synth/scenario.js';
+import { DEMO_FACTS } from '../../synth/scenario.js';
 import { BIN, cli } from '../helpers/cli.js';
 import { Workspace, records, recordsFile } from '../helpers/workspace.js';
 

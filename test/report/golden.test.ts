@@ -8,7 +8,7 @@ import type { TimelineReport } from '../../src/report/timeline.js';
 import { renderTimelineCsv, renderTimelineJsonl, renderTimelineMarkdown, renderTimelineTimesketch } from '../../src/report/timeline-renderers.js';
 import type { RemediationPlan } from '../../src/remediate/types.js';
 import type { Store } from '../../src/store/store.js';
-import { DEMO_FACTS } from '../../src/synth/scenario.js';
+import { DEMO_FACTS } from '../../synth/scenario.js';
 import { demoStore, PINNED, portable } from './demo-store.js';
 
 // Regenerate with: UPDATE_GOLDEN=1 npx vitest run test/report/golden.test.ts

@@ -11,7 +11,7 @@ import { SigmaUnsupportedError } from '../../src/sigma/errors.js';
 import { sigmaDetection } from '../../src/sigma/loader.js';
 import { base64Offsets, ipv4Range, readPattern, windashVariants } from '../../src/sigma/translate.js';
 import { Store } from '../../src/store/store.js';
-import { makeCall, type RecordOverrides } from '../../src/synth/records.js';
+import { makeCall, type RecordOverrides } from '../../synth/records.js';
 import { ingest } from '../helpers/store.js';
 import { Workspace, jsonLines } from '../helpers/workspace.js';
 

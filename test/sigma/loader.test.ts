@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { runDetections } from '../../src/detect/runner.js';
 import { loadSigmaRules } from '../../src/sigma/loader.js';
 import { Store } from '../../src/store/store.js';
-import { makeCall } from '../../src/synth/records.js';
+import { makeCall } from '../../synth/records.js';
 import { ingest } from '../helpers/store.js';
 import { Workspace, jsonLines } from '../helpers/workspace.js';
 import { detectOnAthena } from './on-athena.js';

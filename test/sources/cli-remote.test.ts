@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildTrailLayout } from '../../src/synth/layout.js';
+import { buildTrailLayout } from '../../synth/layout.js';
 import { cliStart, exited } from '../helpers/cli.js';
 import { Workspace } from '../helpers/workspace.js';
 import { FakeCloudTrail, FakeEc2 } from '../fakes/fake-cloudtrail.js';

@@ -3,7 +3,7 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { AwsCredentialsError, AwsResourceNotFoundError } from '../../src/sources/aws.js';
 import { ingestS3Archive, parseS3Uri, type S3IngestOptions } from '../../src/sources/s3-archive-source.js';
-import { buildTrailLayout, type TrailObject } from '../../src/synth/layout.js';
+import { buildTrailLayout, type TrailObject } from '../../synth/layout.js';
 import type { Store } from '../../src/store/store.js';
 import { FAKE_AWS_ENV, useFakeAwsEnv } from '../fakes/http.js';
 import { FakeS3, s3Error } from '../fakes/fake-s3.js';

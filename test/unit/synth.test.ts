@@ -5,7 +5,7 @@ import { join, relative } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { CloudTrailRecord } from '../../src/core/record.js';
-import { corpusFileRecords, generateCorpus, planCorpusFile } from '../../src/synth/corpus.js';
+import { corpusFileRecords, generateCorpus, planCorpusFile } from '../../synth/corpus.js';
 import {
   buildTrailLayout,
   deliveryTime,
@@ -14,9 +14,9 @@ import {
   trailFileName,
   trailObjectKey,
   writeTrailLayout,
-} from '../../src/synth/layout.js';
-import type { TrailObject } from '../../src/synth/layout.js';
-import { Random } from '../../src/synth/random.js';
+} from '../../synth/layout.js';
+import type { TrailObject } from '../../synth/layout.js';
+import { Random } from '../../synth/random.js';
 import {
   ADMINISTRATOR_ACCESS_ARN,
   EVENT_NAMES,
@@ -26,8 +26,8 @@ import {
   eventSpec,
   iamUserIdentity,
   makeRecord,
-} from '../../src/synth/records.js';
-import { DEMO_FACTS, LEAKED_KEY_ID, demoScenario } from '../../src/synth/scenario.js';
+} from '../../synth/records.js';
+import { DEMO_FACTS, LEAKED_KEY_ID, demoScenario } from '../../synth/scenario.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 const DOC_OR_PRIVATE_IP = /^(192\.0\.2|198\.51\.100|203\.0\.113)\.\d{1,3}$|^10\.\d{1,3}\.\d{1,3}\.\d{1,3}$/;

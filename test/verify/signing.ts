@@ -1,6 +1,6 @@
 import { createHash, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import type { TrailObject } from '../../src/synth/layout.js';
+import type { TrailObject } from '../../synth/layout.js';
 import { stringToSign, type DigestContent } from '../../src/verify/digest-chain.js';
 
 /** A test signing key, standing in for CloudTrail's regional key. */

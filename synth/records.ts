@@ -1,5 +1,5 @@
-import type { CloudTrailRecord, UserIdentity } from '../core/record.js';
-import { isoSeconds } from '../core/time.js';
+import type { CloudTrailRecord, UserIdentity } from '../src/core/record.js';
+import { isoSeconds } from '../src/core/time.js';
 import { Random } from './random.js';
 
 /** The account every builder uses when the caller names none (an AWS documentation example id). */

@@ -3,8 +3,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import type { CloudTrailRecord } from '../core/record.js';
-import { isoSeconds } from '../core/time.js';
+import type { CloudTrailRecord } from '../src/core/record.js';
+import { isoSeconds } from '../src/core/time.js';
 import { DEFAULT_TRAIL_NAME, HOME_REGION } from './records.js';
 
 const ALNUM = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';

@@ -1,5 +1,6 @@
-import type { CloudTrailRecord, UserIdentity } from '../core/record.js';
-import { isoSeconds } from '../core/time.js';
+import { DEMO_LEAKED_KEY_ID } from '../src/core/demo.js';
+import type { CloudTrailRecord, UserIdentity } from '../src/core/record.js';
+import { isoSeconds } from '../src/core/time.js';
 import { Random } from './random.js';
 import {
   ADMINISTRATOR_ACCESS_ARN,
@@ -18,8 +19,8 @@ import type { EventName, RecordOverrides } from './records.js';
 /** The account the demo happens in. */
 export const DEMO_ACCOUNT = '111122223333';
 
-/** The CI user's long-term key, leaked and then used by the attacker. */
-export const LEAKED_KEY_ID = 'AKIAQ3EGRV7XCIDEPLOY';
+/** The CI user's long-term key, leaked and then used by the attacker (`trailhound demo` follows it). */
+export const LEAKED_KEY_ID = DEMO_LEAKED_KEY_ID;
 
 /** The first instant of the demo (a Monday); the demo spans four days from here. */
 export const DEMO_START = '2026-03-02T00:00:00Z';
