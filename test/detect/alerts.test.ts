@@ -5,7 +5,7 @@ import { loadCatalog, loadSensitiveEvents } from '../../src/detect/catalog.js';
 import { runDetections, type Finding } from '../../src/detect/runner.js';
 import { loadFindings } from '../../src/report/from-store.js';
 import { Store } from '../../src/store/store.js';
-import { makeCall, makeRecord } from '../../src/synth/records.js';
+import { makeCall, makeRecord } from '../../synth/records.js';
 import { ingest } from '../helpers/store.js';
 import { Workspace, jsonLines } from '../helpers/workspace.js';
 
