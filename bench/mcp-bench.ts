@@ -11,7 +11,7 @@ import { runQuery } from '../src/commands/query.js';
 import { storeStats } from '../src/commands/stats.js';
 import { searchEvents } from '../src/mcp/evidence.js';
 import { Store } from '../src/store/store.js';
-import { DEMO_FACTS } from '../src/synth/scenario.js';
+import { DEMO_FACTS } from '../synth/scenario.js';
 import { ensureBenchStore } from './bench-store.js';
 
 /**
