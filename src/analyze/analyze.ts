@@ -5,9 +5,9 @@
  */
 import { UsageError } from '../core/errors.js';
 import { BULK_READS, blastRadius } from './blast.js';
-import { MINTING_CALLS, derivedFrom, field, jsonObject, originOf, principalChange, type Derived, type NodeQuery } from './derive.js';
+import { MINTING_CALLS, callerNodeId, derivedFrom, field, jsonObject, originOf, principalChange, type Derived, type NodeQuery } from './derive.js';
 import type { EventFilter, EventRow, EvidenceSource } from './source.js';
-import type { AnalyzeResult, Count, CreatedPrincipal, DerivedKey, LineageEvent, LineageNode, NodeKind, Origin, PivotSpec, Usability } from './types.js';
+import type { Actor, AnalyzeResult, Count, CreatedPrincipal, DerivedKey, LineageEvent, LineageNode, NodeKind, Origin, PivotSpec, SessionFacts, Usability } from './types.js';
 
 export interface AnalyzeOptions {
   /** At most this many events in `events` (default 10,000); counts are always complete. */
@@ -35,6 +35,7 @@ interface Building {
   readonly origin: Origin | null;
   readonly query: NodeQuery & { readonly ips?: readonly string[] };
   readonly expiresAt?: string;
+  readonly session?: SessionFacts;
   readonly children: Building[];
   fetched: EventRow[];
   own: EventRow[];
@@ -62,7 +63,7 @@ export async function analyze(source: EvidenceSource, spec: PivotSpec, options: 
     ...(spec.regions?.length ? { regions: spec.regions } : {}),
   };
 
-  const roots = rootsOf(spec);
+  const roots = await traceMinting(source, rootsOf(spec), window);
   const nodes = new Map<string, Building>(roots.map((r) => [r.id, r]));
   const createdPrincipals: CreatedPrincipal[] = [];
   const seenChanges = new Set<string>();
@@ -104,7 +105,9 @@ export async function analyze(source: EvidenceSource, spec: PivotSpec, options: 
     ...(spec.regions?.length ? { regions: spec.regions } : {}),
   });
   const evidenceEnd = coverage.to;
+  const unmatched = roots.filter((r) => r.fetched.length === 0 && r.origin === null).map((r) => r.label);
   const usability = await usabilityOf(source, all, window, evidenceEnd);
+  for (const root of roots) if (unmatched.includes(root.label)) usability.set(root.id, { status: 'unknown', reason: 'not seen in the evidence' });
   const firstSeen = rootEvents[0]?.eventTime ?? null;
   const regionFirst = await source.regionFirstSeen(unique(rootEvents.map((e) => e.account)));
   const eventLimit = options.eventLimit ?? DEFAULT_EVENT_LIMIT;
@@ -123,6 +126,7 @@ export async function analyze(source: EvidenceSource, spec: PivotSpec, options: 
     lastSeen: b.own.at(-1)?.eventTime ?? null,
     eventNames: counts(b.own.map((e) => e.eventName)).slice(0, TOP_NAMES),
     usability: usability.get(b.id)!,
+    session: b.session ?? null,
     children: b.children.map(toNode),
   });
 
@@ -183,6 +187,8 @@ export async function analyze(source: EvidenceSource, spec: PivotSpec, options: 
       newForAccount: firstSeen !== null && isNewRegion(value, rootEvents, regionFirst, firstSeen),
     })),
     accounts: counts(rootEvents.flatMap((e) => (e.account ? [e.account] : []))),
+    actors: actorsOf(rootEvents),
+    unmatched: roots.filter((r) => unmatched.includes(r.label)).map(pivotName),
     lineage: roots.map(toNode),
     derivedKeys,
     createdPrincipals: createdPrincipals.sort((a, b) => a.origin.eventTime.localeCompare(b.origin.eventTime) || a.origin.eventId.localeCompare(b.origin.eventId)),
@@ -207,6 +213,61 @@ function rootsOf(spec: PivotSpec): Building[] {
   ];
 }
 
+/** How a root reads in a message: `key AKIA…`, `ip 203.0.113.7`, `principal alice`, `session x1`. */
+function pivotName(root: Building): string {
+  if (root.kind === 'access-key' || (root.kind === 'session-key' && root.id.startsWith('session:'))) return `key ${root.label}`;
+  if (root.kind === 'ip') return `ip ${root.label}`;
+  if (root.id.startsWith('rolesession:')) return root.label;
+  return `principal ${root.label}`;
+}
+
+/**
+ * Gives each session key given as a pivot the STS call that minted it, wherever it is in the
+ * evidence (also before the window): its role, session name, expiry and invoker, which may be
+ * a user, another session or a service such as lambda.amazonaws.com.
+ */
+async function traceMinting(source: EvidenceSource, roots: readonly Building[], window: EventFilter): Promise<Building[]> {
+  const sessionKeys = roots.filter((r) => r.kind === 'session-key' && r.query.keys).map((r) => r.label);
+  if (sessionKeys.length === 0) return [...roots];
+  const minting = await source.fetchEvents({
+    mintedKeys: sessionKeys,
+    readOnlyDetail: READ_ONLY_DETAIL,
+    ...(window.accounts ? { accounts: window.accounts } : {}),
+  });
+  return roots.map((root) => {
+    if (root.kind !== 'session-key') return root;
+    for (const event of minting) {
+      const derived = derivedFrom(event).find((d) => d.id === root.id);
+      if (!derived) continue;
+      return {
+        ...root,
+        principalArn: derived.principalArn,
+        account: derived.account,
+        origin: originOf(event, callerNodeId(event)),
+        ...(derived.expiresAt ? { expiresAt: derived.expiresAt } : {}),
+        ...(derived.session ? { session: derived.session } : {}),
+      };
+    }
+    return root;
+  });
+}
+
+/** The keys and principals behind some events, most active first. */
+function actorsOf(events: readonly EventRow[]): Actor[] {
+  const map = new Map<string, { accessKeyId: string | null; principalArn: string | null; identityType: string | null; count: number; first: string; last: string }>();
+  for (const e of events) {
+    const id = `${e.accessKeyId ?? ''}\u0000${e.principalArn ?? e.userName ?? ''}`;
+    const seen = map.get(id);
+    if (!seen) map.set(id, { accessKeyId: e.accessKeyId, principalArn: e.principalArn ?? e.userName, identityType: e.identityType, count: 1, first: e.eventTime, last: e.eventTime });
+    else {
+      seen.count++;
+      if (e.eventTime < seen.first) seen.first = e.eventTime;
+      if (e.eventTime > seen.last) seen.last = e.eventTime;
+    }
+  }
+  return [...map.values()].sort((a, b) => b.count - a.count || a.first.localeCompare(b.first) || (a.accessKeyId ?? '').localeCompare(b.accessKeyId ?? ''));
+}
+
 function childOf(derived: Derived, parent: Building, event: EventRow): Building {
   return {
     id: derived.id,
@@ -219,6 +280,7 @@ function childOf(derived: Derived, parent: Building, event: EventRow): Building 
     // A credential cannot act before it exists; the margin allows for clock skew between services.
     query: { after: new Date(Date.parse(event.eventTime) - SKEW_MS).toISOString(), ...derived.query },
     ...(derived.expiresAt ? { expiresAt: derived.expiresAt } : {}),
+    ...(derived.session ? { session: derived.session } : {}),
     children: [],
     fetched: [],
     own: [],
@@ -336,7 +398,15 @@ async function usabilityOf(source: EvidenceSource, nodes: readonly Building[], w
         break;
       }
       default:
-        result.set(node.id, { status: 'unknown', reason: node.kind === 'ip' ? 'an address, not a credential' : 'a principal, see the credentials under it' });
+        result.set(node.id, {
+          status: 'unknown',
+          reason:
+            node.kind === 'ip'
+              ? 'an address, not a credential'
+              : node.children.length > 0
+                ? 'a principal, see the credentials under it'
+                : 'a principal; it minted or created no credential in the evidence',
+        });
     }
   }
   return result;

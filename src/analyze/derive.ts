@@ -3,7 +3,7 @@
  * passwords, roles that trust someone outside. Pure: an event row in, the derivations out.
  */
 import type { EventRow } from './source.js';
-import type { CreatedPrincipal, NodeKind, Origin } from './types.js';
+import type { CreatedPrincipal, NodeKind, Origin, SessionFacts } from './types.js';
 
 /** How to find the events of a derived credential or principal. */
 export interface NodeQuery {
@@ -26,6 +26,8 @@ export interface Derived {
   readonly query: NodeQuery;
   /** When temporary credentials stop working, as the response says (ISO-8601). */
   readonly expiresAt?: string;
+  /** For a role session: the role and session name the minting call names. */
+  readonly session?: SessionFacts;
 }
 
 /** Calls that return temporary credentials in `responseElements.credentials`. */
@@ -89,10 +91,27 @@ export function originOf(event: EventRow, by: string): Origin {
     eventTime: event.eventTime,
     eventName: event.eventName,
     by,
+    invoker: invokerOf(event),
     sourceIp: event.sourceIp,
     account: event.account,
     region: event.region,
   };
+}
+
+/**
+ * Who made a call: the principal's ARN, or for a service acting on its own (Lambda or ECS
+ * assuming a function's or task's role) the service, which CloudTrail writes as the source address.
+ */
+export function invokerOf(event: EventRow): string | null {
+  if (event.principalArn) return event.principalArn;
+  if (event.identityType === 'AWSService' && event.sourceIp?.endsWith('.amazonaws.com')) return event.sourceIp;
+  return event.userName ?? event.sourceIp;
+}
+
+/** The node id of the credential that made a call, for a call made outside the lineage. */
+export function callerNodeId(event: EventRow): string {
+  if (event.accessKeyId) return `${event.accessKeyId.startsWith('ASIA') ? 'session' : 'key'}:${event.accessKeyId}`;
+  return `principal:${invokerOf(event) ?? 'unknown'}`;
 }
 
 /** The credentials and principals a successful event hands its caller. */
@@ -170,8 +189,21 @@ function stsCredentials(event: EventRow, request: Record<string, unknown> | null
     (event.eventName === 'GetSessionToken' ? event.principalArn : null) ??
     (roleArn && field(request, 'roleSessionName') ? sessionArn(roleArn, field(request, 'roleSessionName')!) : null);
   const account = arnAccount(principalArn) ?? arnAccount(roleArn) ?? event.account;
+  const session: SessionFacts | undefined =
+    roleArn || field(request, 'roleSessionName') ? { roleArn, sessionName: field(request, 'roleSessionName') } : undefined;
   if (key) {
-    return [{ id: `session:${key}`, kind: 'session-key', label: key, principalArn, account, query: { keys: [key] }, ...(expiresAt ? { expiresAt } : {}) }];
+    return [
+      {
+        id: `session:${key}`,
+        kind: 'session-key',
+        label: key,
+        principalArn,
+        account,
+        query: { keys: [key] },
+        ...(expiresAt ? { expiresAt } : {}),
+        ...(session ? { session } : {}),
+      },
+    ];
   }
   // The response was redacted or not recorded: follow the role session by its name instead.
   const sessionName = field(request, 'roleSessionName');
@@ -185,6 +217,7 @@ function stsCredentials(event: EventRow, request: Record<string, unknown> | null
         principalArn,
         account,
         query: { principals: [roleName], sessions: [sessionName] },
+        session: { roleArn, sessionName },
       },
     ];
   }

@@ -56,6 +56,11 @@ export async function whereOf(store: Store, filter: EventFilter): Promise<Where>
   };
   if (filter.keys?.length) common.push(`list_contains(${list('keys', filter.keys)}, access_key_id)`);
   if (filter.eventNames?.length) common.push(`list_contains(${list('names', filter.eventNames)}, eventname)`);
+  if (filter.mintedKeys?.length) {
+    // The event source first: only STS rows have their stored record read.
+    common.push(`eventsource = 'sts.amazonaws.com'`);
+    common.push(`list_contains(${list('minted', filter.mintedKeys)}, json_extract_string(record, '$.responseElements.credentials.accessKeyId'))`);
+  }
   if (filter.accounts?.length) common.push(`list_contains(${list('accounts', filter.accounts)}, recipientaccountid)`);
   if (filter.regions?.length) common.push(`list_contains(${list('regions', filter.regions)}, awsregion)`);
   if (filter.since) {
@@ -225,7 +230,7 @@ const MAX_KEY_GROUPS = 4096;
  * from what it promises, null is returned and the caller scans.
  */
 export async function fetchByKeyGroups(store: Store, filter: EventFilter): Promise<EventRow[] | null> {
-  if (!filter.keys?.length || filter.ips?.length || filter.principals?.length || filter.sessions?.length) return null;
+  if (!filter.keys?.length || filter.ips?.length || filter.principals?.length || filter.sessions?.length || filter.mintedKeys?.length) return null;
   if (!(await keyGroupsCurrent(store))) return null;
   const detail = detailParam(filter);
   const keys = { keys: listValue([...filter.keys]), ...detail.params };

@@ -2,8 +2,9 @@
  * The analyze answer as one screen of text, or as Markdown for a ticket. Every string from
  * the logs goes through terminalSafe or markdownSafe.
  */
+import { counted } from '../core/words.js';
 import { markdownSafe, terminalSafe } from '../report/text-safety.js';
-import type { AnalyzeResult, Coverage, LineageNode, ResourceChange } from './types.js';
+import type { Actor, AnalyzeResult, Coverage, LineageNode, ResourceChange } from './types.js';
 
 const TOP = 5;
 
@@ -31,15 +32,26 @@ export function lineageLines(nodes: readonly LineageNode[], safe: (s: string) =>
   const lines: string[] = [];
   const walk = (node: LineageNode, prefix: string, last: boolean, top: boolean) => {
     const branch = top ? '' : last ? '└─ ' : '├─ ';
-    const how = node.origin ? ` via ${node.origin.eventName} ${node.origin.eventTime}${node.origin.sourceIp ? ` from ${node.origin.sourceIp}` : ''} [${node.origin.eventId}]` : '';
+    const o = node.origin;
+    // Below the root the invoker is the parent, already on the line above.
+    const invoker = o?.invoker && node.depth === 0 && o.invoker !== o.sourceIp ? ` by ${o.invoker}` : '';
+    const how = o ? ` via ${o.eventName} ${o.eventTime}${invoker}${o.sourceIp ? ` from ${o.sourceIp}` : ''} [${o.eventId}]` : '';
     const who = node.principalArn && node.principalArn !== node.label ? ` as ${node.principalArn}` : '';
     const status = node.usability.status.toUpperCase();
-    lines.push(`${prefix}${branch}${node.kind} ${safe(node.label)}${safe(who)}${safe(how)}: ${n(node.eventCount)} events${node.errorCount ? ` (${n(node.errorCount)} errors)` : ''}; ${status}: ${safe(node.usability.reason)}`);
+    lines.push(`${prefix}${branch}${node.kind} ${safe(node.label)}${safe(who)}${safe(how)}: ${counted(node.eventCount, 'event')}${node.errorCount ? ` (${counted(node.errorCount, 'error')})` : ''}; ${status}: ${safe(node.usability.reason)}`);
     const childPrefix = top ? prefix : `${prefix}${last ? '   ' : '│  '}`;
     node.children.forEach((child, i) => walk(child, childPrefix, i === node.children.length - 1, false));
   };
   for (const root of nodes) walk(root, '', true, true);
   return lines;
+}
+
+/** One line per key, session or principal that acted in the pivot's own events. */
+export function actorLines(actors: readonly Actor[], safe: (s: string) => string): string[] {
+  return actors.map((a) => {
+    const who = a.accessKeyId ? `${a.accessKeyId}${a.principalArn ? ` as ${a.principalArn}` : ''}` : (a.principalArn ?? '(no identity in the record)');
+    return `${safe(who)}${a.identityType ? ` (${safe(a.identityType)})` : ''}: ${counted(a.count, 'event')}, ${a.first} .. ${a.last}`;
+  });
 }
 
 /** One line per coverage fact and gap. */
@@ -68,14 +80,20 @@ export function renderAnalyzeText(result: AnalyzeResult): string {
   const t = terminalSafe;
   const out: string[] = [];
   out.push(`Pivot: ${t(pivotText(result))}`);
+  if (result.unmatched.length) out.push(`Not in the evidence: ${t(result.unmatched.join(', '))}`);
   if (result.eventCount === 0) {
     out.push('No events of the pivot in the store for this window.');
   } else {
     out.push(
-      `Seen ${result.firstSeen} .. ${result.lastSeen}: ${n(result.eventCount)} events, ${n(result.errorCount)} errors (${n(result.accessDeniedCount)} access denied)`,
+      `Seen ${result.firstSeen} .. ${result.lastSeen}: ${counted(result.eventCount, 'event')}, ${counted(result.errorCount, 'error')} (${n(result.accessDeniedCount)} access denied)`,
     );
     out.push(`Accounts: ${result.accounts.map((a) => `${t(a.name)} (${n(a.count)})`).join(', ')}`);
     out.push(`Regions: ${result.regions.map((r) => `${t(r.region)} ${n(r.count)}${r.newForAccount ? ' NEW' : ''}`).join(', ')}`);
+    if (result.pivot.ips.length || result.actors.length > 1) {
+      out.push(`Keys, sessions and principals (${result.actors.length}):`);
+      for (const line of actorLines(result.actors.slice(0, TOP * 2), t)) out.push(`  ${line}`);
+      if (result.actors.length > TOP * 2) out.push(`  … ${result.actors.length - TOP * 2} more (--format json lists them all)`);
+    }
     out.push(`Source IPs (${result.ips.length}):`);
     for (const ip of result.ips.slice(0, TOP)) out.push(`  ${t(ip.ip).padEnd(40)} ${n(ip.count).padStart(7)}  ${ip.first} .. ${ip.last}`);
     if (result.ips.length > TOP) out.push(`  … ${result.ips.length - TOP} more (--format json lists them all)`);
@@ -102,7 +120,7 @@ export function renderAnalyzeText(result: AnalyzeResult): string {
   for (const c of b.data.filter((d) => /Modify(Snapshot|Image|DBSnapshot)Attribute|PutBucketPolicy|PutBucketAcl/.test(d.action))) out.push(`  ${t(changeLine(c))}`);
   out.push('', 'Coverage:');
   out.push(...coverageLines(result.coverage).map((l) => `  ${t(l)}`));
-  out.push('', `${n(result.events.length)} events of the lineage${result.eventsTruncated ? ' (cut at --max-events)' : ''}; --format json lists them.`);
+  out.push('', `${counted(result.events.length, 'event')} of the lineage${result.eventsTruncated ? ' (cut at --max-events)' : ''}; --format json lists them.`);
   return `${out.join('\n')}\n`;
 }
 
@@ -118,6 +136,11 @@ export function renderAnalyzeMarkdown(result: AnalyzeResult): string {
   out.push(`| Accounts | ${result.accounts.map((a) => `${m(a.name)} (${n(a.count)})`).join(', ') || '-'} |`);
   out.push(`| Regions | ${result.regions.map((r) => `${m(r.region)} ${n(r.count)}${r.newForAccount ? ' **new**' : ''}`).join(', ') || '-'} |`);
   out.push(`| Derived keys | ${result.derivedKeys.map((k) => `${m(k.accessKeyId)} (${k.usability.status})`).join(', ') || 'none'} |`, '');
+  if (result.actors.length) {
+    out.push('### Keys, sessions and principals', '', '| Key | Principal | Type | Events | First | Last |', '|---|---|---|---:|---|---|');
+    for (const a of result.actors) out.push(`| ${m(a.accessKeyId ?? '')} | ${m(a.principalArn ?? '')} | ${m(a.identityType ?? '')} | ${n(a.count)} | ${a.first} | ${a.last} |`);
+    out.push('');
+  }
   if (result.ips.length) {
     out.push('### Source IPs', '', '| IP | Events | First | Last |', '|---|---:|---|---|');
     for (const ip of result.ips) out.push(`| ${m(ip.ip)} | ${n(ip.count)} | ${ip.first} | ${ip.last} |`);

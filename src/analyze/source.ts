@@ -16,6 +16,8 @@ export interface EventFilter {
   /** Role session names (the last part of an assumed-role ARN). */
   readonly sessions?: readonly string[];
   readonly eventNames?: readonly string[];
+  /** STS calls whose response hands out one of these session keys (`responseElements.credentials.accessKeyId`). */
+  readonly mintedKeys?: readonly string[];
   readonly since?: Date;
   readonly until?: Date;
   readonly accounts?: readonly string[];

@@ -51,6 +51,8 @@ export interface Origin {
   readonly eventName: string;
   /** The node id of the credential that made the call. */
   readonly by: string;
+  /** Who made the call: the principal's ARN, or the AWS service (`lambda.amazonaws.com`) for a service's call. */
+  readonly invoker: string | null;
   readonly sourceIp: string | null;
   readonly account: string | null;
   readonly region: string | null;
@@ -84,7 +86,23 @@ export interface LineageNode {
   /** Its most frequent calls. */
   readonly eventNames: readonly Count[];
   readonly usability: Usability;
+  /** For a role session: the role and the session name (null for other nodes, or when the record does not say). */
+  readonly session: SessionFacts | null;
   readonly children: readonly LineageNode[];
+}
+
+/** What the minting call says of a session: the role assumed and the name the caller gave. */
+export interface SessionFacts {
+  readonly roleArn: string | null;
+  readonly sessionName: string | null;
+}
+
+/** A key or principal that acted in the pivot's own events, e.g. from the address given with --ip. */
+export interface Actor extends Sighting {
+  readonly accessKeyId: string | null;
+  readonly principalArn: string | null;
+  /** The identity type: IAMUser, AssumedRole, Root, AWSService… */
+  readonly identityType: string | null;
 }
 
 /** A key the pivot or its lineage minted or created. */
@@ -211,6 +229,10 @@ export interface AnalyzeResult {
   /** `newForAccount`: the account had no event in this region before the pivot's first sighting. */
   readonly regions: readonly (Sighting & { readonly region: string; readonly newForAccount: boolean })[];
   readonly accounts: readonly Count[];
+  /** The keys, sessions and principals of the pivot's own events, most active first. */
+  readonly actors: readonly Actor[];
+  /** Pivot values that matched nothing in the evidence (no event, no minting call), e.g. `key AKIA…`. */
+  readonly unmatched: readonly string[];
   /** Roots: one per pivot value seen. */
   readonly lineage: readonly LineageNode[];
   readonly derivedKeys: readonly DerivedKey[];

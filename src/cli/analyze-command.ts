@@ -3,7 +3,7 @@ import { duckdbSource } from '../analyze/duckdb-source.js';
 import { renderAnalyzeMarkdown, renderAnalyzeText } from '../analyze/render.js';
 import type { EvidenceSource } from '../analyze/source.js';
 import type { AnalyzeResult, PivotSpec } from '../analyze/types.js';
-import { UsageError } from '../core/errors.js';
+import { NoMatchError, UsageError } from '../core/errors.js';
 import { Store } from '../store/store.js';
 import { wantsAthena, type AthenaCliOptions } from './athena-command.js';
 import { parseScope, positiveNumber, storePath, type ScopeOptions } from './options.js';
@@ -54,19 +54,29 @@ export async function analyzeOn(source: EvidenceSource, opts: AnalyzeCommandOpti
   return analyze(source, spec, options);
 }
 
+/**
+ * Writes the answer; a pivot value that matched nothing fails the command (after the answer,
+ * when other values matched), so that a mistyped key never reads as a clean one.
+ */
+export function writeAnalyze(result: AnalyzeResult, format: AnalyzeCommandOptions['format']): void {
+  const total = result.lineage.length;
+  if (result.unmatched.length < total || format === 'json') process.stdout.write(renderAnalyze(result, format));
+  if (result.unmatched.length > 0) throw new NoMatchError(result.unmatched);
+}
+
 /** `trailhound analyze`: the pivot's activity, its credential lineage, blast radius and coverage. */
 export async function analyzeCommand(opts: AnalyzeCommandOptions): Promise<void> {
   const spec = pivotSpec(opts); // usage errors before the store or Athena is opened
   if (wantsAthena(opts as AthenaCliOptions)) {
     const window = { ...(spec.since ? { since: spec.since } : {}), ...(spec.until ? { until: spec.until } : {}), ...(spec.accounts ? { accounts: spec.accounts } : {}), ...(spec.regions ? { regions: spec.regions } : {}) };
     const result = await (await import('./athena-command.js')).withAthenaEvidence(opts as AthenaCliOptions, window, (source) => analyzeOn(source, opts));
-    process.stdout.write(renderAnalyze(result, opts.format));
+    writeAnalyze(result, opts.format);
     return;
   }
   const store = await Store.open(storePath(opts), { readOnly: true });
   try {
     const result = await analyzeOn(duckdbSource(store), opts);
-    process.stdout.write(renderAnalyze(result, opts.format));
+    writeAnalyze(result, opts.format);
   } finally {
     store.close();
   }

@@ -5,7 +5,8 @@ import { duckdbSource } from '../analyze/duckdb-source.js';
 import { lineageLines } from '../analyze/render.js';
 import { ingestFiles } from '../commands/ingest.js';
 import { runQuery } from '../commands/query.js';
-import { storeStats, type StoreStats } from '../commands/stats.js';
+import { storeStats, type RankedTable, type StoreStats } from '../commands/stats.js';
+import { counted } from '../core/words.js';
 import { ExitCode } from '../core/errors.js';
 import { packageRoot } from '../core/version.js';
 import { timelineFromStore } from '../report/from-store.js';
@@ -41,7 +42,17 @@ export async function statsCommand(opts: { readonly db?: string; readonly format
 }
 
 function statsJson(stats: StoreStats): Record<string, unknown> {
-  return { ...stats, byAccount: stats.byAccount.rows, byRegion: stats.byRegion.rows, byDay: stats.byDay.rows, bySource: stats.bySource.rows };
+  const ranked = (t: RankedTable) => ({ total: t.total, rows: t.rows });
+  return {
+    ...stats,
+    byAccount: stats.byAccount.rows,
+    byRegion: stats.byRegion.rows,
+    byDay: stats.byDay.rows,
+    bySource: stats.bySource.rows,
+    byKey: ranked(stats.byKey),
+    byPrincipal: ranked(stats.byPrincipal),
+    byAddress: ranked(stats.byAddress),
+  };
 }
 
 function formatStats(stats: StoreStats): string {
@@ -55,7 +66,16 @@ function formatStats(stats: StoreStats): string {
     ['By day', stats.byDay],
     ['By event source', stats.bySource],
   ] as const;
-  return `${head}\n${sections.map(([title, table]) => `\n${title}\n${renderTable(table, 'table')}`).join('')}`;
+  const rankings = [
+    ['Access keys', 'key', stats.byKey],
+    ['Principals', 'principal', stats.byPrincipal],
+    ['Source addresses', 'address', stats.byAddress],
+  ] as const;
+  const ranked = rankings.map(
+    ([title, noun, table]) =>
+      `\n${title} (${counted(table.total, noun)}${table.total > table.rows.length ? `, the ${table.rows.length} most active` : ''})\n${renderTable(table, 'table')}`,
+  );
+  return `${head}\n${sections.map(([title, table]) => `\n${title}\n${renderTable(table, 'table')}`).join('')}${ranked.join('')}`;
 }
 
 /** `trailhound demo`: a fresh store from the bundled scenario, its ingest summary, a first look at the leaked key and the HTML timeline beside the store. */

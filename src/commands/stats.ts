@@ -12,7 +12,21 @@ export interface StoreStats {
   readonly byRegion: Table;
   readonly byDay: Table;
   readonly bySource: Table;
+  /** The most active access keys (AKIA and ASIA), with the principal, addresses and regions of each. */
+  readonly byKey: RankedTable;
+  /** The most active principals. */
+  readonly byPrincipal: RankedTable;
+  /** The most active source addresses. */
+  readonly byAddress: RankedTable;
 }
+
+/** The first rows of a ranking, and how many there are in all. */
+export interface RankedTable extends Table {
+  readonly total: number;
+}
+
+/** Rows kept in each ranking. */
+export const STATS_TOP = 25;
 
 /** Counts what the store holds. */
 export async function storeStats(store: Store): Promise<StoreStats> {
@@ -35,6 +49,18 @@ export async function storeStats(store: Store): Promise<StoreStats> {
     );
     return { columns: [label, 'events', 'first', 'last'], rows };
   };
+  const ranked = async (label: string, expr: string, extra: string, extraColumns: readonly string[]): Promise<RankedTable> => {
+    const rows = await store.all(
+      `select ${expr} as ${label}${extra}, count(*)::bigint as events, min(eventtime) as first, max(eventtime) as last
+       from events
+       where ${expr} is not null
+       group by ${expr}
+       order by events desc, ${label}
+       limit ${STATS_TOP}`,
+    );
+    const total = await store.one<{ n: number }>(`select count(distinct ${expr})::bigint as n from events`);
+    return { columns: [label, ...extraColumns, 'events', 'first', 'last'], rows, total: Number(total?.n ?? 0) };
+  };
   return {
     events: totals?.events ?? 0,
     firstEventTime: totals?.first ?? null,
@@ -45,5 +71,13 @@ export async function storeStats(store: Store): Promise<StoreStats> {
     byRegion: await grouped('region', 'awsregion'),
     byDay: await grouped('day', `strftime(eventtime, '%Y-%m-%d')`),
     bySource: await grouped('eventsource', 'eventsource'),
+    byKey: await ranked(
+      'access_key_id',
+      'access_key_id',
+      `, any_value(principal_arn) as principal_arn, count(distinct sourceipaddress)::bigint as ips, count(distinct awsregion)::bigint as regions`,
+      ['principal_arn', 'ips', 'regions'],
+    ),
+    byPrincipal: await ranked('principal_arn', 'principal_arn', `, count(distinct access_key_id)::bigint as keys, count(distinct sourceipaddress)::bigint as ips`, ['keys', 'ips']),
+    byAddress: await ranked('source_ip', 'sourceipaddress', `, count(distinct access_key_id)::bigint as keys, count(distinct principal_arn)::bigint as principals`, ['keys', 'principals']),
   };
 }

@@ -5,6 +5,7 @@ export const ExitCode = {
   usage: 2,
   partial: 3,
   store: 4,
+  noMatch: 5,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
@@ -50,5 +51,17 @@ export class UsageError extends TrailhoundError {
 export class QueryError extends TrailhoundError {
   constructor(message: string, options?: ErrorOptions) {
     super('QUERY_FAILED', message, ExitCode.usage, options);
+  }
+}
+
+/** A pivot (key, address, principal, session) matched nothing in the evidence. */
+export class NoMatchError extends TrailhoundError {
+  constructor(unmatched: readonly string[], options?: ErrorOptions) {
+    super(
+      'NO_MATCH',
+      `nothing in the evidence for ${unmatched.join(', ')}: check the value, the window (--since/--until, --account, --region) and what the store holds (trailhound stats)`,
+      ExitCode.noMatch,
+      options,
+    );
   }
 }

@@ -54,6 +54,9 @@ export function athenaWhere(filter: EventFilter): ParameterizedWhere {
     const plain = filter.eventNames.every((n) => /^[A-Za-z0-9]{1,128}$/.test(n));
     clauses.push(`eventname in ${plain ? `(${filter.eventNames.map(sqlString).join(', ')})` : inList(filter.eventNames)}`);
   }
+  if (filter.mintedKeys?.length) {
+    clauses.push(`eventsource = 'sts.amazonaws.com' and json_extract_scalar(responseelements, '$.credentials.accessKeyId') in ${inList(filter.mintedKeys)}`);
+  }
   if (filter.principals?.length) {
     const p = filter.principals;
     // An ARN, a user name, or a role name (its sessions' ARNs and the session issuer), as on DuckDB.

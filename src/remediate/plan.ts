@@ -2,7 +2,7 @@
  * Builds the remediation plan from findings, the events behind them and the investigated
  * lineage. Pure: data in, plan out; it reads nothing and calls nothing.
  */
-import type { AnalyzeResult } from '../analyze/types.js';
+import type { AnalyzeResult, LineageNode } from '../analyze/types.js';
 import { SEVERITIES } from '../detect/catalog.js';
 import { byTimeThenId, firstUnder, stringsUnder, type EvidenceEvent, type Finding } from '../report/evidence.js';
 import { actionsFor, DATA_READS } from './event-rules.js';
@@ -105,8 +105,12 @@ export function buildPlan(input: PlanInput): RemediationPlan {
     if (sample && !info.principalArn) exposed.set(key, { ...info, principalArn: sample.principalArn, account: info.account ?? sample.account });
   }
 
+  // Session keys given as pivots: exposed temporary credentials, revoked on the role or user that owns them.
+  const exposedSessions = new Map<string, LineageNode>();
+  for (const inv of investigations) for (const node of inv.lineage) if (node.kind === 'session-key' && /^ASIA[A-Z0-9]+$/.test(node.label)) exposedSessions.set(node.label, node);
+
   // Credentials derived from the exposed keys: sessions they minted, keys created, users made.
-  const derived = new Set<string>(createdKeys);
+  const derived = new Set<string>([...createdKeys, ...exposedSessions.keys()]);
   const createdUsers = new Set<string>();
   for (const inv of investigations) {
     for (const d of inv.derivedKeys) derived.add(d.accessKeyId);
@@ -182,7 +186,39 @@ export function buildPlan(input: PlanInput): RemediationPlan {
       roles.set(roleArn, entry);
     }
   }
+  const leaks: RemediationAction[] = [];
+  for (const [key, node] of [...exposedSessions].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    const principal = node.principalArn ?? events.find((e) => e.accessKeyId === key)?.principalArn ?? null;
+    const roleArn = node.session?.roleArn ?? roleArnOf(principal);
+    const evidence = node.origin ? [node.origin.eventId] : events.filter((e) => e.accessKeyId === key).slice(0, 1).map((e) => e.eventId);
+    if (roleArn) {
+      const entry = roles.get(roleArn) ?? { account: accountOfArn(roleArn), sessions: new Set<string>(), evidence: new Set<string>() };
+      entry.sessions.add(key);
+      evidence.forEach((id) => entry.evidence.add(id));
+      roles.set(roleArn, entry);
+    } else if (principal && userNameOfArn(principal)) {
+      const entry = users.get(principal) ?? { arn: principal, account: accountOfArn(principal), sessions: new Set<string>(), evidence: new Set<string>() };
+      entry.sessions.add(key);
+      evidence.forEach((id) => entry.evidence.add(id));
+      users.set(principal, entry);
+    } else {
+      leaks.push({
+        step: 'temporary-credentials',
+        kind: 'find-session-owner',
+        target: key,
+        region: null,
+        account: node.account,
+        reason: `Session key ${key} is exposed, but neither the call that minted it nor a call it made names its role or user. Ask AWS which identity owns it (aws sts get-access-key-info gives the account), then put the TokenIssueTime deny policy on that role or user.`,
+        evidence,
+        command: command(['aws sts get-access-key-info --access-key-id', [key, 'accessKeyId']]),
+        readOnly: true,
+      });
+    }
+    const leak = leakFix(node);
+    if (leak) leaks.push(leak);
+  }
   const usabilityOf = new Map<string, string>();
+  for (const inv of investigations) for (const node of inv.lineage) if (exposedSessions.has(node.label)) usabilityOf.set(node.label, `${node.usability.status}${node.usability.expiresAt ? `, expiry ${node.usability.expiresAt}` : ''}`);
   for (const inv of investigations) for (const d of inv.derivedKeys) usabilityOf.set(d.accessKeyId, `${d.usability.status}${d.usability.expiresAt ? `, expiry ${d.usability.expiresAt}` : ''}`);
   const sessionList = (s: Set<string>) => [...s].sort().map((k) => (usabilityOf.has(k) ? `${k} (${usabilityOf.get(k)})` : k)).join(', ');
   for (const [arn, entry] of [...users].sort(([a], [b]) => (a < b ? -1 : 1))) {
@@ -226,6 +262,8 @@ export function buildPlan(input: PlanInput): RemediationPlan {
       policy,
     });
   }
+
+  leaks.forEach(push);
 
   // 3–6. What each attacker call left behind.
   for (const e of attacker) for (const d of actionsFor(e)) push({ ...d, account: d.account ?? null, evidence: [e.eventId] });
@@ -313,7 +351,64 @@ export function buildPlan(input: PlanInput): RemediationPlan {
   const steps: RemediationStep[] = STEPS.map((s, i) => ({ ...s, number: i + 1, actions: sortStep(s.id, unique.filter((a) => a.step === s.id), byId) })).filter((s) => order.includes(s.id));
   const caveats = [...(input.gaps ?? [])];
   if (attacker.length === 0 && exposed.size === 0) caveats.push('No finding at or above the chosen severity and no pivot: the plan holds only the checks every incident needs.');
-  return { containedAt: input.containedAt, accounts, exposedKeys: [...exposed.keys()].sort(), steps, regions, caveats };
+  return { containedAt: input.containedAt, accounts, exposedKeys: [...exposed.keys(), ...exposedSessions.keys()].sort(), steps, regions, caveats };
+}
+
+/** The role behind a role ARN or a role session's ARN (an IAM path, if any, is not in a session ARN). */
+function roleArnOf(arn: string | null): string | null {
+  const session = arn ? /^arn:(aws[\w-]*):sts::(\d{12}):assumed-role\/([^/]+)\//.exec(arn) : null;
+  if (session) return `arn:${session[1]}:iam::${session[2]}:role/${session[3]}`;
+  return arn && /^arn:aws[\w-]*:iam::\d{12}:role\//.test(arn) ? arn : null;
+}
+
+/**
+ * What let a service's session key leak: Lambda names the session after the function, ECS
+ * after the task, EC2 after the instance. The key was read from that compute (its
+ * environment, the metadata service), so that is what must be fixed before new keys leak too.
+ */
+function leakFix(node: LineageNode): RemediationAction | null {
+  const origin = node.origin;
+  const service = origin?.invoker && /^[a-z0-9.-]+\.amazonaws\.com$/.test(origin.invoker) ? origin.invoker : null;
+  if (!origin || !service) return null;
+  const name = node.session?.sessionName ?? null;
+  const role = node.session?.roleArn ?? roleArnOf(node.principalArn) ?? 'its role';
+  const base = { step: 'temporary-credentials' as const, region: origin.region, account: node.account, evidence: [origin.eventId] };
+  const leaked = `Session key ${node.label} was minted by ${service} for ${role}`;
+  if (service === 'lambda.amazonaws.com') {
+    return {
+      ...base,
+      kind: 'fix-leaking-function',
+      target: name ?? role,
+      reason: `${leaked}: the function${name ? ` ${name}` : ''} handed out its credentials (read from its environment through code injection, SSRF or a logged environment). Fix the function, and narrow the role to what the function needs.`,
+      command: name ? command(['aws lambda get-function-configuration --function-name', [name, 'resourceName'], ...(origin.region ? ['--region', [origin.region, 'region'] as const] : [])]) : null,
+      readOnly: true,
+    };
+  }
+  if (service === 'ecs-tasks.amazonaws.com') {
+    return {
+      ...base,
+      kind: 'fix-leaking-task',
+      target: name ?? role,
+      reason: `${leaked}: the ECS task${name ? ` ${name}` : ''} handed out its credentials (from the task metadata endpoint, reachable through SSRF or a shell in the container). Fix the container, and narrow the task role.`,
+      command: null,
+    };
+  }
+  if (service === 'ec2.amazonaws.com') {
+    return {
+      ...base,
+      kind: 'fix-leaking-instance',
+      target: name ?? role,
+      reason: `${leaked}: the instance${name ? ` ${name}` : ''} handed out its instance-profile credentials (the metadata service, reachable through SSRF). Require IMDSv2 on it and fix what reached the metadata service.`,
+      command: name && /^i-[0-9a-f]+$/.test(name) ? command(['aws ec2 modify-instance-metadata-options --instance-id', [name, 'ec2Id'], '--http-tokens required', ...(origin.region ? ['--region', [origin.region, 'region'] as const] : [])]) : null,
+    };
+  }
+  return {
+    ...base,
+    kind: 'fix-leaking-service',
+    target: name ?? role,
+    reason: `${leaked}: find the resource of ${service} the session${name ? ` ${name}` : ''} belongs to and how its credentials were read.`,
+    command: null,
+  };
 }
 
 /** IAM refuses to delete a user or role that still has keys, passwords or policies: those go first. */

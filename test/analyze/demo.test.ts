@@ -124,4 +124,25 @@ describe('trailhound analyze (the binary)', () => {
     expect(bad.stderr).toMatch(/not an address or CIDR block/);
     expect(cli(['analyze', '--db', ws.path('none.duckdb'), '--key', DEMO_FACTS.leakedKeyId]).code).toBe(4);
   });
+
+  it('says a pivot matched nothing and exits 5, never calling an unseen key usable', () => {
+    const none = cli(['analyze', '--db', db, '--key', 'AKIAEXAMPLE0000000000']);
+    expect(none.code).toBe(5);
+    expect(none.stdout).toBe('');
+    expect(none.stderr.trim().split('\n')).toHaveLength(1);
+    expect(none.stderr).toContain('nothing in the evidence for key AKIAEXAMPLE0000000000');
+    // With a value that matched, the answer is printed, and the command still fails.
+    const some = cli(['analyze', '--db', db, '--key', DEMO_FACTS.leakedKeyId, '--key', 'AKIAEXAMPLE0000000000']);
+    expect(some.code).toBe(5);
+    expect(some.stdout).toContain('Not in the evidence: key AKIAEXAMPLE0000000000');
+    expect(some.stdout).not.toMatch(/AKIAEXAMPLE0000000000[^\n]*USABLE/);
+  });
+
+  it('traces the minted session key back to the call that minted it', () => {
+    const run = cli(['analyze', '--db', db, '--key', DEMO_FACTS.mintedKeyId, '--format', 'json']);
+    expect(run.code).toBe(0);
+    const root = JSON.parse(run.stdout).lineage[0];
+    expect(root.origin).toMatchObject({ eventName: 'GetSessionToken', by: `key:${DEMO_FACTS.leakedKeyId}` });
+    expect(root.usability.reason).not.toContain('expiry not in the record');
+  });
 });

@@ -103,6 +103,12 @@ describe('trailhound (built binary)', () => {
       { region: 'us-east-1', events: 6, first: '2026-03-02T10:00:00Z', last: '2026-03-02T10:05:00Z' },
     ]);
     expect(json.byDay).toEqual([{ day: '2026-03-02', events: 10, first: '2026-03-02T10:00:00Z', last: '2026-03-02T10:05:00Z' }]);
+    // The keys, principals and addresses that acted, most active first.
+    for (const title of ['Access keys (', 'Principals (', 'Source addresses (']) expect(text.stdout).toContain(title);
+    expect(json.byKey.total).toBeGreaterThan(0);
+    expect(Object.keys(json.byKey.rows[0]).sort()).toEqual(['access_key_id', 'events', 'first', 'ips', 'last', 'principal_arn', 'regions']);
+    expect(json.byAddress.rows.reduce((n: number, r: { events: number }) => n + r.events, 0)).toBeLessThanOrEqual(10);
+    expect(Object.keys(json.byPrincipal.rows[0]).sort()).toEqual(['events', 'first', 'ips', 'keys', 'last', 'principal_arn']);
   });
 
   it('takes the store from TRAILHOUND_DB', () => {

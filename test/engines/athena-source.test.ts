@@ -52,6 +52,7 @@ describe('analyze on Athena reads the same evidence as on the store', () => {
     ['a user name', { principals: [DEMO_FACTS.createdUser] }],
     ['a principal ARN and a window', { principals: [`arn:aws:iam::${DEMO_FACTS.account}:user/${DEMO_FACTS.leakedUser}`], since: new Date('2026-03-04T00:00:00Z'), until: new Date('2026-03-05T00:00:00Z') }],
     ['a session key', { sessions: [DEMO_FACTS.mintedKeyId] }],
+    ['the call that minted a session key', { mintedKeys: [DEMO_FACTS.mintedKeyId, 'ASIANEVERMINTED00001'] }],
     ['regions, with a limit', { keys: [DEMO_FACTS.leakedKeyId], regions: ['us-east-1', 'sa-east-1'], limit: 7 }],
     ['a value with a quote in it', { principals: ["o'brien"], keys: ["AKIA' or '1'='1"] }],
   ];
