@@ -63,6 +63,7 @@ const reportShape = {
 
 const looseObject = z.record(z.string(), z.unknown());
 const table = z.object({ columns: z.array(z.string()), rows: z.array(looseObject) });
+const ranked = table.extend({ total: z.number() });
 const document = z.object({ format: z.literal('markdown'), markdown: z.string() });
 
 const findingSchema = z.object({
@@ -127,6 +128,9 @@ export function registerTools(server: McpServer, ctx: ToolContext): void {
           byRegion: table,
           byDay: table,
           bySource: table,
+          byKey: ranked,
+          byPrincipal: ranked,
+          byAddress: ranked,
           coverage: looseObject,
         }),
       ),
