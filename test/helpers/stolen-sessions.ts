@@ -1,6 +1,6 @@
 /** Role sessions stolen from a Lambda function, an ECS task and a user, as CloudTrail logs their minting and use. */
 import type { CloudTrailRecord } from '../../src/core/record.js';
-import { assumedRoleIdentity, awsServiceIdentity, iamUserIdentity, iamUserSessionIdentity, makeRecord } from '../../src/synth/records.js';
+import { assumedRoleIdentity, awsServiceIdentity, iamUserIdentity, iamUserSessionIdentity, makeRecord } from '../../synth/records.js';
 
 export const A = '111122223333';
 export const LAMBDA_KEY = 'ASIALAMBDASTOLEN0001';
