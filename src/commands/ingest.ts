@@ -1,6 +1,7 @@
-import { mkdtemp, readFile, rm, symlink } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdtemp, open, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { extname, join } from 'node:path';
+import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { randomBytes } from 'node:crypto';
 import { BIGINT, BOOLEAN, LIST, VARCHAR, listValue, type DuckDBType, type DuckDBValue } from '@duckdb/node-api';
@@ -10,7 +11,7 @@ import { toolVersion } from '../core/version.js';
 import { discoverFiles } from '../ingest/discover.js';
 import { probeFile, type ProbedFile } from '../ingest/probe.js';
 import { parseTrailPath, type Scope } from '../ingest/trail-layout.js';
-import { catchUpKeyGroups, loadBatch, type Batch, type BatchFile } from '../store/bulk-load.js';
+import { catchUpKeyGroups, loadBatch, type Batch, type BatchFile, type FileCounts } from '../store/bulk-load.js';
 import { createSegment, segmentIds, segmentTable } from '../store/segments.js';
 import { Store } from '../store/store.js';
 
@@ -64,6 +65,8 @@ export interface IngestOptions {
   /** Stops between batches (and interrupts the running one) when aborted. */
   readonly signal?: AbortSignal;
   readonly onProgress?: (progress: IngestProgress) => void;
+  /** Called after the files were probed and before a batch is copied for loading (tests change files here). */
+  readonly beforeLoad?: (paths: readonly string[]) => Promise<void>;
 }
 
 /** Where an ingest is, for a progress bar. */
@@ -89,7 +92,12 @@ export interface IngestSummary {
   readonly alreadyIngested: number;
   readonly digestFiles: number;
   readonly eventsLoaded: number;
+  /** Exact copies of records already stored (same key, account and content), not stored again. */
   readonly duplicates: number;
+  /** Records left out with a reason (in `record_issues` and the warnings). */
+  readonly rejectedRecords: number;
+  /** Stored events whose eventID and account match a stored record of other content (both kept). */
+  readonly conflicts: number;
   readonly skipped: readonly SkippedInput[];
   readonly warnings: readonly SkippedInput[];
   readonly prunedDirectories: number;
@@ -103,12 +111,13 @@ export interface IngestSummary {
 
 const MiB = 1024 * 1024;
 const MAX_FILES_PER_BATCH = 20_000;
-const GLOB_CHARS = /[*?[\]{}]/;
 
 /**
  * Loads CloudTrail files and directories into the store, exactly once: files already loaded
- * (same sha256) are passed over, events already stored (same eventID) are not added again,
- * and each batch commits with its manifest rows so an interrupted ingest resumes cleanly.
+ * (same sha256) are passed over, exact copies of stored records (same eventID, account and
+ * content) are not added again, and each batch commits with its manifest rows so an
+ * interrupted ingest resumes cleanly. Each file is loaded from a private copy whose bytes are
+ * the ones hashed, so the hash recorded is the hash of what was parsed.
  */
 export async function ingestFiles(options: IngestOptions): Promise<IngestSummary> {
   const started = performance.now();
@@ -171,7 +180,7 @@ export async function ingestFiles(options: IngestOptions): Promise<IngestSummary
 
   const loaded = await loadEventFiles(store, runId, eventFiles, { ...options, scope, maxFileBytes, batchBytes }, naming);
   skipped.push(...loaded.skipped);
-  const { eventsLoaded, duplicates, filesLoaded, interrupted, warnings } = loaded;
+  const { eventsLoaded, duplicates, rejectedRecords, conflicts, filesLoaded, interrupted, warnings } = loaded;
 
   const status: IngestSummary['status'] = interrupted || options.interrupted ? 'interrupted' : skipped.length > 0 ? 'completed-with-skips' : 'completed';
   await store.run(
@@ -195,6 +204,8 @@ export async function ingestFiles(options: IngestOptions): Promise<IngestSummary
     digestFiles: digestFiles.length,
     eventsLoaded,
     duplicates,
+    rejectedRecords,
+    conflicts,
     skipped: sortByPath(skipped.map((s) => naming.display(s))),
     warnings: sortByPath(warnings.map((s) => naming.display(s))),
     prunedDirectories: discovery.prunedDirectories,
@@ -211,6 +222,8 @@ export async function ingestFiles(options: IngestOptions): Promise<IngestSummary
 interface LoadOutcome {
   readonly eventsLoaded: number;
   readonly duplicates: number;
+  readonly rejectedRecords: number;
+  readonly conflicts: number;
   readonly filesLoaded: number;
   readonly skipped: readonly SkippedInput[];
   readonly warnings: readonly SkippedInput[];
@@ -228,14 +241,16 @@ async function loadEventFiles(store: Store, runId: string, eventFiles: readonly 
   const { scope, maxFileBytes, signal } = settings;
   const skipped: SkippedInput[] = [];
   const warnings: SkippedInput[] = [];
-  const links = new GlobSafePaths();
   let eventsLoaded = 0;
   let duplicates = 0;
+  let rejectedRecords = 0;
+  let conflicts = 0;
   let filesLoaded = 0;
   let processed = 0;
   let interrupted = false;
   const onAbort = () => store.connection.interrupt();
   signal?.addEventListener('abort', onAbort);
+  const copies = new PrivateCopies();
   try {
     const queue = planBatches(eventFiles, settings.batchBytes);
     while (queue.length > 0) {
@@ -243,12 +258,29 @@ async function loadEventFiles(store: Store, runId: string, eventFiles: readonly 
         interrupted = true;
         break;
       }
-      const files = queue.shift()!;
+      const planned = queue.shift()!;
+      if (planned[0]!.sniffed.kind !== 'events') continue;
+      await settings.beforeLoad?.(planned.map((f) => f.path));
+      // The bytes DuckDB parses are a private copy, hashed as it is written: a file changed since the scan is not loaded.
+      const copied = await mapLimit(planned, 4, async (file) => ({ file, copy: await copies.make(file).catch((error: unknown) => ({ error: error as Error })) }));
+      const files: ProbedFile[] = [];
+      const readPaths: string[] = [];
+      for (const { file, copy } of copied) {
+        const reason = 'error' in copy ? `cannot read: ${copy.error.message}` : copy.sha256 !== file.sha256 ? `changed while it was being ingested (sha256 ${file.sha256} when scanned, ${copy.sha256} when loaded); ingest it again once it is stable` : undefined;
+        if (reason === undefined && 'path' in copy) {
+          files.push(file);
+          readPaths.push(copy.path);
+          continue;
+        }
+        await recordInput(store, runId, file, file.path, 'skipped', reason!, naming);
+        skipped.push({ path: file.path, reason: reason! });
+        processed++;
+      }
+      if (files.length === 0) continue;
       const first = files[0]!;
       if (first.sniffed.kind !== 'events') continue;
       const ids = await allocateInputIds(store, files.length);
-      const batchFiles: BatchFile[] = [];
-      for (let i = 0; i < files.length; i++) batchFiles.push({ inputId: ids[i]!, readPath: await links.pathFor(files[i]!.path, ids[i]!) });
+      const batchFiles: BatchFile[] = files.map((_, i) => ({ inputId: ids[i]!, readPath: readPaths[i]! }));
       const batch: Batch = { container: first.sniffed.container, embedded: first.sniffed.embedded, gzip: first.gzip, files: batchFiles };
       try {
         const counts = await store.transaction(async () => {
@@ -259,7 +291,7 @@ async function loadEventFiles(store: Store, runId: string, eventFiles: readonly 
             files.map((file, i) => {
               const c = result[i]!;
               const allRejected = c.records > 0 && c.rejected === c.records;
-              return { inputId: ids[i]!, runId, file, status: allRejected ? 'skipped' : 'loaded', reason: allRejected ? notCloudTrail(c.records) : null, counts: c, scoped: isScoped(scope) };
+              return { inputId: ids[i]!, runId, file, status: allRejected ? 'skipped' : 'loaded', reason: allRejected ? notCloudTrail(c) : null, counts: c, scoped: isScoped(scope) };
             }),
             naming,
           );
@@ -269,14 +301,17 @@ async function loadEventFiles(store: Store, runId: string, eventFiles: readonly 
         for (let i = 0; i < files.length; i++) {
           const c = counts[i]!;
           const path = files[i]!.path;
+          rejectedRecords += c.rejected;
           if (c.records > 0 && c.rejected === c.records) {
-            skipped.push({ path, reason: notCloudTrail(c.records) });
+            skipped.push({ path, reason: notCloudTrail(c) });
             continue;
           }
           filesLoaded++;
           eventsLoaded += c.loaded;
           duplicates += c.duplicates;
-          if (c.rejected > 0) warnings.push({ path, reason: `${c.rejected} of ${c.records} objects are not CloudTrail events (no eventTime or eventName) and were left out` });
+          conflicts += c.conflicts;
+          if (c.rejected > 0) warnings.push({ path, reason: `${c.rejected} of ${c.records} records left out: ${describeRejections(c)}` });
+          if (c.conflicts > 0) warnings.push({ path, reason: `${c.conflicts} events share their eventID and account with a stored record of other content; both are kept (record_issues lists them)` });
         }
         processed += files.length;
         settings.onProgress?.({ phase: 'load', done: processed, total: eventFiles.length, events: eventsLoaded });
@@ -296,13 +331,22 @@ async function loadEventFiles(store: Store, runId: string, eventFiles: readonly 
         await recordInput(store, runId, first, first.path, 'skipped', reason, naming);
         skipped.push({ path: first.path, reason });
         processed++;
+      } finally {
+        await copies.clear();
       }
     }
   } finally {
     signal?.removeEventListener('abort', onAbort);
-    await links.dispose();
+    await copies.dispose();
   }
-  return { eventsLoaded, duplicates, filesLoaded, skipped, warnings, interrupted };
+  return { eventsLoaded, duplicates, rejectedRecords, conflicts, filesLoaded, skipped, warnings, interrupted };
+}
+
+/** The first rejected records of a file, by position and reason, in one line. */
+function describeRejections(c: FileCounts): string {
+  const shown = c.rejections.slice(0, 5).map((r) => `${r.recordIndex === null ? 'a record' : `record ${r.recordIndex}`}: ${r.reason}`);
+  const more = c.rejections.length > shown.length ? `; and ${c.rejections.length - shown.length} more (record_issues lists all)` : '';
+  return `${shown.join('; ')}${more}`;
 }
 
 function newRunId(): string {
@@ -323,8 +367,8 @@ function isScoped(scope: Scope): boolean {
   return Boolean(scope.since || scope.until || scope.accounts?.length || scope.regions?.length);
 }
 
-function notCloudTrail(records: number): string {
-  return `no CloudTrail events in it (${records} objects without eventTime or eventName)`;
+function notCloudTrail(c: FileCounts): string {
+  return `no CloudTrail events in it (${c.records} objects left out: ${describeRejections(c)})`;
 }
 
 function sortByPath(items: SkippedInput[]): SkippedInput[] {
@@ -405,7 +449,7 @@ interface InputRow {
   readonly account?: string | null;
   readonly region?: string | null;
   readonly reason: string | null;
-  readonly counts?: { records: number; loaded: number; duplicates: number; rejected: number } | undefined;
+  readonly counts?: FileCounts | undefined;
   readonly scoped?: boolean;
 }
 
@@ -426,6 +470,7 @@ const INPUT_FIELDS = [
   ['scoped', BOOLEAN],
   ['account', VARCHAR],
   ['region', VARCHAR],
+  ['records_sha256', VARCHAR],
 ] as const;
 
 async function insertInput(store: Store, row: InputRow, naming: InputNaming): Promise<void> {
@@ -474,6 +519,7 @@ function inputValues(row: InputRow, naming: InputNaming): Array<string | number 
     row.scoped ?? false,
     layout.account,
     layout.region,
+    row.counts?.recordsSha256 ?? null,
   ];
 }
 
@@ -592,17 +638,48 @@ function clip(text: string): string {
   return cleaned.length > 200 ? `${cleaned.slice(0, 197)}...` : cleaned;
 }
 
-/** Gives DuckDB a glob-free path for files whose names contain glob characters (DuckDB would expand them). */
-class GlobSafePaths {
+/**
+ * Copies of the files of one batch in a private folder, hashed as they are written: DuckDB
+ * reads the copy, so the sha256 recorded is that of the bytes parsed even if the original
+ * changes meanwhile. Copy names are plain (`input-N.json`), never glob patterns.
+ */
+class PrivateCopies {
   private dir: string | undefined;
-  async pathFor(path: string, inputId: number): Promise<string> {
-    if (!GLOB_CHARS.test(path)) return path;
-    this.dir ??= await mkdtemp(join(tmpdir(), 'trailhound-'));
-    const link = join(this.dir, `input-${inputId}${extname(path).toLowerCase().replace(GLOB_CHARS, '')}`);
-    await symlink(path, link);
-    return link;
+  private next = 0;
+
+  async make(file: ProbedFile): Promise<{ path: string; sha256: string }> {
+    this.dir ??= await mkdtemp(join(tmpdir(), 'trailhound-load-'));
+    const path = join(this.dir, `input-${this.next++}.json${file.gzip ? '.gz' : ''}`);
+    const hash = createHash('sha256');
+    const source = await open(file.path, 'r');
+    try {
+      const target = await open(path, 'wx', 0o600);
+      try {
+        const buffer = Buffer.allocUnsafe(MiB);
+        for (;;) {
+          const { bytesRead } = await source.read(buffer, 0, buffer.length, null);
+          if (bytesRead === 0) break;
+          const chunk = buffer.subarray(0, bytesRead);
+          hash.update(chunk);
+          await target.write(chunk);
+        }
+      } finally {
+        await target.close();
+      }
+    } finally {
+      await source.close();
+    }
+    return { path, sha256: hash.digest('hex') };
   }
+
+  /** Removes the copies of the batch just loaded. */
+  async clear(): Promise<void> {
+    if (!this.dir) return;
+    await rm(this.dir, { recursive: true, force: true });
+    this.dir = undefined;
+  }
+
   async dispose(): Promise<void> {
-    if (this.dir) await rm(this.dir, { recursive: true, force: true });
+    await this.clear();
   }
 }

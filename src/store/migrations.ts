@@ -273,6 +273,22 @@ create table key_groups_state (through_input bigint not null);
 insert into key_groups_state select coalesce(max(input_id), 0) from inputs;
 `,
   },
+  {
+    version: 7,
+    description: 'evidence integrity: digest of the records loaded from each input, rejected and conflicting records',
+    sql: `
+alter table inputs add column records_sha256 varchar;
+
+create table record_issues (
+  run_id varchar not null,
+  input_id bigint not null,
+  record_index integer,
+  eventkey varchar,
+  kind varchar not null,
+  detail varchar not null
+);
+`,
+  },
 ];
 
 /** The schema version this build writes and reads. */
