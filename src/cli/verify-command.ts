@@ -34,14 +34,30 @@ export async function verifyCommand(opts: VerifyCliOptions): Promise<void> {
   process.exitCode = report.intact ? ExitCode.ok : ExitCode.partial;
 }
 
+/** The first line: never "intact" for what could not be checked. */
+function headline(r: VerifyReport): string {
+  const files = `${r.unchecked.files.toLocaleString('en-US')} loaded file${r.unchecked.files === 1 ? '' : 's'}`;
+  switch (r.verdict) {
+    case 'intact':
+      return 'Evidence intact';
+    case 'partly-checked':
+      return `Evidence intact where checked; integrity could not be checked for ${files} (see note)`;
+    case 'not-checked':
+      return `Evidence NOT CHECKED: integrity could not be checked for ${files}${r.unchecked.files > 0 ? ' (see note)' : ''}`;
+    case 'not-intact':
+      return 'EVIDENCE NOT INTACT';
+  }
+}
+
 /** The human report of a verification. */
 export function formatVerify(r: VerifyReport): string {
   const n = (x: number) => x.toLocaleString('en-US');
   const lines = [
-    `${r.intact ? 'Evidence intact' : 'EVIDENCE NOT INTACT'} (verify run ${r.verifyRunId}, ${r.seconds} s)`,
+    `${headline(r)} (verify run ${r.verifyRunId}, ${r.seconds} s)`,
     `  digests ${n(r.digests.total)}: signature valid ${n(r.digests.signatureOk)}, hashes only ${n(r.digests.unverified)}, invalid ${n(r.digests.invalid)}, modified ${n(r.digests.modified)}, missing ${n(r.digests.missing)}`,
     `  log files listed in digests ${n(r.logFiles.listed)}: verified ${n(r.logFiles.verified)}, modified ${n(r.logFiles.modified)}, missing ${n(r.logFiles.missing)}, unreadable ${n(r.logFiles.unreadable)}`,
     `  log files in no digest ${n(r.logFiles.notInDigest)}, breaks in the digest chain ${n(r.digestGaps)}, silent hours in active regions ${n(r.silentHours)}`,
+    `  stored events of ${n(r.storedRecords.inputs)} loaded files compared with what was loaded: modified ${n(r.storedRecords.modified)}${r.storedRecords.notRecorded ? ` (${n(r.storedRecords.notRecorded)} loaded by an older trailhound, not comparable)` : ''}`,
   ];
   if (r.digests.unverified > 0) lines.push('  (signatures are checked for digests fetched with ingest s3:// when --fetch-keys gets the public keys; hashes are always checked)');
   for (const note of r.notes) lines.push(`  note: ${terminalSafe(note)}`);

@@ -5,7 +5,7 @@
  * `ingest s3://`) and the region's public keys were fetched (CloudTrail ListPublicKeys).
  * The results go to `verify_results` so that reports can cite them.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { CloudTrailClient, ListPublicKeysCommand } from '@aws-sdk/client-cloudtrail';
 import { mapLimit } from '../core/pool.js';
@@ -13,6 +13,7 @@ import { isoSeconds } from '../core/time.js';
 import { toolVersion } from '../core/version.js';
 import { parseTrailPath, type Scope } from '../ingest/trail-layout.js';
 import { AwsCredentialsError, clientConfig, withRetries, type AwsOptions } from '../sources/aws.js';
+import { RECORDS_DIGEST } from '../store/bulk-load.js';
 import type { Store } from '../store/store.js';
 import { contentHashAsync, digestSignatureValid, digestTrail, logFileDeliveryTime, parseDigest, trailKey, type DigestContent } from './digest-chain.js';
 
@@ -37,10 +38,11 @@ export interface VerifyOptions extends AwsOptions {
 
 /** One line of the verification, as stored in `verify_results`. */
 export interface VerifyResult {
-  readonly kind: 'digest' | 'log-file' | 'gap' | 'silent';
+  readonly kind: 'digest' | 'log-file' | 'gap' | 'silent' | 'store';
   /**
    * digest: `signature-ok`, `unverified` (hash chain checked, no signature or key), `signature-invalid`, `modified`, `missing`, `unreadable`;
-   * log-file: `verified`, `modified`, `missing`, `not-in-digest`, `unreadable`; gap: `digest-gap`; silent: `no-log-files`.
+   * log-file: `verified`, `modified` (also: the file loaded is not the one on disk), `missing`, `not-in-digest`, `unreadable`;
+   * gap: `digest-gap`; silent: `no-log-files`; store: `modified` (an input's stored records differ from those loaded).
    */
   readonly status: string;
   readonly uri: string | null;
@@ -59,9 +61,20 @@ export interface VerifyReport {
   readonly verifyRunId: string;
   readonly digests: { readonly total: number; readonly signatureOk: number; readonly unverified: number; readonly invalid: number; readonly missing: number; readonly modified: number };
   readonly logFiles: { readonly listed: number; readonly verified: number; readonly modified: number; readonly missing: number; readonly notInDigest: number; readonly unreadable: number };
+  /** Loaded inputs that no digest in the evidence lists: their content could not be checked against CloudTrail's hashes. */
+  readonly unchecked: { readonly files: number; readonly reasons: readonly string[] };
+  /** Loaded inputs whose stored records were compared with the digest of the records recorded at load, and how many differ. */
+  readonly storedRecords: { readonly inputs: number; readonly modified: number; readonly notRecorded: number };
+  /** Stored events that share eventID and account with a record of other content (`record_issues`). */
+  readonly conflicts: number;
+  /**
+   * `intact`: every loaded file was checked against a digest and nothing is wrong; `partly-checked`: nothing wrong, but
+   * some loaded files are in no digest; `not-checked`: no file could be checked against a digest; `not-intact`: see problems.
+   */
+  readonly verdict: 'intact' | 'partly-checked' | 'not-checked' | 'not-intact';
   readonly digestGaps: number;
   readonly silentHours: number;
-  /** True when nothing was modified, missing or invalid. */
+  /** True when nothing was modified, missing or invalid (also when nothing could be checked: see `verdict`). */
   readonly intact: boolean;
   /** Every result that is not a plain success, sorted by time then uri. */
   readonly problems: readonly VerifyResult[];
@@ -74,6 +87,8 @@ export interface VerifyReport {
 interface StoredFile {
   readonly uri: string;
   readonly readPath: string;
+  /** The sha256 of the bytes each loaded input of this file parsed (several when the file was loaded again after a change). */
+  readonly loaded?: ReadonlyArray<{ readonly inputId: number; readonly sha256: string }>;
   readonly signature: string | null;
   readonly account: string | null;
   readonly region: string | null;
@@ -132,8 +147,9 @@ export async function verifyEvidence(options: VerifyOptions): Promise<VerifyRepo
   const keys = await publicKeys(options, digests, notes);
 
   // Log files in the evidence, by their AWSLogs/… key.
-  const logRows = await store.all<{ uri: string; cache_path: string | null; account: string | null; region: string | null }>(
-    `select distinct on (i.uri) i.uri, r.cache_path, i.account, i.region
+  const logRows = await store.all<{ uri: string; cache_path: string | null; account: string | null; region: string | null; loaded: Array<{ input_id: number; sha256: string }> | null }>(
+    `select distinct on (i.uri) i.uri, r.cache_path, i.account, i.region,
+            (select list({input_id: l.input_id, sha256: l.sha256} order by l.input_id) from inputs l where l.uri = i.uri and l.status = 'loaded') as loaded
      from inputs i
      left join remote_objects r on r.uri = i.uri and r.sha256 = i.sha256
      where i.status in ('loaded', 'skipped') and i.sha256 is not null and (i.format is null or i.format <> 'digest')
@@ -142,15 +158,17 @@ export async function verifyEvidence(options: VerifyOptions): Promise<VerifyRepo
   const logsByKey = new Map<string, StoredFile>();
   for (const row of logRows) {
     const key = trailKey(row.uri);
-    if (key && parseTrailPath(key)?.kind === 'log') logsByKey.set(key, { uri: row.uri, readPath: row.cache_path ?? row.uri, signature: null, account: row.account, region: row.region });
+    const loaded = (row.loaded ?? []).map((l) => ({ inputId: Number(l.input_id), sha256: l.sha256 }));
+    if (key && parseTrailPath(key)?.kind === 'log') logsByKey.set(key, { uri: row.uri, readPath: row.cache_path ?? row.uri, signature: null, account: row.account, region: row.region, loaded });
   }
 
   // The content hashes of the listed log files in the evidence, read in parallel (gunzip runs on libuv's pool).
   const wanted = [...new Set(digests.flatMap((d) => d.content.logFiles.map((l) => trailKey(l.s3Object) ?? l.s3Object)))].filter((k) => logsByKey.has(k));
-  const hashes = new Map<string, { sha256: string } | { error: string }>();
+  const hashes = new Map<string, { sha256: string; fileSha256: string } | { error: string }>();
   await mapLimit(wanted, 8, async (key) => {
     try {
-      hashes.set(key, { sha256: await contentHashAsync(await readFile(logsByKey.get(key)!.readPath)) });
+      const bytes = await readFile(logsByKey.get(key)!.readPath);
+      hashes.set(key, { sha256: await contentHashAsync(bytes), fileSha256: createHash('sha256').update(bytes).digest('hex') });
     } catch (error) {
       hashes.set(key, { error: (error as Error).message.split('\n')[0] ?? 'unreadable' });
     }
@@ -224,7 +242,11 @@ export async function verifyEvidence(options: VerifyOptions): Promise<VerifyRepo
           continue;
         }
         const hashed = hashes.get(key);
-        if (hashed && 'sha256' in hashed) {
+        // The digest vouches for the file on disk; the store holds what each load parsed: they must be the same bytes.
+        const other = hashed && 'sha256' in hashed ? file.loaded?.find((l) => l.sha256 !== hashed.fileSha256) : undefined;
+        if (hashed && 'sha256' in hashed && other) {
+          push({ kind: 'log-file', status: 'modified', uri: file.uri, ...logWhere, actual: hashed.sha256, detail: `the bytes loaded (input ${other.inputId}, sha256 ${other.sha256}) are not the file now on disk (sha256 ${hashed.fileSha256}): the file was changed around the time it was ingested, so its events in the store are not vouched for by the digest` });
+        } else if (hashed && 'sha256' in hashed) {
           const actual = hashed.sha256;
           push({ kind: 'log-file', status: actual === log.hashValue ? 'verified' : 'modified', uri: file.uri, ...logWhere, actual, detail: actual === log.hashValue ? 'SHA-256 matches the digest' : 'SHA-256 differs from the digest: the file was changed after CloudTrail delivered it' });
         } else {
@@ -269,9 +291,16 @@ export async function verifyEvidence(options: VerifyOptions): Promise<VerifyRepo
     }
   }
 
+  const storedRecords = await checkStoredRecords(store, scope, push);
+  const unchecked = await uncheckedInputs(store, scope, listed);
+  const conflicts = (await store.one<{ n: number }>(`select count(*)::bigint as n from record_issues where kind = 'conflict'`))?.n ?? 0;
+  if (conflicts > 0) notes.push(`${conflicts} stored events share their eventID and account with a record of other content (all kept; trailhound query "select * from record_issues where kind = 'conflict'")`);
+  if (unchecked.files > 0) notes.push(`integrity could not be checked for ${unchecked.files} loaded file${unchecked.files === 1 ? '' : 's'}: ${unchecked.reasons.join('; ')}`);
+
   results.sort((a, b) => cmp(a.from ?? '', b.from ?? '') || cmp(a.uri ?? '', b.uri ?? '') || cmp(a.kind, b.kind));
   const count = (kind: VerifyResult['kind'], status: string) => results.filter((r) => r.kind === kind && r.status === status).length;
   const digestCount = results.filter((r) => r.kind === 'digest' && r.status !== 'missing').length;
+  const intact = !results.some((r) => ['modified', 'missing', 'signature-invalid', 'unreadable', 'not-in-digest'].includes(r.status));
   const report: Omit<VerifyReport, 'seconds'> = {
     verifyRunId,
     digests: {
@@ -292,7 +321,11 @@ export async function verifyEvidence(options: VerifyOptions): Promise<VerifyRepo
     },
     digestGaps: count('gap', 'digest-gap'),
     silentHours,
-    intact: !results.some((r) => ['modified', 'missing', 'signature-invalid', 'unreadable', 'not-in-digest'].includes(r.status)),
+    unchecked,
+    storedRecords,
+    conflicts,
+    intact,
+    verdict: !intact ? 'not-intact' : count('log-file', 'verified') === 0 ? 'not-checked' : unchecked.files > 0 ? 'partly-checked' : 'intact',
     problems: results.filter((r) => !['signature-ok', 'unverified', 'verified'].includes(r.status)),
     results,
     notes,
@@ -301,11 +334,65 @@ export async function verifyEvidence(options: VerifyOptions): Promise<VerifyRepo
   return { ...report, seconds: Math.round((performance.now() - started) / 10) / 100 };
 }
 
+type Push = (r: Omit<VerifyResult, 'uri' | 'digestUri' | 'account' | 'region' | 'from' | 'to' | 'expected' | 'actual'> & Partial<VerifyResult>) => void;
+
+/**
+ * Derives each loaded input's records digest from the store again and compares it with the
+ * one recorded at load: a difference means rows were changed, added or removed since.
+ */
+async function checkStoredRecords(store: Store, scope: Scope, push: Push): Promise<VerifyReport['storedRecords']> {
+  const rows = await store.all<{ input_id: number; uri: string; account: string | null; region: string | null; recorded: string | null; derived: string | null }>(
+    `select i.input_id, i.uri, i.account, i.region, i.records_sha256 as recorded, d.digest as derived
+     from inputs i
+     left join (select input_id, ${RECORDS_DIGEST} as digest from event_rows group by input_id) d using (input_id)
+     where i.status = 'loaded'
+     order by i.input_id`,
+  );
+  let inputs = 0;
+  let modified = 0;
+  let notRecorded = 0;
+  for (const row of rows) {
+    if (!inScope({ account: row.account ?? undefined, region: row.region ?? undefined }, scope)) continue;
+    if (row.recorded === null) {
+      notRecorded++;
+      continue;
+    }
+    inputs++;
+    const derived = row.derived ?? '0'.repeat(64);
+    if (derived === row.recorded) continue;
+    modified++;
+    push({ kind: 'store', status: 'modified', uri: row.uri, account: row.account, region: row.region, expected: row.recorded, actual: derived, detail: `the store's events from this file (input ${row.input_id}) are not those loaded: rows were changed, added or removed after the load` });
+  }
+  return { inputs, modified, notRecorded };
+}
+
+/** Loaded inputs no digest lists, and why (no digest files, or sources that have none). */
+async function uncheckedInputs(store: Store, scope: Scope, listed: ReadonlySet<string>): Promise<VerifyReport['unchecked']> {
+  const rows = await store.all<{ uri: string; source: string; account: string | null; region: string | null }>(`select uri, source, account, region from inputs where status = 'loaded'`);
+  const bySource = new Map<string, number>();
+  for (const row of rows) {
+    if (!inScope({ account: row.account ?? undefined, region: row.region ?? undefined }, scope)) continue;
+    const key = trailKey(row.uri);
+    if (key && listed.has(key)) continue;
+    bySource.set(row.source, (bySource.get(row.source) ?? 0) + 1);
+  }
+  const reasons: string[] = [];
+  const remote = ['event-history', 'cloudwatch-logs', 'athena'];
+  for (const [source, n] of [...bySource].sort()) {
+    reasons.push(
+      remote.includes(source)
+        ? `${n} from ${source}, which CloudTrail does not digest`
+        : `${n} from ${source === 'file' ? 'local files' : source} that no digest file in the evidence lists (ingest the trail's CloudTrail-Digest files with them)`,
+    );
+  }
+  return { files: [...bySource.values()].reduce((a, b) => a + b, 0), reasons };
+}
+
 function cmp(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-function inScope(info: ReturnType<typeof parseTrailPath>, scope: Scope): boolean {
+function inScope(info: { readonly account?: string | undefined; readonly region?: string | undefined } | undefined, scope: Scope): boolean {
   if (info?.account && scope.accounts?.length && !scope.accounts.includes(info.account)) return false;
   if (info?.region && scope.regions?.length && !scope.regions.includes(info.region)) return false;
   return true;

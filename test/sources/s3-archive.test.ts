@@ -78,7 +78,10 @@ describe('ingest s3://', () => {
     expect(rows).toHaveLength(2);
     expect(rows[0]!.cache_path).not.toBe(rows[1]!.cache_path);
     for (const row of rows) expect(existsSync(row.cache_path)).toBe(true);
-    expect(await count(store)).toBe(RECORDS.length);
+    // The changed record has the eventID of the original and other content: a conflict, both kept.
+    expect(await count(store)).toBe(RECORDS.length + 1);
+    expect(second.conflicts).toBe(1);
+    expect(await count(store, `select count(*) as n from record_issues where kind = 'conflict'`)).toBe(2);
   });
 
   it('lists only the prefixes inside --account/--region/--since/--until', async () => {
