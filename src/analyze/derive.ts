@@ -2,6 +2,7 @@
  * What one event hands its caller: temporary credentials (STS), new long-term keys, users with
  * passwords, roles that trust someone outside. Pure: an event row in, the derivations out.
  */
+import { parseJsonFirstWins } from '../core/json.js';
 import type { EventRow } from './source.js';
 import type { CreatedPrincipal, NodeKind, Origin, SessionFacts } from './types.js';
 
@@ -40,7 +41,8 @@ const CONSOLE_SESSION_MS = 12 * 3600 * 1000;
 export function jsonObject(text: string | null): Record<string, unknown> | null {
   if (!text) return null;
   try {
-    const value: unknown = JSON.parse(text);
+    // First key wins, as in the SQL the detections run.
+    const { value } = parseJsonFirstWins(text);
     return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : null;
   } catch {
     return null;

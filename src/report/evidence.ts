@@ -34,13 +34,26 @@ export function byTimeThenId(a: { eventTime: string; eventId: string }, b: { eve
  * (`instancesSet.items[].instanceId`, `RequestSpotFleetResponse.spotFleetRequestId`…).
  */
 export function stringsUnder(value: unknown, key: string, out: string[] = []): string[] {
-  if (Array.isArray(value)) {
-    for (const item of value) stringsUnder(item, key, out);
-  } else if (value && typeof value === 'object') {
-    for (const [k, v] of Object.entries(value)) {
-      if (k === key && (typeof v === 'string' || typeof v === 'number')) out.push(String(v));
-      else if (k === key && Array.isArray(v)) for (const item of v) if (typeof item === 'string') out.push(item);
-      stringsUnder(v, key, out);
+  // An explicit stack (a record may nest deeply): each entry is a value to walk, or a matched value to emit.
+  const stack: Array<{ walk: unknown } | { emit: unknown }> = [{ walk: value }];
+  while (stack.length > 0) {
+    const item = stack.pop()!;
+    if ('emit' in item) {
+      const v = item.emit;
+      if (typeof v === 'string' || typeof v === 'number') out.push(String(v));
+      else if (Array.isArray(v)) for (const element of v) if (typeof element === 'string') out.push(element);
+      continue;
+    }
+    const current = item.walk;
+    if (Array.isArray(current)) {
+      for (let i = current.length - 1; i >= 0; i--) stack.push({ walk: current[i] });
+    } else if (current && typeof current === 'object') {
+      const entries = Object.entries(current);
+      for (let i = entries.length - 1; i >= 0; i--) {
+        const [k, v] = entries[i]!;
+        stack.push({ walk: v });
+        if (k === key) stack.push({ emit: v });
+      }
     }
   }
   return out;

@@ -8,6 +8,7 @@ import { analyze } from '../analyze/analyze.js';
 import { storeCoverage } from '../analyze/coverage.js';
 import { duckdbSource } from '../analyze/duckdb-source.js';
 import type { AnalyzeResult, Coverage, LineageNode } from '../analyze/types.js';
+import { parseJsonFirstWins } from '../core/json.js';
 import { isoSeconds } from '../core/time.js';
 import { toolVersion } from '../core/version.js';
 import { buildPlan } from '../remediate/plan.js';
@@ -182,7 +183,8 @@ export async function loadCredentialEvents(store: Store, which: CredentialEvents
 function parse(text: string | null): unknown {
   if (text === null || text === 'null') return null;
   try {
-    return JSON.parse(text) as unknown;
+    // First key wins, as in the SQL the detections run: both read the same value from a record with a repeated key.
+    return parseJsonFirstWins(text).value;
   } catch {
     return null;
   }

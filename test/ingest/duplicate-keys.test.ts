@@ -1,0 +1,34 @@
+import { describe, expect, it } from 'vitest';
+import { shippedCatalog, shippedSensitiveEvents } from '../../src/cli/detect-command.js';
+import { runDetections } from '../../src/detect/runner.js';
+import { planFromStore } from '../../src/report/from-store.js';
+import type { Store } from '../../src/store/store.js';
+import { iamUserIdentity, makeRecord } from '../../src/synth/records.js';
+import { Random } from '../../src/synth/random.js';
+import { ingest, sandbox } from '../helpers/store.js';
+import type { Workspace } from '../helpers/workspace.js';
+
+let ws: Workspace;
+let store: Store;
+sandbox((w, s) => {
+  ws = w;
+  store = s;
+});
+
+describe('a record with a repeated JSON key is read the same way by SQL and JavaScript (first key wins)', () => {
+  it('detect and remediate name the same user', async () => {
+    const identity = iamUserIdentity({ userName: 'leaky', accessKeyId: 'AKIAQ3EGRV7XEXAMPLE1', account: '111122223333' });
+    const record = makeRecord('CreateUser', { eventTime: '2026-03-02T10:00:00Z', userIdentity: identity, recipientAccountId: '111122223333', requestParameters: { userName: 'PLACEHOLDER' } }, new Random(1));
+    // JSON.stringify cannot write a repeated key: splice it into the text.
+    const line = JSON.stringify(record).replaceAll('"userName":"PLACEHOLDER"', '"userName":"innocent","userName":"backdoor"').replaceAll('PLACEHOLDER', 'innocent');
+    expect(line).toContain('"userName":"innocent","userName":"backdoor"');
+    await ingest(store, [ws.write('dup.jsonl', `${line}\n`)]);
+    const detected = await runDetections(store, shippedCatalog().filter((d) => d.id === 'iam_user_created'), { sensitive: shippedSensitiveEvents() });
+    expect(detected.findings.map((f) => f.resource)).toEqual(['innocent']);
+    const plan = await planFromStore(store, { generatedAt: new Date('2026-03-03T00:00:00Z') });
+    const users = plan.steps.flatMap((s) => s.actions).filter((a) => a.kind === 'delete-user');
+    expect(users).toHaveLength(1);
+    expect(users[0]!.command).toContain('--user-name innocent');
+    expect(JSON.stringify(plan)).not.toContain('backdoor');
+  });
+});
