@@ -470,7 +470,7 @@ const INPUT_FIELDS = [
   ['scoped', BOOLEAN],
   ['account', VARCHAR],
   ['region', VARCHAR],
-  ['records_sha256', VARCHAR],
+  ['records_digest', VARCHAR],
 ] as const;
 
 async function insertInput(store: Store, row: InputRow, naming: InputNaming): Promise<void> {
@@ -519,7 +519,7 @@ function inputValues(row: InputRow, naming: InputNaming): Array<string | number 
     row.scoped ?? false,
     layout.account,
     layout.region,
-    row.counts?.recordsSha256 ?? null,
+    row.counts?.recordsDigest ?? null,
   ];
 }
 

@@ -277,7 +277,7 @@ insert into key_groups_state select coalesce(max(input_id), 0) from inputs;
     version: 7,
     description: 'evidence integrity: digest of the records loaded from each input, rejected and conflicting records',
     sql: `
-alter table inputs add column records_sha256 varchar;
+alter table inputs add column records_digest varchar;
 
 create table record_issues (
   run_id varchar not null,

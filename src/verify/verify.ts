@@ -13,7 +13,7 @@ import { isoSeconds } from '../core/time.js';
 import { toolVersion } from '../core/version.js';
 import { parseTrailPath, type Scope } from '../ingest/trail-layout.js';
 import { AwsCredentialsError, clientConfig, withRetries, type AwsOptions } from '../sources/aws.js';
-import { RECORDS_DIGEST } from '../store/bulk-load.js';
+import { EMPTY_DIGEST, RECORDS_DIGEST } from '../store/bulk-load.js';
 import type { Store } from '../store/store.js';
 import { contentHashAsync, digestSignatureValid, digestTrail, logFileDeliveryTime, parseDigest, trailKey, type DigestContent } from './digest-chain.js';
 
@@ -342,7 +342,7 @@ type Push = (r: Omit<VerifyResult, 'uri' | 'digestUri' | 'account' | 'region' | 
  */
 async function checkStoredRecords(store: Store, scope: Scope, push: Push): Promise<VerifyReport['storedRecords']> {
   const rows = await store.all<{ input_id: number; uri: string; account: string | null; region: string | null; recorded: string | null; derived: string | null }>(
-    `select i.input_id, i.uri, i.account, i.region, i.records_sha256 as recorded, d.digest as derived
+    `select i.input_id, i.uri, i.account, i.region, i.records_digest as recorded, d.digest as derived
      from inputs i
      left join (select input_id, ${RECORDS_DIGEST} as digest from event_rows group by input_id) d using (input_id)
      where i.status = 'loaded'
@@ -358,7 +358,7 @@ async function checkStoredRecords(store: Store, scope: Scope, push: Push): Promi
       continue;
     }
     inputs++;
-    const derived = row.derived ?? '0'.repeat(64);
+    const derived = row.derived ?? EMPTY_DIGEST;
     if (derived === row.recorded) continue;
     modified++;
     push({ kind: 'store', status: 'modified', uri: row.uri, account: row.account, region: row.region, expected: row.recorded, actual: derived, detail: `the store's events from this file (input ${row.input_id}) are not those loaded: rows were changed, added or removed after the load` });
