@@ -3,8 +3,8 @@ import { shippedCatalog, shippedSensitiveEvents } from '../../src/cli/detect-com
 import { runDetections } from '../../src/detect/runner.js';
 import { planFromStore } from '../../src/report/from-store.js';
 import type { Store } from '../../src/store/store.js';
-import { iamUserIdentity, makeRecord } from '../../src/synth/records.js';
-import { Random } from '../../src/synth/random.js';
+import { iamUserIdentity, makeRecord } from '../../synth/records.js';
+import { Random } from '../../synth/random.js';
 import { ingest, sandbox } from '../helpers/store.js';
 import type { Workspace } from '../helpers/workspace.js';
 

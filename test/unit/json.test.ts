@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { jsonDepth, parseJsonFirstWins } from '../../src/core/json.js';
 import { stringsUnder } from '../../src/report/evidence.js';
-import { Random } from '../../src/synth/random.js';
+import { Random } from '../../synth/random.js';
 
 /** A random JSON value: nesting, every type, awkward strings. */
 function randomValue(rng: Random, depth: number): unknown {
