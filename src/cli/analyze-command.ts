@@ -6,7 +6,7 @@ import type { AnalyzeResult, PivotSpec } from '../analyze/types.js';
 import { NoMatchError, UsageError } from '../core/errors.js';
 import { Store } from '../store/store.js';
 import { wantsAthena, type AthenaCliOptions } from './athena-command.js';
-import { parseScope, positiveNumber, storePath, type ScopeOptions } from './options.js';
+import { parsePivot, parseScope, positiveNumber, storePath, type ScopeOptions } from './options.js';
 
 /** The options of `trailhound analyze` as commander gives them. */
 export interface AnalyzeCommandOptions extends ScopeOptions {
@@ -20,21 +20,13 @@ export interface AnalyzeCommandOptions extends ScopeOptions {
   readonly format: 'text' | 'json' | 'md';
 }
 
-/** Values given as repeated options or comma-separated. */
-function values(list: readonly string[] | undefined): string[] {
-  return [...new Set((list ?? []).flatMap((v) => v.split(',')).map((v) => v.trim()).filter((v) => v.length > 0))];
-}
-
 /** Turns the command line into a pivot. */
 export function pivotSpec(opts: AnalyzeCommandOptions, now: Date = new Date()): PivotSpec {
   const scope = parseScope(opts, now);
   const depth = opts.depth === undefined ? undefined : Number(opts.depth);
   if (depth !== undefined && (!Number.isInteger(depth) || depth < 0)) throw new UsageError(`--depth takes a whole number, 0 or more, not "${opts.depth}"`);
   return {
-    keys: values(opts.key).map((k) => k.toUpperCase()),
-    ips: values(opts.ip),
-    principals: values(opts.principal),
-    sessions: values(opts.session),
+    ...parsePivot(opts),
     ...scope,
     ...(depth !== undefined ? { maxDepth: depth } : {}),
   };

@@ -10,7 +10,7 @@ import type { AthenaRunner, AthenaSettings } from '../engines/athena-client.js';
 import type { AthenaTable, Window as AthenaWindow } from '../engines/athena-table.js';
 import type { EvidenceSource } from '../analyze/source.js';
 import { terminalSafe } from '../report/text-safety.js';
-import { parseScope, positiveNumber, storePath, type ScopeOptions } from './options.js';
+import { commaList, parsePivot, parseScope, positiveNumber, storePath, uniqueList, type ScopeOptions } from './options.js';
 
 /** Options of every command that can read from Athena. */
 export interface AthenaCliOptions {
@@ -123,7 +123,7 @@ export async function athenaDdlCommand(opts: {
 }): Promise<void> {
   const { cloudTrailDdl } = await import('../engines/ddl.js');
   const { DEFAULT_REGIONS } = await import('../sources/regions.js');
-  const list = (values: readonly string[] | undefined) => (values ?? []).flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean);
+  const list = commaList;
   const regions = list(opts.region);
   process.stdout.write(
     cloudTrailDdl({
@@ -219,8 +219,8 @@ export function athenaIngestRequested(opts: IngestAthenaOptions): boolean {
 export async function ingestAthenaCommand(paths: readonly string[], opts: IngestAthenaOptions): Promise<void> {
   if (paths.length > 0) throw new UsageError('ingest --athena reads the Athena table, not paths; run the paths in another ingest');
   const scope = parseScope(opts);
-  const list = (values: readonly string[] | undefined) => [...new Set((values ?? []).flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean))];
-  const pivot = { keys: list(opts.key).map((k) => k.toUpperCase()), ips: list(opts.ip), principals: list(opts.principal), sessions: list(opts.session) };
+  const list = uniqueList;
+  const pivot = parsePivot(opts);
   const { readFileSync } = await import('node:fs');
   const { ingestFromAthena } = await import('../engines/athena-ingest.js');
   type Pull = Parameters<typeof ingestFromAthena>[0]['pull'];

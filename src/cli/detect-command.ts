@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { ExitCode, UsageError } from '../core/errors.js';
 import { packageRoot } from '../core/version.js';
-import { loadCatalog, loadSensitiveEvents, SEVERITIES, type Detection, type SensitiveEvent, type Severity } from '../detect/catalog.js';
+import { loadCatalog, loadSensitiveEvents, type Detection, type SensitiveEvent, type Severity } from '../detect/catalog.js';
 import { groupAlerts } from '../detect/alerts.js';
 import { runDetections, type DetectResult } from '../detect/runner.js';
 import { renderTable } from '../report/tabular.js';
@@ -9,7 +9,7 @@ import { terminalSafe } from '../report/text-safety.js';
 import { Store } from '../store/store.js';
 import { sigmaForCli, sigmaSummary, type SigmaCliOptions } from './sigma-options.js';
 import { openAthena, totalsLine, wantsAthena, withInterrupt, type AthenaCliOptions } from './athena-command.js';
-import { memoryLimit, parseScope, positiveNumber, storePath } from './options.js';
+import { commaList, memoryLimit, parseMinSeverity, parseScope, positiveNumber, storePath } from './options.js';
 
 /** The detections shipped in queries/. */
 export function shippedCatalog(): Detection[] {
@@ -22,8 +22,8 @@ export function shippedSensitiveEvents(): SensitiveEvent[] {
 }
 
 function pick(catalog: Detection[], only: readonly string[] | undefined): Detection[] {
-  const ids = only?.flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean);
-  if (!ids?.length) return catalog;
+  const ids = commaList(only);
+  if (!ids.length) return catalog;
   const unknown = ids.filter((id) => !catalog.some((d) => d.id === id));
   if (unknown.length) throw new UsageError(`no detection named ${unknown.join(', ')}; "trailhound detections" lists them`);
   return catalog.filter((d) => ids.includes(d.id));
@@ -57,7 +57,7 @@ function printFindings(result: DetectResult, format: 'table' | 'json', extra: Re
 }
 
 /** `trailhound detect --engine athena`: the same detections over the organisation's CloudTrail table. */
-async function detectOnAthena(opts: DetectCliOptions, detections: Detection[], catalog: Detection[], sigma: Record<string, unknown>): Promise<void> {
+async function detectOnAthena(opts: DetectCliOptions, detections: Detection[], catalog: Detection[], sigma: Record<string, unknown>, minSeverity: Severity | undefined): Promise<void> {
   const scope = parseScope(opts);
   const { runAthenaDetections, runAthenaDetectionsPulling } = await import('../engines/athena-detect.js');
   const { mkdtempSync, rmSync } = await import('node:fs');
@@ -72,7 +72,7 @@ async function detectOnAthena(opts: DetectCliOptions, detections: Detection[], c
         sensitive: shippedSensitiveEvents(),
         catalog,
         signal,
-        ...(opts.minSeverity ? { minSeverity: opts.minSeverity as Severity } : {}),
+        ...(minSeverity ? { minSeverity } : {}),
         ...(opts.athenaConcurrency ? { concurrency: Math.floor(positiveNumber('--athena-concurrency', opts.athenaConcurrency)) } : {}),
         onWarning: (message: string) => process.stderr.write(`trailhound: ${terminalSafe(message)}\n`),
       };
@@ -97,14 +97,12 @@ export const DETECT_MEMORY_LIMIT = '2GB';
 
 /** `trailhound detect`: runs the detections, stores the findings, prints them by time. */
 export async function detectCommand(opts: DetectCliOptions): Promise<void> {
-  if (opts.minSeverity && !SEVERITIES.includes(opts.minSeverity as Severity)) {
-    throw new UsageError(`--min-severity takes one of ${SEVERITIES.join(', ')}`);
-  }
+  const minSeverity = parseMinSeverity(opts.minSeverity);
   const catalog = shippedCatalog();
   const sigma = sigmaForCli(opts);
   const detections = pick([...(opts.builtin === false ? [] : catalog), ...sigma.detections], opts.only);
   if (detections.length === 0) throw new UsageError('no detection to run: --no-builtin needs --sigma with at least one rule that translates');
-  if (wantsAthena(opts)) return detectOnAthena(opts, detections, catalog, sigmaSummary(sigma));
+  if (wantsAthena(opts)) return detectOnAthena(opts, detections, catalog, sigmaSummary(sigma), minSeverity);
   if (opts.region?.length || opts.account?.length || opts.athenaConcurrency || opts.pullCandidates) {
     throw new UsageError('--region, --account, --athena-concurrency and --pull-candidates apply to --engine athena only; the store is searched whole');
   }
@@ -116,7 +114,7 @@ export async function detectCommand(opts: DetectCliOptions): Promise<void> {
       catalog,
       ...(scope.since ? { since: scope.since } : {}),
       ...(scope.until ? { until: scope.until } : {}),
-      ...(opts.minSeverity ? { minSeverity: opts.minSeverity as Severity } : {}),
+      ...(minSeverity ? { minSeverity } : {}),
     });
     printFindings(result, opts.format, sigmaSummary(sigma));
     process.exitCode = result.failures.length > 0 ? ExitCode.partial : ExitCode.ok;

@@ -7,7 +7,7 @@ import type { AwsOptions } from '../sources/aws.js';
 import type { RemoteIngestSummary, RemoteProgress } from '../sources/remote-ingest.js';
 import { Store } from '../store/store.js';
 import { athenaIngestRequested } from './athena-command.js';
-import { memoryLimit, parseScope, positiveNumber, storePath, type ScopeOptions } from './options.js';
+import { commaList, memoryLimit, parseScope, positiveNumber, storePath, type ScopeOptions } from './options.js';
 
 interface IngestCliOptions extends ScopeOptions {
   readonly db?: string;
@@ -48,7 +48,7 @@ export async function ingestCommand(paths: readonly string[], opts: IngestCliOpt
   if (!opts.eventHistory && !opts.logGroup?.length && (opts.key?.length || opts.user?.length || opts.eventName?.length || opts.ip?.length)) {
     throw new UsageError('--key, --user, --event-name and --ip are filters for --event-history and --log-group; for files, load them and use analyze or query');
   }
-  const list = (values: readonly string[] | undefined) => values?.flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean) ?? [];
+  const list = commaList;
   const concurrency = opts.concurrency ? Math.round(positiveNumber('--concurrency', opts.concurrency)) : undefined;
   const aws: AwsOptions = {
     ...(opts.profile ? { profile: opts.profile } : {}),

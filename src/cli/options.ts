@@ -1,5 +1,6 @@
 import { UsageError } from '../core/errors.js';
 import { parseInstant } from '../core/time.js';
+import { SEVERITIES, type Severity } from '../detect/catalog.js';
 import type { Scope } from '../ingest/trail-layout.js';
 import { defaultStorePath } from '../store/store.js';
 
@@ -16,18 +17,64 @@ export function storePath(opts: { readonly db?: string }): string {
   return opts.db ?? defaultStorePath();
 }
 
+/**
+ * The values of a repeatable option, each of which may also be a comma-separated list:
+ * `--key A,B --key C` gives A, B, C (in order, blanks dropped, repeats kept).
+ */
+export function commaList(values: readonly string[] | undefined): string[] {
+  return (values ?? []).flatMap((v) => v.split(',')).map((v) => v.trim()).filter((v) => v.length > 0);
+}
+
+/** Like commaList, without repeats (first occurrence kept). */
+export function uniqueList(values: readonly string[] | undefined): string[] {
+  return [...new Set(commaList(values))];
+}
+
+/** Options that name a pivot: what a key, address, principal or session did. */
+export interface PivotOptions {
+  readonly key?: readonly string[];
+  readonly ip?: readonly string[];
+  readonly principal?: readonly string[];
+  readonly session?: readonly string[];
+}
+
+/** The pivot named by --key/--ip/--principal/--session (keys upper-cased, repeats dropped). */
+export interface PivotValues {
+  readonly keys: string[];
+  readonly ips: string[];
+  readonly principals: string[];
+  readonly sessions: string[];
+}
+
+/** Parses the pivot options once for every command that takes them. */
+export function parsePivot(opts: PivotOptions): PivotValues {
+  return {
+    keys: uniqueList(opts.key).map((k) => k.toUpperCase()),
+    ips: uniqueList(opts.ip),
+    principals: uniqueList(opts.principal),
+    sessions: uniqueList(opts.session),
+  };
+}
+
+/** Checks --min-severity and gives back the severity (undefined when the option is absent). */
+export function parseMinSeverity(text: string | undefined): Severity | undefined {
+  if (!text) return undefined;
+  if (!SEVERITIES.includes(text as Severity)) throw new UsageError(`--min-severity takes one of ${SEVERITIES.join(', ')}`);
+  return text as Severity;
+}
+
 /** Turns --since/--until/--account/--region into a scope (values may also be comma-separated). */
 export function parseScope(opts: ScopeOptions, now: Date = new Date()): Scope {
-  const list = (values: readonly string[] | undefined) => values?.flatMap((v) => v.split(',')).map((v) => v.trim()).filter((v) => v.length > 0);
+  const list = (values: readonly string[] | undefined) => commaList(values);
   const accounts = list(opts.account);
-  for (const account of accounts ?? []) {
+  for (const account of accounts) {
     if (!/^\d{12}$/.test(account)) throw new UsageError(`--account ${account} is not a 12-digit AWS account id`);
   }
   const scope: Scope = {
     ...(opts.since ? { since: parseInstant(opts.since, now) } : {}),
     ...(opts.until ? { until: parseInstant(opts.until, now) } : {}),
-    ...(accounts?.length ? { accounts } : {}),
-    ...(list(opts.region)?.length ? { regions: list(opts.region)! } : {}),
+    ...(accounts.length ? { accounts } : {}),
+    ...(list(opts.region).length ? { regions: list(opts.region) } : {}),
   };
   if (scope.since && scope.until && scope.since >= scope.until) {
     throw new UsageError('--since must be before --until');

@@ -4,6 +4,28 @@ import { toolVersion } from '../core/version.js';
 import { MCP_HELP } from './mcp-help.js';
 import { addAthenaOptions, addIngestAthenaOptions, engineOption, registerAthenaCommand } from './athena-command.js';
 
+/** The help headings of `ingest`'s options by source; options not named here stay under "Options:". */
+const INGEST_HELP_GROUPS: ReadonlyArray<readonly [string, readonly string[]]> = [
+  ['AWS sources (s3://, --event-history, --log-group, --athena):', ['--profile', '--endpoint-url', '--cache']],
+  ['S3 trail archives (s3://BUCKET[/PREFIX]):', ['--concurrency']],
+  ['Event History (--event-history):', ['--event-history', '--regions', '--user']],
+  ['CloudWatch Logs (--log-group):', ['--log-group']],
+  ['Filters applied by AWS (Event History, log group, Athena):', ['--key', '--event-name', '--ip']],
+  ['Amazon Athena (--athena):', ['--athena', '--principal', '--session', '--lineage', '--findings', '--athena-database', '--athena-table', '--athena-workgroup', '--athena-output', '--athena-catalog', '--athena-region', '--max-scan-gb']],
+];
+
+/** Groups `ingest --help` by source, so each source's options read together. */
+function groupIngestHelp(command: Command): Command {
+  for (const [heading, flags] of INGEST_HELP_GROUPS) {
+    for (const flag of flags) {
+      const option = command.options.find((o) => o.long === flag);
+      if (!option) throw new Error(`ingest has no option ${flag} to put under "${heading}"`);
+      option.helpGroup(heading);
+    }
+  }
+  return command;
+}
+
 /** Builds the trailhound command line; `run` parses argv and sets process.exitCode. */
 export function buildProgram(): Command {
   const program = new Command('trailhound')
@@ -40,7 +62,7 @@ export function buildProgram(): Command {
     .option('--cache <dir>', 'evidence cache for fetched files (default: <store>.evidence)')
     .addOption(new Option('--format <format>', 'summary format').choices(['text', 'json']).default('text'))
     .option('--no-progress', 'no progress bar on stderr');
-  addIngestAthenaOptions(program.commands.at(-1)!)
+  groupIngestHelp(addIngestAthenaOptions(program.commands.at(-1)!))
     .action(async (paths: string[], opts) => {
       const { ingestCommand } = await import('./ingest-command.js');
       await ingestCommand(paths, opts);

@@ -1,13 +1,12 @@
 import { rename, writeFile } from 'node:fs/promises';
 import { UsageError } from '../core/errors.js';
 import { parseInstant } from '../core/time.js';
-import { SEVERITIES, type Severity } from '../detect/catalog.js';
 import { planFromStore, timelineFromStore, type ReportOptions } from '../report/from-store.js';
 import { renderTimelineHtml } from '../report/html-renderer.js';
 import { renderPlanJson, renderPlanMarkdown, renderPlanShell } from '../report/plan-renderers.js';
 import { renderTimelineCsv, renderTimelineJsonl, renderTimelineMarkdown, renderTimelineTimesketch } from '../report/timeline-renderers.js';
 import { Store } from '../store/store.js';
-import { parseScope, positiveNumber, storePath, type ScopeOptions } from './options.js';
+import { parseMinSeverity, parsePivot, parseScope, positiveNumber, storePath, type ScopeOptions } from './options.js';
 
 /** Options `timeline` and `remediate` share, as commander gives them. */
 export interface ReportCommandOptions extends ScopeOptions {
@@ -34,24 +33,15 @@ export interface RemediateCommandOptions extends ReportCommandOptions {
   readonly format: 'md' | 'json' | 'sh';
 }
 
-function values(list: readonly string[] | undefined): string[] {
-  return [...new Set((list ?? []).flatMap((v) => v.split(',')).map((v) => v.trim()).filter((v) => v.length > 0))];
-}
-
 /** Turns the command line into report options (usage errors before the store is opened). */
 export function reportOptions(opts: ReportCommandOptions & { readonly generatedAt?: string }, now: Date = new Date()): ReportOptions {
   const scope = parseScope(opts, now);
-  if (opts.minSeverity && !SEVERITIES.includes(opts.minSeverity as Severity)) {
-    throw new UsageError(`--min-severity takes one of ${SEVERITIES.join(', ')}`);
-  }
+  const minSeverity = parseMinSeverity(opts.minSeverity);
   return {
-    keys: values(opts.key).map((k) => k.toUpperCase()),
-    ips: values(opts.ip),
-    principals: values(opts.principal),
-    sessions: values(opts.session),
+    ...parsePivot(opts),
     ...(scope.since ? { since: scope.since } : {}),
     ...(scope.until ? { until: scope.until } : {}),
-    ...(opts.minSeverity ? { minSeverity: opts.minSeverity as Severity } : {}),
+    ...(minSeverity ? { minSeverity } : {}),
     ...(opts.maxEvents ? { eventLimit: Math.floor(positiveNumber('--max-events', opts.maxEvents)) } : {}),
     ...(opts.generatedAt ? { generatedAt: parseInstant(opts.generatedAt, now) } : {}),
     ...(opts.containedAt ? { containedAt: parseInstant(opts.containedAt, now) } : {}),

@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest';
+import { UsageError } from '../../src/core/errors.js';
+import { commaList, parseMinSeverity, parsePivot, uniqueList } from '../../src/cli/options.js';
+import { buildProgram } from '../../src/cli/program.js';
+
+describe('CLI option groups', () => {
+  it('splits repeated and comma-separated values in one place', () => {
+    expect(commaList(['a,b', ' c ', ',', 'a'])).toEqual(['a', 'b', 'c', 'a']);
+    expect(commaList(undefined)).toEqual([]);
+    expect(uniqueList(['a,b', 'a', 'c,b'])).toEqual(['a', 'b', 'c']);
+  });
+
+  it('parses a pivot once: keys upper-cased, repeats dropped', () => {
+    expect(parsePivot({ key: ['akiaexample1,akiaexample1'], ip: ['203.0.113.5', '203.0.113.5,198.51.100.7'], session: ['s1'] })).toEqual({
+      keys: ['AKIAEXAMPLE1'],
+      ips: ['203.0.113.5', '198.51.100.7'],
+      principals: [],
+      sessions: ['s1'],
+    });
+  });
+
+  it('validates --min-severity once and returns the severity', () => {
+    expect(parseMinSeverity(undefined)).toBeUndefined();
+    expect(parseMinSeverity('high')).toBe('high');
+    expect(() => parseMinSeverity('urgent')).toThrow(UsageError);
+    expect(() => parseMinSeverity('urgent')).toThrow('--min-severity takes one of info, low, medium, high, critical');
+  });
+
+  it('groups ingest --help by source', () => {
+    const ingest = buildProgram().commands.find((c) => c.name() === 'ingest')!;
+    const help = ingest.helpInformation();
+    const headings = help.split('\n').filter((line) => /^\S.*:$/.test(line));
+    expect(headings).toEqual([
+      'Arguments:',
+      'Options:',
+      'Event History (--event-history):',
+      'CloudWatch Logs (--log-group):',
+      'Filters applied by AWS (Event History, log group, Athena):',
+      'AWS sources (s3://, --event-history, --log-group, --athena):',
+      'S3 trail archives (s3://BUCKET[/PREFIX]):',
+      'Amazon Athena (--athena):',
+    ]);
+    const section = (heading: string) => help.slice(help.indexOf(heading)).split('\n\n')[0]!;
+    expect(section('Amazon Athena (--athena):')).toContain('--athena-database');
+    expect(section('Event History (--event-history):')).toContain('--regions');
+    expect(section('Options:')).toContain('--since');
+  });
+});
