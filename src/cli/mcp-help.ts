@@ -9,7 +9,7 @@ The server speaks MCP over stdin/stdout; an AI client starts it. Give the store 
   VS Code/Copilot: .vscode/mcp.json
                    { "servers": { "trailhound": { "type": "stdio", "command": "trailhound", "args": ["mcp", "--db", "/cases/acme.duckdb"] } } }
 
-Tools: store_summary, list_detections, findings, analyze, events, search_events, query,
+Tools: store_summary, list_detections, alerts, findings, analyze, events, search_events, query,
 timeline, remediation_plan. Resources: trailhound://schema, trailhound://detections.
 The store is opened read-only for each call, so an ingest can run between calls. Log
 content reaches the assistant only inside fenced, escaped data fields.

@@ -13,7 +13,9 @@ import { parseScope } from '../cli/options.js';
 import { reportOptions } from '../cli/report-commands.js';
 import { runQuery } from '../commands/query.js';
 import { storeStats } from '../commands/stats.js';
-import { QueryError } from '../core/errors.js';
+import { QueryError, UsageError } from '../core/errors.js';
+import { latestDetectRun, loadAlerts } from '../detect/alerts.js';
+import type { Finding } from '../detect/runner.js';
 import { SEVERITIES } from '../detect/catalog.js';
 import { loadFindings, planFromStore, timelineFromStore } from '../report/from-store.js';
 import { renderPlanMarkdown } from '../report/plan-renderers.js';
@@ -162,44 +164,36 @@ export function registerTools(server: McpServer, ctx: ToolContext): void {
   );
 
   tool(
+    'alerts',
+    {
+      title: 'Alerts of the latest detect run',
+      description: 'The alerts of the latest `trailhound detect`: raw matches grouped by detection, key or actor, address and resource within an hour, each with its count, first and last time and every event id. Read these first; findings gives the raw matches. Filters: severity floor, detection ids, time window, access keys, source addresses.',
+      inputSchema: detectionFilterShape(LIMITS.findings, 'alerts returned at most'),
+      outputSchema: envelopeSchema(z.object({ alerts: z.array(findingSchema.extend({ count: z.number(), firstTime: z.string().nullable(), lastTime: z.string().nullable() })), matched: z.number() })),
+    },
+    async (args) => {
+      const scope = parseScope({ ...(args.since ? { since: args.since } : {}), ...(args.until ? { until: args.until } : {}) });
+      return ctx.withStore(async (store) => {
+        if (!(await latestDetectRun(store))) throw new UsageError(`no alerts in ${store.path}: run "trailhound detect --db ${store.path}" first`);
+        const all = await loadAlerts(store, { ...scope, ...(args.min_severity ? { minSeverity: args.min_severity } : {}) });
+        return detectionAnswer('alert', all.filter(detectionFilter(args)), args.limit ?? LIMITS.findings.default, (alerts, matched) => ({ alerts, matched }));
+      });
+    },
+  );
+
+  tool(
     'findings',
     {
-      title: 'Findings of the latest detect run',
-      description: 'The findings stored by the latest `trailhound detect`, by time, each with the event ids it rests on. Filters: severity floor, detection ids, time window, access keys, source addresses.',
-      inputSchema: {
-        min_severity: severity.optional().describe('only findings at or above this severity'),
-        detection: list('only these detection ids (list_detections names them)'),
-        since: pivotShape.since,
-        until: pivotShape.until,
-        key: list('only findings of these access key ids'),
-        ip: list('only findings from these source addresses (exact)'),
-        limit: limit(LIMITS.findings, 'findings returned at most'),
-      },
+      title: 'Findings (raw matches) of the latest detect run',
+      description: 'The raw matches stored by the latest `trailhound detect`, by time, each with the event ids it rests on (alerts groups them). Filters: severity floor, detection ids, time window, access keys, source addresses.',
+      inputSchema: detectionFilterShape(LIMITS.findings, 'findings returned at most'),
       outputSchema: envelopeSchema(z.object({ findings: z.array(findingSchema), matched: z.number() })),
     },
     async (args) => {
       const scope = parseScope({ ...(args.since ? { since: args.since } : {}), ...(args.until ? { until: args.until } : {}) });
-      const max = args.limit ?? LIMITS.findings.default;
       return ctx.withStore(async (store) => {
         const all = await loadFindings(store, { ...scope, ...(args.min_severity ? { minSeverity: args.min_severity } : {}) });
-        const keys = args.key?.map((k) => k.toUpperCase());
-        const matched = all.filter(
-          (f) =>
-            (!args.detection || args.detection.includes(f.detection)) &&
-            (!keys || (f.accessKeyId !== null && keys.includes(f.accessKeyId))) &&
-            (!args.ip || (f.sourceIp !== null && args.ip.includes(f.sourceIp))),
-        );
-        const findings = matched.slice(0, max);
-        const bySeverity = SEVERITIES.slice()
-          .reverse()
-          .map((s) => [s, matched.filter((f) => f.severity === s).length] as const)
-          .filter(([, n]) => n > 0)
-          .map(([s, n]) => `${n} ${s}`);
-        const truncated = matched.length > max;
-        return envelope(`${plural(matched.length, 'finding')} match${bySeverity.length ? ` (${bySeverity.join(', ')})` : ''}${truncated ? `; the first ${max} by time are listed` : ''}.`, { findings, matched: matched.length }, {
-          truncated,
-          notes: truncated ? [`Only the first ${max} of ${matched.length} findings are listed; narrow the filters or raise limit (at most ${LIMITS.findings.max}).`] : [],
-        });
+        return detectionAnswer('finding', all.filter(detectionFilter(args)), args.limit ?? LIMITS.findings.default, (findings, matched) => ({ findings, matched }));
       });
     },
   );
@@ -421,4 +415,40 @@ function reportArgs(args: { key?: string[]; ip?: string[]; principal?: string[];
     ...(args.until ? { until: args.until } : {}),
     ...(args.min_severity ? { minSeverity: args.min_severity } : {}),
   };
+}
+
+/** The arguments alerts and findings share. */
+function detectionFilterShape(l: { readonly default: number; readonly max: number }, what: string) {
+  return {
+    min_severity: severity.optional().describe('only those at or above this severity'),
+    detection: list('only these detection ids (list_detections names them)'),
+    since: pivotShape.since,
+    until: pivotShape.until,
+    key: list('only those of these access key ids'),
+    ip: list('only those from these source addresses (exact)'),
+    limit: limit(l, what),
+  };
+}
+
+/** Keeps the findings or alerts of the detections, keys and addresses asked for. */
+function detectionFilter(args: { readonly detection?: readonly string[]; readonly key?: readonly string[]; readonly ip?: readonly string[] }): (f: Finding) => boolean {
+  const keys = args.key?.map((k) => k.toUpperCase());
+  return (f) =>
+    (!args.detection || args.detection.includes(f.detection)) &&
+    (!keys || (f.accessKeyId !== null && keys.includes(f.accessKeyId))) &&
+    (!args.ip || (f.sourceIp !== null && args.ip.includes(f.sourceIp)));
+}
+
+/** The answer of alerts or findings: counts by severity, the first `max` by time, and a note when cut. */
+function detectionAnswer<T extends Finding>(noun: string, matched: readonly T[], max: number, data: (listed: readonly T[], matched: number) => unknown): Envelope {
+  const bySeverity = [...SEVERITIES]
+    .reverse()
+    .map((s) => [s, matched.filter((f) => f.severity === s).length] as const)
+    .filter(([, n]) => n > 0)
+    .map(([s, n]) => `${n} ${s}`);
+  const truncated = matched.length > max;
+  return envelope(`${plural(matched.length, noun)} match${bySeverity.length ? ` (${bySeverity.join(', ')})` : ''}${truncated ? `; the first ${max} by time are listed` : ''}.`, data(matched.slice(0, max), matched.length), {
+    truncated,
+    notes: truncated ? [`Only the first ${max} of ${matched.length} ${noun}s are listed; narrow the filters or raise limit (at most ${LIMITS.findings.max}).`] : [],
+  });
 }

@@ -19,7 +19,7 @@ type Result = {
   isError?: boolean;
 };
 
-const TOOLS = ['analyze', 'events', 'findings', 'list_detections', 'query', 'remediation_plan', 'search_events', 'store_summary', 'timeline'];
+const TOOLS = ['alerts', 'analyze', 'events', 'findings', 'list_detections', 'query', 'remediation_plan', 'search_events', 'store_summary', 'timeline'];
 
 /** A client connected to `trailhound mcp --db path`. */
 async function connect(db: string): Promise<Client> {
@@ -96,6 +96,12 @@ describe('trailhound mcp on the demo store', () => {
     const citations = findings['citations'] as { eventIds: string[]; count: number };
     expect(citations.eventIds).toEqual(expect.arrayContaining(listed.flatMap((f) => f.eventIds)));
 
+    const alerts = ok(await call(client, 'alerts', { min_severity: 'high', key: [LEAKED_KEY_ID] }));
+    const grouped = (alerts['data'] as { alerts: Array<{ eventIds: string[]; count: number; accessKeyId: string; firstTime: string }> }).alerts;
+    expect(grouped.length).toBeGreaterThan(0);
+    expect(grouped.every((a) => a.accessKeyId === LEAKED_KEY_ID && a.count >= 1 && a.eventIds.length >= 1 && a.firstTime)).toBe(true);
+    expect((alerts['citations'] as { eventIds: string[] }).eventIds).toEqual(expect.arrayContaining(grouped.flatMap((a) => a.eventIds)));
+
     const analyzed = ok(await call(client, 'analyze', { key: [LEAKED_KEY_ID], max_events: 20 }));
     const result = analyzed['data'] as { derivedKeys: unknown[]; events: Array<{ eventId: string }>; eventCount: number };
     expect(result.derivedKeys.length).toBeGreaterThan(0);
@@ -135,6 +141,7 @@ describe('trailhound mcp on the demo store', () => {
     const cases: Array<[string, Record<string, unknown>, RegExp]> = [
       ['findings', { limit: 'ten' }, /limit/],
       ['findings', { min_severity: 'urgent' }, /min_severity/],
+      ['alerts', { key: 'AKIA' }, /key/],
       ['search_events', { limit: LIMITS.search.max + 1 }, /limit/],
       ['events', { event_ids: [] }, /event_ids/],
       ['query', {}, /sql/],
@@ -296,6 +303,7 @@ describe('trailhound mcp with hostile log content', () => {
     checkFenced(await call(hostile, 'timeline', { format: 'markdown' }), true);
     checkFenced(await call(hostile, 'remediation_plan', { format: 'markdown' }), true);
     checkFenced(await call(hostile, 'findings'));
+    checkFenced(await call(hostile, 'alerts'));
   });
 
   it('lets an ingest write the store between calls (each call opens it read-only and closes it)', async () => {
