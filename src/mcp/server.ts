@@ -40,8 +40,9 @@ export function createMcpServer(options: McpOptions): McpServer {
       const run = queue.then(async () => {
         const store = await Store.open(path, { readOnly: true });
         try {
-          // Queries and rules reach neither files nor the network (DuckDB refuses to turn it back on).
-          await store.run('set enable_external_access = false');
+          // Queries reach neither files nor the network (DuckDB refuses to turn it back on); a store already locked down is left as it is.
+          const access = await store.one<{ on: boolean }>(`select current_setting('enable_external_access') as on`);
+          if (access?.on) await store.run('set enable_external_access = false');
           return await use(store);
         } finally {
           store.close();
