@@ -74,7 +74,9 @@ function derive(path: string, kind: 'text' | 'boolean' | 'json'): string {
 
 /** DDL of the `event_rows` view (all segments, with where each row lives) and the `events` view over it. */
 export function viewsSql(ids: readonly number[]): string {
-  const union = ids.map((id) => `select *, ${id} as segment_id, rowid as segment_row from ${segmentTable(id)}`).join('\nunion all\n');
+  // By name, not by position: a segment made by another release (a column added, or in
+  // another order) lines up with the rest instead of being read silently misaligned.
+  const union = ids.map((id) => `select *, ${id} as segment_id, rowid as segment_row from ${segmentTable(id)}`).join('\nunion all by name\n');
   return `create or replace view event_rows as
 ${union};
 
