@@ -203,6 +203,16 @@ describe('trailhound mcp on the demo store', () => {
     ok(await call(client, 'store_summary'));
   }, 30_000);
 
+  it('answers calls made at the same time, one after the other on the store', async () => {
+    const answers = await Promise.all([
+      call(client, 'query', { sql: 'select count(*) as n from events' }),
+      call(client, 'search_events', { key: [LEAKED_KEY_ID], limit: 5 }),
+      call(client, 'store_summary'),
+      call(client, 'findings', { limit: 1 }),
+    ]);
+    for (const answer of answers) ok(answer);
+  });
+
   it('offers the store schema and the detection catalog as resources', async () => {
     const { resources } = await client.listResources();
     expect(resources.map((r) => r.uri).sort()).toEqual(['trailhound://detections', 'trailhound://schema']);
