@@ -62,12 +62,14 @@ async function main(): Promise<void> {
     const whole = async (detections: readonly Detection[]) => {
       let best = Infinity;
       let findings = 0;
+      let failures = 0;
       for (let r = 0; r < runs; r++) {
         const [result, s] = await timed(() => runDetections(store, detections, { sensitive, catalog: builtin }));
         best = Math.min(best, s);
         findings = result.findings.length;
+        failures = result.failures.length;
       }
-      return { best, findings };
+      return { best, findings, failures };
     };
     const b = await whole(builtin);
     const s = await whole(sigma.detections);
@@ -77,8 +79,8 @@ async function main(): Promise<void> {
     process.stdout.write(
       `store: ${db} (${events.toLocaleString('en-US')} events)\n` +
         `Sigma rules: ${sigma.detections.length} translated, ${sigma.untranslated.length} not (${rules})\n` +
-        `whole run, best of ${runs}: built-in ${builtin.length} detections ${b.best.toFixed(2)} s (${b.findings} findings), ${ms(perB)} per detection; ` +
-        `Sigma ${sigma.detections.length} rules ${s.best.toFixed(2)} s (${s.findings} findings), ${ms(perS)} per rule; ratio Sigma/built-in per rule ${(perS / perB).toFixed(2)}\n`,
+        `whole run, best of ${runs}: built-in ${builtin.length} detections ${b.best.toFixed(2)} s (${b.findings} findings, ${b.failures} failed), ${ms(perB)} per detection; ` +
+        `Sigma ${sigma.detections.length} rules ${s.best.toFixed(2)} s (${s.findings} findings, ${s.failures} failed), ${ms(perS)} per rule; ratio Sigma/built-in per rule ${(perS / perB).toFixed(2)}\n`,
     );
     // A detection alone reads the sensitive-calls table that a whole run prepares and drops.
     await prepareReference(store, builtin, sensitive);
