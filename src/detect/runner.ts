@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { BOOLEAN, LIST, VARCHAR, listValue } from '@duckdb/node-api';
 import { isoSeconds } from '../core/time.js';
 import { toolVersion } from '../core/version.js';
+import { prepareEnrichment } from '../enrich/store-tables.js';
 import type { Store } from '../store/store.js';
 import { SEVERITIES, type Detection, type SensitiveEvent, type Severity } from './catalog.js';
 
@@ -56,6 +57,8 @@ export async function prepareReference(store: Store, detections: readonly Detect
     },
     { source: LIST(VARCHAR), name: LIST(VARCHAR), tactic: LIST(VARCHAR), severity: LIST(VARCHAR), why: LIST(VARCHAR), covered: LIST(BOOLEAN) },
   );
+  // Geography, ownership and client class of each distinct address and agent, for the detections that read them.
+  await prepareEnrichment(store);
 }
 
 /** A detection whose SQL failed on this store (the others still run). */
