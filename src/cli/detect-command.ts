@@ -4,6 +4,8 @@ import { packageRoot } from '../core/version.js';
 import { loadCatalog, loadSensitiveEvents, type Detection, type SensitiveEvent, type Severity } from '../detect/catalog.js';
 import { groupAlerts } from '../detect/alerts.js';
 import { runDetections, type DetectResult } from '../detect/runner.js';
+import { useDatabases } from '../enrich/enricher.js';
+import { iocDetection, loadIocFiles, prepareIocTables } from '../enrich/ioc.js';
 import { renderTable } from '../report/tabular.js';
 import { terminalSafe } from '../report/text-safety.js';
 import { Store } from '../store/store.js';
@@ -41,6 +43,9 @@ export interface DetectCliOptions extends AthenaCliOptions, SigmaCliOptions {
   readonly athenaConcurrency?: string;
   readonly pullCandidates?: boolean;
   readonly memoryLimit?: string;
+  readonly ioc?: string[];
+  readonly geoipDb?: string;
+  readonly asnDb?: string;
   readonly format: 'table' | 'json';
 }
 
@@ -100,15 +105,22 @@ export async function detectCommand(opts: DetectCliOptions): Promise<void> {
   const minSeverity = parseMinSeverity(opts.minSeverity);
   const catalog = shippedCatalog();
   const sigma = sigmaForCli(opts);
-  const detections = pick([...(opts.builtin === false ? [] : catalog), ...sigma.detections], opts.only);
-  if (detections.length === 0) throw new UsageError('no detection to run: --no-builtin needs --sigma with at least one rule that translates');
-  if (wantsAthena(opts)) return detectOnAthena(opts, detections, catalog, sigmaSummary(sigma), minSeverity);
+  const iocs = opts.ioc?.length ? loadIocFiles(opts.ioc) : undefined;
+  for (const p of iocs?.problems ?? []) process.stderr.write(`trailhound: ${terminalSafe(p.source)}${p.line ? `:${p.line}` : ''}: ${terminalSafe(p.reason)}; the other indicators are used\n`);
+  const detections = pick([...(opts.builtin === false ? [] : catalog), ...sigma.detections, ...(iocs?.indicators.length ? [iocDetection()] : [])], opts.only);
+  if (detections.length === 0) throw new UsageError('no detection to run: --no-builtin needs --sigma with at least one rule that translates, or --ioc with indicators');
+  if (wantsAthena(opts)) {
+    if (iocs || opts.geoipDb || opts.asnDb) throw new UsageError('--ioc, --geoip-db and --asn-db apply to the local store only; pull the events with ingest --athena, then detect locally');
+    return detectOnAthena(opts, detections, catalog, sigmaSummary(sigma), minSeverity);
+  }
+  if (opts.geoipDb || opts.asnDb) useDatabases({ ...(opts.geoipDb ? { geoipDb: opts.geoipDb } : {}), ...(opts.asnDb ? { asnDb: opts.asnDb } : {}) });
   if (opts.region?.length || opts.account?.length || opts.athenaConcurrency || opts.pullCandidates) {
     throw new UsageError('--region, --account, --athena-concurrency and --pull-candidates apply to --engine athena only; the store is searched whole');
   }
   const scope = parseScope(opts);
   const store = await Store.open(storePath(opts), { mustExist: true, memoryLimit: memoryLimit(opts.memoryLimit ?? DETECT_MEMORY_LIMIT) });
   try {
+    if (iocs?.indicators.length) await prepareIocTables(store, iocs.indicators);
     const result = await runDetections(store, detections, {
       sensitive: shippedSensitiveEvents(),
       catalog,
@@ -116,7 +128,7 @@ export async function detectCommand(opts: DetectCliOptions): Promise<void> {
       ...(scope.until ? { until: scope.until } : {}),
       ...(minSeverity ? { minSeverity } : {}),
     });
-    printFindings(result, opts.format, sigmaSummary(sigma));
+    printFindings(result, opts.format, { ...sigmaSummary(sigma), ...(iocs ? { ioc: { indicators: iocs.indicators.length, problems: iocs.problems } } : {}) });
     process.exitCode = result.failures.length > 0 ? ExitCode.partial : ExitCode.ok;
   } finally {
     store.close();

@@ -97,7 +97,13 @@ export class AddressEnricher {
 
 let shared: AddressEnricher | undefined;
 
-/** One enricher for the process, over the packaged databases. */
+/** One enricher for the process: over the packaged databases, or the files {@link useDatabases} named. */
 export function defaultEnricher(): AddressEnricher {
   return (shared ??= new AddressEnricher());
+}
+
+/** Makes the process's enricher read these database files (`--geoip-db`, `--asn-db`) instead of the packaged data. */
+export function useDatabases(options: { asnDb?: string; geoipDb?: string }): AddressEnricher {
+  shared = new AddressEnricher(openDatabases(options));
+  return shared;
 }
