@@ -56,6 +56,8 @@ export function loadNetworkRules(path = join(packageRoot(), 'queries', 'networks
  */
 export class AddressEnricher {
   private readonly cache = new Map<string, AddressInfo>();
+  /** AWS ownership and hosting per organisation name: a few thousand names, hundreds of thousands of addresses. */
+  private readonly orgs = new Map<string, { aws: boolean; hosting: string | null }>();
   readonly databases: EnrichmentDatabases;
   private readonly networks: NetworkRules;
 
@@ -77,6 +79,11 @@ export class AddressEnricher {
     const asn = external ? (this.databases.asn?.lookup(address) ?? null) : null;
     const geo = external ? (this.databases.geo?.lookup(address) ?? null) : null;
     const org = asn?.org ?? null;
+    let flags = org === null ? undefined : this.orgs.get(org);
+    if (org !== null && !flags) {
+      flags = { aws: this.networks.aws.some((r) => r.org.test(org)), hosting: this.networks.hosting.some((r) => r.org.test(org)) ? org : null };
+      this.orgs.set(org, flags);
+    }
     const info: AddressInfo = {
       address,
       kind,
@@ -87,8 +94,8 @@ export class AddressEnricher {
       latitude: geo?.latitude ?? null,
       longitude: geo?.longitude ?? null,
       accuracyKm: geo?.accuracyKm ?? null,
-      awsOwned: kind === 'aws-service' || kind === 'aws-internal' || (!!org && this.networks.aws.some((r) => r.org.test(org))),
-      hosting: org && this.networks.hosting.some((r) => r.org.test(org)) ? org : null,
+      awsOwned: kind === 'aws-service' || kind === 'aws-internal' || !!flags?.aws,
+      hosting: flags?.hosting ?? null,
     };
     this.cache.set(address, info);
     return info;
