@@ -5,7 +5,7 @@ import { ingestFiles } from '../src/commands/ingest.js';
 import { AddressEnricher } from '../src/enrich/enricher.js';
 import { prepareEnrichment } from '../src/enrich/store-tables.js';
 import { Store } from '../src/store/store.js';
-import { generateCorpus } from '../src/synth/corpus.js';
+import { generateCorpus } from '../synth/corpus.js';
 
 /**
  * The cost of offline enrichment against the cost of loading the same events, measured in

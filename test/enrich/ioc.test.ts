@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { runDetections } from '../../src/detect/runner.js';
 import { iocDetection, loadIocFiles, parseIocText, prepareIocTables } from '../../src/enrich/ioc.js';
 import { Store } from '../../src/store/store.js';
-import { makeRecord } from '../../src/synth/records.js';
+import { makeRecord } from '../../synth/records.js';
 import { cli } from '../helpers/cli.js';
 import { ingest } from '../helpers/store.js';
 import { Workspace, jsonLines } from '../helpers/workspace.js';
