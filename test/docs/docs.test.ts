@@ -61,7 +61,7 @@ describe('the docs', () => {
 
   // Each page runs its examples in order in a workspace of its own: the demo store under the
   // names the docs use, and the demo evidence where the docs' paths point.
-  it.concurrent.each(files)('every offline example of %s runs against the demo store', async (file) => {
+  it.concurrent.each(files)('every offline example of %s runs against the demo store', { timeout: 600_000 }, async (file) => {
     const dir = mkdtempSync(join(tmpdir(), 'trailhound-docs-run-'));
     try {
       mkdirSync(join(dir, 'cases'));

@@ -15,7 +15,15 @@ set -eu
 # [create-replacement-key] arn:aws:iam::111122223333:user/ci-deploy
 #   If an application needs the user's access, create its replacement key first and deploy it (the
 #   secret is shown once).
-#   evidence: ef36e123-d9d3-4c71-8e49-c7aff48d000e 624e9aa6-9381-4e63-bd45-d0963b2007da
+#   evidence: a1d01afb-6206-4d56-9bb3-b4ee37ef6692 079c6fa9-32ba-401a-8ed8-f63b0ec0d790
+#   736c74cf-0413-4278-83fb-7dce82b42fca 7c83c0b6-856a-4791-a70f-34029b94bc50
+#   cc4c593d-55af-427a-82cd-d7b30c6b57c3 6e4bbfe9-f04f-4778-9a44-2d278ad39f78
+#   9103f43b-c669-4056-9e93-bea25e5ca883 7d8cacd6-ce0a-47fb-943c-9e3250b3b496
+#   e11cbc59-7b66-4ca6-b793-0a905ce4d2b0 7f31fee9-0621-4260-9884-2be2bfc366c8
+#   ce9f56d0-87ed-47a2-a68d-c39275a48307 dd66370a-92dd-4ec0-9263-5e69fce4a004
+#   f95ad881-ba3b-477f-a9a5-bf41c677a6ba 2d181973-ef7d-4613-bbee-482afa1a5650
+#   8cb6cfe4-0ff4-43fc-bb43-5ed352cc3620 0b7d25d8-28b1-4afa-9c07-4d66f1d28d97
+#   ef36e123-d9d3-4c71-8e49-c7aff48d000e 624e9aa6-9381-4e63-bd45-d0963b2007da
 #   fc944db2-2bb4-4a51-b8e4-0f3cede28efa a06ce2e9-1adb-4e54-bf54-3486da8c515d
 #   16dd1640-7112-4f53-a2ea-05cc1ed2d212 f7a380b8-ebf2-433a-912e-cdea1da029c9
 # aws iam create-access-key --user-name ci-deploy
@@ -24,7 +32,15 @@ set -eu
 #   Access key AKIAQ3EGRV7XCIDEPLOY of user ci-deploy is exposed: 23 call(s) in the evidence from
 #   203.0.113.77; usable: never deactivated or deleted in the evidence. Deactivate it; deactivation
 #   can be undone, deletion cannot.
-#   evidence: ef36e123-d9d3-4c71-8e49-c7aff48d000e 624e9aa6-9381-4e63-bd45-d0963b2007da
+#   evidence: a1d01afb-6206-4d56-9bb3-b4ee37ef6692 079c6fa9-32ba-401a-8ed8-f63b0ec0d790
+#   736c74cf-0413-4278-83fb-7dce82b42fca 7c83c0b6-856a-4791-a70f-34029b94bc50
+#   cc4c593d-55af-427a-82cd-d7b30c6b57c3 6e4bbfe9-f04f-4778-9a44-2d278ad39f78
+#   9103f43b-c669-4056-9e93-bea25e5ca883 7d8cacd6-ce0a-47fb-943c-9e3250b3b496
+#   e11cbc59-7b66-4ca6-b793-0a905ce4d2b0 7f31fee9-0621-4260-9884-2be2bfc366c8
+#   ce9f56d0-87ed-47a2-a68d-c39275a48307 dd66370a-92dd-4ec0-9263-5e69fce4a004
+#   f95ad881-ba3b-477f-a9a5-bf41c677a6ba 2d181973-ef7d-4613-bbee-482afa1a5650
+#   8cb6cfe4-0ff4-43fc-bb43-5ed352cc3620 0b7d25d8-28b1-4afa-9c07-4d66f1d28d97
+#   ef36e123-d9d3-4c71-8e49-c7aff48d000e 624e9aa6-9381-4e63-bd45-d0963b2007da
 #   fc944db2-2bb4-4a51-b8e4-0f3cede28efa a06ce2e9-1adb-4e54-bf54-3486da8c515d
 #   16dd1640-7112-4f53-a2ea-05cc1ed2d212 f7a380b8-ebf2-433a-912e-cdea1da029c9
 # aws iam update-access-key --user-name ci-deploy --access-key-id AKIAQ3EGRV7XCIDEPLOY --status Inactive
