@@ -108,7 +108,7 @@ export function demoOutput(root = packageRoot()): string {
 
 /** What varies from run to run in the demo's output (run id, seconds), replaced for comparison. */
 export function stable(text: string): string {
-  return text.replace(/\b\d{8}T\d{6}Z-[0-9a-f]{6}\b/g, '<run-id>').replace(/\b\d+\.\d+ s\)/g, '<seconds>)');
+  return text.replace(/\b\d{8}T\d{6}Z-[0-9a-f]{6}\b/g, '<run-id>').replace(/\b\d+(\.\d+)? m?s\)/g, '<seconds>)');
 }
 
 /** Rewrites every generated block of one file's text; the demo output is computed once, lazily. */
