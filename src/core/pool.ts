@@ -1,13 +1,10 @@
-/** Maps `items` through `fn` with at most `limit` calls in flight; results keep the input order. */
+import pMap from 'p-map';
+
+/**
+ * Maps `items` through `fn` with at most `limit` calls in flight; results keep the input order.
+ * The first rejection rejects the whole map and no further item is started (p-map's
+ * stopOnError); calls already running finish on their own.
+ */
 export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  async function worker(): Promise<void> {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await fn(items[index] as T, index);
-    }
-  }
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
+  return pMap(items, fn, { concurrency: Math.max(1, limit) });
 }

@@ -79,7 +79,13 @@ export interface Token {
   readonly text: string;
 }
 
-/** Splits SQL into tokens (whitespace and comments kept, so that the output reads like the input). */
+/**
+ * Splits SQL into tokens (whitespace and comments kept, so that the output reads like the input).
+ * Not node-sql-parser's AST: it is a devDependency (the render tests check the output with
+ * its Trino grammar), and printing its AST back loses the comments and layout that make a
+ * rendered detection readable in the Athena console; the token walk rewrites only the
+ * spellings listed above and refuses the rest.
+ */
 export function tokenize(sql: string): Token[] {
   const tokens: Token[] = [];
   const rules: ReadonlyArray<readonly [TokenKind, RegExp]> = [

@@ -2,6 +2,8 @@
  * The AWS commercial regions a compromised account must be inventoried in. Attackers launch
  * where nobody looks; a region that is not enabled cannot hold resources, but listing it
  * costs nothing. `aws ec2 describe-regions --all-regions` gives the account's own list.
+ * Kept as the offline list (the plan is made from the store, without AWS calls); a region
+ * seen in the evidence but missing here still gets its sweep, see the plan's region set.
  */
 export const COMMERCIAL_REGIONS: readonly string[] = [
   'af-south-1',
