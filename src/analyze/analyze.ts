@@ -4,10 +4,12 @@
  * accounts), keys and users it created — each followed in turn, bounded and cycle-safe.
  */
 import { UsageError } from '../core/errors.js';
+import { defaultEnricher } from '../enrich/enricher.js';
+import { classifyUserAgent } from '../enrich/user-agents.js';
 import { BULK_READS, blastRadius } from './blast.js';
 import { MINTING_CALLS, callerNodeId, derivedFrom, field, jsonObject, originOf, principalChange, type Derived, type NodeQuery } from './derive.js';
 import type { EventFilter, EventRow, EvidenceSource } from './source.js';
-import type { Actor, AnalyzeResult, Count, CreatedPrincipal, DerivedKey, LineageEvent, LineageNode, NodeKind, Origin, PivotSpec, SessionFacts, Usability } from './types.js';
+import type { Actor, AddressFacts, AnalyzeResult, Count, CreatedPrincipal, DerivedKey, LineageEvent, LineageNode, NodeKind, Origin, PivotSpec, SessionFacts, Usability } from './types.js';
 
 export interface AnalyzeOptions {
   /** At most this many events in `events` (default 10,000); counts are always complete. */
@@ -179,8 +181,8 @@ export async function analyze(source: EvidenceSource, spec: PivotSpec, options: 
       errors: rootEvents.filter((e) => e.eventName === c.name && e.errorCode).length,
     })),
     errorCodes: counts(rootEvents.flatMap((e) => (e.errorCode ? [e.errorCode] : []))),
-    ips: sightings(rootEvents, (e) => e.sourceIp).map(({ value, ...s }) => ({ ip: value, ...s })),
-    userAgents: sightings(rootEvents, (e) => e.userAgent).map(({ value, ...s }) => ({ userAgent: value, ...s })),
+    ips: sightings(rootEvents, (e) => e.sourceIp).map(({ value, ...s }) => ({ ip: value, ...s, ...addressFacts(value) })),
+    userAgents: sightings(rootEvents, (e) => e.userAgent).map(({ value, ...s }) => ({ userAgent: value, ...s, class: classifyUserAgent(value) })),
     regions: sightings(rootEvents, (e) => e.region).map(({ value, ...s }) => ({
       region: value,
       ...s,
@@ -454,4 +456,10 @@ function unique(values: readonly (string | null)[]): string[] {
 
 function iso(date: Date): string {
   return date.toISOString().replace('.000Z', 'Z');
+}
+
+/** The offline enrichment of one source address, as analyze reports it. */
+function addressFacts(address: string): AddressFacts {
+  const { kind, asn, asOrg, country, city, awsOwned, hosting } = defaultEnricher().lookup(address);
+  return { kind, asn, asOrg, country, city, awsOwned, hosting };
 }

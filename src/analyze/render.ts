@@ -4,7 +4,7 @@
  */
 import { counted } from '../core/words.js';
 import { markdownSafe, terminalSafe } from '../report/text-safety.js';
-import type { Actor, AnalyzeResult, Coverage, LineageNode, ResourceChange } from './types.js';
+import type { Actor, AddressFacts, AnalyzeResult, Coverage, LineageNode, ResourceChange } from './types.js';
 
 const TOP = 5;
 
@@ -95,10 +95,10 @@ export function renderAnalyzeText(result: AnalyzeResult): string {
       if (result.actors.length > TOP * 2) out.push(`  … ${result.actors.length - TOP * 2} more (--format json lists them all)`);
     }
     out.push(`Source IPs (${result.ips.length}):`);
-    for (const ip of result.ips.slice(0, TOP)) out.push(`  ${t(ip.ip).padEnd(40)} ${n(ip.count).padStart(7)}  ${ip.first} .. ${ip.last}`);
+    for (const ip of result.ips.slice(0, TOP)) out.push(`  ${t(ip.ip).padEnd(40)} ${n(ip.count).padStart(7)}  ${ip.first} .. ${ip.last}  ${t(addressLabel(ip))}`);
     if (result.ips.length > TOP) out.push(`  … ${result.ips.length - TOP} more (--format json lists them all)`);
     out.push(`User agents (${result.userAgents.length}):`);
-    for (const ua of result.userAgents.slice(0, TOP)) out.push(`  ${n(ua.count).padStart(7)}  ${t(ua.userAgent.length > 110 ? `${ua.userAgent.slice(0, 110)}…` : ua.userAgent)}`);
+    for (const ua of result.userAgents.slice(0, TOP)) out.push(`  ${n(ua.count).padStart(7)}  ${(ua.class ?? '').padEnd(14)} ${t(ua.userAgent.length > 110 ? `${ua.userAgent.slice(0, 110)}…` : ua.userAgent)}`);
     if (result.userAgents.length > TOP) out.push(`  … ${result.userAgents.length - TOP} more`);
     out.push(`Calls: ${result.eventNames.slice(0, 12).map((e) => `${t(e.name)} ${n(e.count)}${e.errors ? ` (${n(e.errors)} failed)` : ''}`).join(', ')}${result.eventNames.length > 12 ? ', …' : ''}`);
     if (result.errorCodes.length) out.push(`Errors: ${result.errorCodes.map((e) => `${t(e.name)} ${n(e.count)}`).join(', ')}`);
@@ -142,13 +142,13 @@ export function renderAnalyzeMarkdown(result: AnalyzeResult): string {
     out.push('');
   }
   if (result.ips.length) {
-    out.push('### Source IPs', '', '| IP | Events | First | Last |', '|---|---:|---|---|');
-    for (const ip of result.ips) out.push(`| ${m(ip.ip)} | ${n(ip.count)} | ${ip.first} | ${ip.last} |`);
+    out.push('### Source IPs', '', '| IP | Events | First | Last | Network |', '|---|---:|---|---|---|');
+    for (const ip of result.ips) out.push(`| ${m(ip.ip)} | ${n(ip.count)} | ${ip.first} | ${ip.last} | ${m(addressLabel(ip))} |`);
     out.push('');
   }
   if (result.userAgents.length) {
-    out.push('### User agents', '', '| User agent | Events |', '|---|---:|');
-    for (const ua of result.userAgents) out.push(`| ${m(ua.userAgent)} | ${n(ua.count)} |`);
+    out.push('### User agents', '', '| User agent | Class | Events |', '|---|---|---:|');
+    for (const ua of result.userAgents) out.push(`| ${m(ua.userAgent)} | ${m(ua.class ?? '')} | ${n(ua.count)} |`);
     out.push('');
   }
   out.push('### Credential lineage', '', '```text', ...lineageLines(result.lineage, (s) => terminalSafe(s).replace(/`/g, "'")), '```', '');
@@ -175,4 +175,13 @@ export function renderAnalyzeMarkdown(result: AnalyzeResult): string {
   }
   out.push('### Coverage', '', ...coverageLines(result.coverage).map((l) => `- ${m(l)}`), '');
   return `${out.join('\n')}\n`;
+}
+
+/** One line on an address's network: `AS15169 Google LLC, US (Mountain View)`, `AWS`, `private`… */
+export function addressLabel(ip: AddressFacts): string {
+  if (ip.kind !== 'internet' && ip.kind !== 'documentation') return ip.awsOwned ? `AWS (${ip.kind})` : ip.kind;
+  if (ip.asn === null && !ip.country) return ip.kind === 'documentation' ? 'documentation range' : 'unknown network';
+  const owner = ip.asn !== null ? `AS${ip.asn} ${ip.asOrg ?? ''}`.trim() : 'unknown network';
+  const place = [ip.country, ip.city ? `(${ip.city})` : null].filter(Boolean).join(' ');
+  return [owner, place].filter(Boolean).join(', ') + (ip.awsOwned ? ' [AWS]' : ip.hosting ? ' [hosting]' : '');
 }

@@ -224,8 +224,8 @@ export interface AnalyzeResult {
   readonly services: readonly Count[];
   readonly eventNames: readonly (Count & { readonly errors: number })[];
   readonly errorCodes: readonly Count[];
-  readonly ips: readonly (Sighting & { readonly ip: string })[];
-  readonly userAgents: readonly (Sighting & { readonly userAgent: string })[];
+  readonly ips: readonly (Sighting & { readonly ip: string } & AddressFacts)[];
+  readonly userAgents: readonly (Sighting & { readonly userAgent: string; readonly class: string | null })[];
   /** `newForAccount`: the account had no event in this region before the pivot's first sighting. */
   readonly regions: readonly (Sighting & { readonly region: string; readonly newForAccount: boolean })[];
   readonly accounts: readonly Count[];
@@ -243,4 +243,15 @@ export interface AnalyzeResult {
   readonly events: readonly LineageEvent[];
   /** True when `events` was cut at the limit asked for. */
   readonly eventsTruncated: boolean;
+}
+
+/** What the offline databases say of an address (see src/enrich): owner, place, whether AWS holds it. */
+export interface AddressFacts {
+  readonly kind: string;
+  readonly asn: number | null;
+  readonly asOrg: string | null;
+  readonly country: string | null;
+  readonly city: string | null;
+  readonly awsOwned: boolean;
+  readonly hosting: string | null;
 }

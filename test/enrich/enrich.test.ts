@@ -5,7 +5,9 @@ import { classifyAddress } from '../../src/enrich/address.js';
 import { AddressEnricher } from '../../src/enrich/enricher.js';
 import { geoFromMmdb } from '../../src/enrich/databases.js';
 import { classifyUserAgent, loadUserAgentRules } from '../../src/enrich/user-agents.js';
-import { Workspace } from '../helpers/workspace.js';
+import { makeRecord } from '../../synth/records.js';
+import { cli } from '../helpers/cli.js';
+import { Workspace, jsonLines } from '../helpers/workspace.js';
 
 describe('what an address is, before any database', () => {
   it.each([
@@ -101,5 +103,31 @@ describe('user-agent classes', () => {
     expect(rules.length).toBeGreaterThanOrEqual(20);
     for (const r of rules) expect(r.why.length).toBeGreaterThan(10);
     expect(classifyUserAgent(null)).toBeNull();
+  });
+});
+
+describe('analyze shows what each address and agent is', () => {
+  it('in JSON (asn, asOrg, country, city, awsOwned; class) and in text', () => {
+    const ws = new Workspace();
+    try {
+      const who = { type: 'IAMUser', arn: 'arn:aws:iam::111122223333:user/alice', accountId: '111122223333', accessKeyId: 'AKIAEXAMPLEENRICH001', userName: 'alice' };
+      const records = [
+        makeRecord('ListBuckets', { eventTime: '2026-03-01T10:00:00Z', sourceIPAddress: '8.8.8.8', userAgent: 'Boto3/1.34.51 md/Botocore#1.34.51 ua/2.0 os/linux#6.6.9-kali1-amd64', userIdentity: who } as never),
+        makeRecord('ListBuckets', { eventTime: '2026-03-01T10:05:00Z', sourceIPAddress: '52.95.110.1', userAgent: 'aws-cli/2.15.30 md/awscrt#0.19.19', userIdentity: who } as never),
+      ];
+      const db = ws.path('case.duckdb');
+      expect(cli(['ingest', ws.write('e.jsonl', jsonLines(records)), '--db', db, '--no-progress']).code).toBe(0);
+      const json = cli(['analyze', '--db', db, '--key', who.accessKeyId, '--format', 'json']);
+      expect(json.code, json.stderr).toBe(0);
+      const result = JSON.parse(json.stdout) as { ips: Record<string, unknown>[]; userAgents: Record<string, unknown>[] };
+      expect(result.ips.find((i) => i['ip'] === '8.8.8.8')).toMatchObject({ asn: 15169, asOrg: 'Google LLC', country: 'US', awsOwned: false });
+      expect(result.ips.find((i) => i['ip'] === '52.95.110.1')).toMatchObject({ asn: 16509, awsOwned: true });
+      expect(result.userAgents.map((u) => u['class']).sort()).toEqual(['attack-os', 'aws-cli']);
+      const text = cli(['analyze', '--db', db, '--key', who.accessKeyId]);
+      expect(text.stdout).toMatch(/8\.8\.8\.8 .*AS15169 Google LLC, US/);
+      expect(text.stdout).toMatch(/52\.95\.110\.1 .*\[AWS\]/);
+    } finally {
+      ws.dispose();
+    }
   });
 });
