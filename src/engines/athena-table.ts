@@ -4,6 +4,7 @@
  * columns as the local store's `events` view, computed in Trino SQL, constrained to the
  * partitions of the window so that a query scans days, not years.
  */
+import type { Scope } from '../core/scope.js';
 import { UsageError } from '../core/errors.js';
 import { sqlIdentifier, sqlString } from './dialect.js';
 
@@ -27,13 +28,8 @@ export interface AthenaTable {
   readonly partitioning: Partitioning;
 }
 
-/** What a query over the table must be limited to. */
-export interface Window {
-  readonly since?: Date;
-  readonly until?: Date;
-  readonly regions?: readonly string[];
-  readonly accounts?: readonly string[];
-}
+/** What a query over the table must be limited to: the same Scope an ingest or a pivot takes. */
+export type Window = Scope;
 
 const DATE_FORMAT = /^yyyy([^A-Za-z]MM([^A-Za-z]dd([^A-Za-z]HH)?)?)?$/;
 

@@ -1,3 +1,5 @@
+import type { Scope } from '../core/scope.js';
+
 /** What a path inside a CloudTrail bucket says about the files below it. */
 export interface TrailPathInfo {
   readonly kind?: 'log' | 'digest' | 'insight';
@@ -51,13 +53,8 @@ export function parseTrailPath(path: string): TrailPathInfo | undefined {
   return info;
 }
 
-/** The account, region and time window an ingest is narrowed to. */
-export interface Scope {
-  readonly since?: Date;
-  readonly until?: Date;
-  readonly accounts?: readonly string[];
-  readonly regions?: readonly string[];
-}
+/** The account, region and time window an ingest is narrowed to (one type with the engines' window). */
+export type { Scope };
 
 // A file is written after the events in it happen; late deliveries can land in the next day's folder.
 const LATE_DELIVERY_MS = 86_400_000;
