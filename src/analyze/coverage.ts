@@ -48,6 +48,7 @@ export async function storeCoverage(store: Store, window: CoverageWindow): Promi
     ...(await loggingGaps(store, window)),
     ...noEventDays(days),
     ...(await inputGaps(store, window)),
+    ...(await recordGaps(store, window)),
     ...(await verifyGaps(store, window)),
   ];
   return {
@@ -169,6 +170,33 @@ async function inputGaps(store: Store, window: CoverageWindow): Promise<Coverage
       }),
     );
   return capped(gaps, 'input-skipped');
+}
+
+/** Files whose records were partly left out (with the first reason), and files holding conflicting versions of an event. */
+async function recordGaps(store: Store, window: CoverageWindow): Promise<CoverageGap[]> {
+  const rows = await store.all<{ kind: string; uri: string; account: string | null; region: string | null; n: number; first: string }>(
+    `select r.kind, i.uri, i.account, i.region, count(*)::bigint as n, min(r.detail) as first
+     from record_issues r join inputs i using (input_id)
+     group by all
+     order by i.uri, r.kind`,
+  );
+  const gaps = rows
+    .filter((r) => !window.accounts?.length || !r.account || window.accounts.includes(r.account))
+    .filter((r) => !window.regions?.length || !r.region || window.regions.includes(r.region))
+    .map(
+      (r): CoverageGap => ({
+        kind: r.kind === 'conflict' ? 'record-conflict' : 'records-rejected',
+        account: r.account,
+        region: r.region,
+        from: null,
+        to: null,
+        detail:
+          r.kind === 'conflict'
+            ? `${r.uri}: ${r.n} event(s) share eventID and account with a record of other content; all versions are kept (record_issues)`
+            : `${r.uri}: ${r.n} record(s) left out, e.g. ${r.first} (record_issues)`,
+      }),
+    );
+  return [...capped(gaps.filter((g) => g.kind === 'records-rejected'), 'records-rejected'), ...capped(gaps.filter((g) => g.kind === 'record-conflict'), 'record-conflict')];
 }
 
 /**

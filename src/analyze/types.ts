@@ -165,7 +165,7 @@ export interface BlastRadius {
 
 /** Something the store did not see, so an empty answer is not read as "nothing happened". */
 export interface CoverageGap {
-  readonly kind: 'logging-stopped' | 'no-files' | 'input-skipped' | 'source-failure' | 'digest-missing' | 'file-modified';
+  readonly kind: 'logging-stopped' | 'no-files' | 'input-skipped' | 'source-failure' | 'digest-missing' | 'file-modified' | 'records-rejected' | 'record-conflict';
   readonly account: string | null;
   readonly region: string | null;
   readonly from: string | null;

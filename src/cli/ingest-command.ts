@@ -147,7 +147,7 @@ export function formatSummary(s: IngestSummary | RemoteIngestSummary, dbPath: st
   const lines = [
     `${s.status === 'interrupted' ? 'Interrupted: loaded' : 'Loaded'} ${n(s.eventsLoaded)} events from ${n(s.filesRead - s.digestFiles)} ${remote && remote.source !== 's3' ? 'pages' : 'log files'} into ${terminalSafe(dbPath)} (run ${s.runId}, ${s.seconds} s)`,
     `  files found ${n(s.filesFound)}, already ingested ${n(s.alreadyIngested)}, digest files recorded ${n(s.digestFiles)}, skipped ${n(s.skipped.length)}`,
-    `  duplicate events ${n(s.duplicates)}`,
+    `  duplicate events ${n(s.duplicates)} (exact copies, not stored again), records left out ${n(s.rejectedRecords)}, conflicting events ${n(s.conflicts)} (kept)`,
   ];
   if (s.firstEventTime) lines.push(`  time range ${s.firstEventTime} .. ${s.lastEventTime}`);
   if (s.accounts.length) lines.push(`  accounts ${s.accounts.map(terminalSafe).join(', ')}`);

@@ -59,6 +59,7 @@ function formatStats(stats: StoreStats): string {
   const head = [
     `${stats.events.toLocaleString('en-US')} events, ${stats.firstEventTime ?? '-'} .. ${stats.lastEventTime ?? '-'}`,
     `inputs: ${stats.inputs.loaded} loaded, ${stats.inputs.skipped} skipped, ${stats.inputs.digests} digests; ${stats.runs} ingest runs`,
+    `records left out ${stats.records.rejected}, conflicting events ${stats.records.conflicts} (trailhound query "select * from record_issues")`,
   ].join('\n');
   const sections = [
     ['By account', stats.byAccount],

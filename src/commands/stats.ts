@@ -7,6 +7,8 @@ export interface StoreStats {
   readonly firstEventTime: string | null;
   readonly lastEventTime: string | null;
   readonly inputs: { readonly loaded: number; readonly skipped: number; readonly digests: number };
+  /** Records left out with a reason, and stored events in conflict (same eventID and account, other content); both in `record_issues`. */
+  readonly records: { readonly rejected: number; readonly conflicts: number };
   readonly runs: number;
   readonly byAccount: Table;
   readonly byRegion: Table;
@@ -40,6 +42,9 @@ export async function storeStats(store: Store): Promise<StoreStats> {
      from inputs`,
   );
   const runs = await store.one<{ n: number }>(`select count(*)::bigint as n from ingest_runs`);
+  const issues = await store.one<{ rejected: number; conflicts: number }>(
+    `select count(*) filter (where kind = 'rejected')::bigint as rejected, count(*) filter (where kind = 'conflict')::bigint as conflicts from record_issues`,
+  );
   const grouped = async (label: string, expr: string): Promise<Table> => {
     const rows = await store.all(
       `select ${expr} as ${label}, count(*)::bigint as events, min(eventtime) as first, max(eventtime) as last
@@ -66,6 +71,7 @@ export async function storeStats(store: Store): Promise<StoreStats> {
     firstEventTime: totals?.first ?? null,
     lastEventTime: totals?.last ?? null,
     inputs: { loaded: inputs?.loaded ?? 0, skipped: inputs?.skipped ?? 0, digests: inputs?.digests ?? 0 },
+    records: { rejected: issues?.rejected ?? 0, conflicts: issues?.conflicts ?? 0 },
     runs: runs?.n ?? 0,
     byAccount: await grouped('account', 'recipientaccountid'),
     byRegion: await grouped('region', 'awsregion'),

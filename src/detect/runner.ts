@@ -120,7 +120,8 @@ export function toFindings(detection: Detection, rows: readonly ContractRow[]): 
       outcome,
       tactics: detection.tactics,
       techniques: detection.techniques,
-      eventIds: row.eventids ?? (row.eventid ? [row.eventid] : []),
+      // A record without an eventID has a null eventid: it cannot be cited by id.
+      eventIds: (row.eventids ?? [row.eventid]).filter((id): id is string => typeof id === 'string' && id !== ''),
       eventTime: row.eventtime,
       eventName: row.eventname,
       actor: row.actor,

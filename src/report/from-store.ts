@@ -115,7 +115,8 @@ type EventRowOut = {
   run_id: string;
 };
 
-const EVENT_COLUMNS = `e.eventid, e.eventtime, e.eventname, e.eventsource, e.access_key_id, e.principal_arn, e.useridentity_type,
+// A record without an eventID is named by its content key (`sha256:…`), which loadEvents also finds.
+const EVENT_COLUMNS = `coalesce(e.eventid, e.eventkey) as eventid, e.eventtime, e.eventname, e.eventsource, e.access_key_id, e.principal_arn, e.useridentity_type,
             e.user_name, e.session_issuer_arn, e.sourceipaddress, e.useragent, e.awsregion, e.recipientaccountid,
             e.principal_account, e.errorcode, e.errormessage, e.requestparameters::varchar as requestparameters,
             e.responseelements::varchar as responseelements, i.uri, i.sha256, e.record_index, e.run_id`;
