@@ -174,7 +174,9 @@ export function buildProgram(): Command {
       .description('incident timeline: findings interleaved with their events, for a ticket (md), a spreadsheet (csv), tools (jsonl, timesketch) or a browser (html)'),
   )
     .addOption(new Option('--format <format>', 'output format').choices(['md', 'csv', 'jsonl', 'timesketch', 'html']).default('md'))
-    .option('--max-rows <n>', 'md: timeline rows shown at most (default 500); the rest are counted')
+    .option('--limit <n>', 'md: timeline rows shown at most (default 500; the document also stays within 65 KB); the rest are counted')
+    .addOption(new Option('--max-rows <n>', 'the former name of --limit').hideHelp())
+    .option('--findings-only', 'md: the summary, alerts and findings, without the events behind them')
     .option('--generated-at <time>', 'the generation time written in the report (pin it for reproducible output)')
     .action(async (opts) => {
       const { timelineCommand } = await import('./report-commands.js');

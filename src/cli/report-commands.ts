@@ -25,6 +25,8 @@ export interface ReportCommandOptions extends ScopeOptions {
 export interface TimelineCommandOptions extends ReportCommandOptions {
   readonly format: 'md' | 'csv' | 'jsonl' | 'timesketch' | 'html';
   readonly maxRows?: string;
+  readonly limit?: string;
+  readonly findingsOnly?: boolean;
   readonly generatedAt?: string;
 }
 
@@ -67,7 +69,8 @@ async function emit(text: string, out: string | undefined): Promise<void> {
 /** `trailhound timeline`: findings interleaved with their events, in the format asked for. */
 export async function timelineCommand(opts: TimelineCommandOptions): Promise<void> {
   const options = reportOptions(opts);
-  const maxRows = opts.maxRows ? Math.floor(positiveNumber('--max-rows', opts.maxRows)) : undefined;
+  const limit = opts.limit ?? opts.maxRows;
+  const maxRows = limit ? Math.floor(positiveNumber(opts.limit ? '--limit' : '--max-rows', limit)) : undefined;
   const store = await Store.open(storePath(opts), { readOnly: true });
   let text: string;
   try {
@@ -86,7 +89,7 @@ export async function timelineCommand(opts: TimelineCommandOptions): Promise<voi
         text = renderTimelineHtml(report);
         break;
       default:
-        text = renderTimelineMarkdown(report, maxRows ? { maxRows } : {});
+        text = renderTimelineMarkdown(report, { ...(maxRows ? { maxRows } : {}), ...(opts.findingsOnly ? { findingsOnly: true } : {}) });
     }
   } finally {
     store.close();

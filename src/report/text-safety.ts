@@ -18,16 +18,47 @@ export function spreadsheetSafe(text: string): string {
 }
 
 /**
- * Makes a log string inert inside Markdown (a table cell or running text, as GitHub, GitLab
- * and Jira render it): HTML is entity-escaped, Markdown punctuation and table pipes are
- * backslash-escaped, line breaks become spaces, and URLs are kept from turning into links.
+ * Makes a log string inert in Markdown running text (GitHub, GitLab and Jira): only what
+ * Markdown would interpret, where it would, is escaped — emphasis, code, link and
+ * strikethrough marks anywhere; `<` before a tag or autolink; `&` before an entity; `\`
+ * before punctuation; and URLs are kept from turning into links. Dates, versions and
+ * `ATT&CK` stay as they are. Block markers (`#`, `>`, `-`, `1.`) only act at the start of a
+ * line, where no log value is ever put.
+ */
+export function markdownText(text: string): string {
+  return terminalSafe(text.replace(/[\r\n]+/g, ' '))
+    .replace(/\\(?=[!-/:-@[-`{-~])/g, '\\\\')
+    .replace(/&(?=#?[a-z0-9]+;)/gi, '&amp;')
+    .replace(/<(?=[a-z/!?])/gi, '&lt;')
+    // Inert in Markdown mid-line, but kept out of anything that reads the text as HTML.
+    .replace(/>/g, '&gt;')
+    .replace(/[`*[\]~]/g, (c) => `\\${c}`)
+    // An underscore between word characters is not emphasis (user_name); elsewhere it may be.
+    .replace(/(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])/g, '\\_')
+    .replace(/\b(https?|ftp|mailto|javascript|data):/gi, '$1\\:')
+    .replace(/\bwww\./gi, 'www\\.');
+}
+
+/** Makes a log string inert in a Markdown heading: running-text rules, and a closing `#` run. */
+export function markdownHeading(text: string): string {
+  return markdownText(text).replace(/#+\s*$/, (run) => `\\${run}`);
+}
+
+/**
+ * Makes a log string inert in a Markdown table cell: running-text rules, and the pipe that
+ * would end the cell.
  */
 export function markdownSafe(text: string): string {
-  return terminalSafe(text.replace(/[\r\n]+/g, ' '))
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/[\\`*_{}[\]()#+\-.!|~=]/g, (c) => `\\${c}`)
-    .replace(/\b(https?|ftp|mailto|javascript|data):/gi, '$1\\:')
-    .replace(/\bwww\\?\./gi, 'www\\.');
+  return markdownText(text).replace(/\|/g, '\\|');
+}
+
+/**
+ * Cuts a long value from the middle, keeping its start and its end: user agents and ARNs
+ * differ at the end as often as at the start.
+ * @example clipMiddle('aws-cli/2.15.30 Python/3.11 Linux/6.5 exe/x86_64 command/s3.cp', 40)
+ */
+export function clipMiddle(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const head = Math.ceil((max - 1) * 0.55);
+  return `${text.slice(0, head)}…${text.slice(text.length - (max - 1 - head))}`;
 }

@@ -4,7 +4,9 @@
  * remediation plan that every format renders. Pure: evidence in, report out.
  */
 import type { AnalyzeResult, Coverage, LineageNode } from '../analyze/types.js';
+import { groupAlerts, type Alert } from '../detect/alerts.js';
 import { SEVERITIES, type Severity } from '../detect/catalog.js';
+import { counted } from '../core/words.js';
 import type { RemediationPlan } from '../remediate/types.js';
 import { byTimeThenId, firstUnder, stringsUnder, type EvidenceEvent, type Finding, type Provenance } from './evidence.js';
 
@@ -62,6 +64,8 @@ export interface TimelineReport {
   readonly summary: readonly string[];
   readonly facts: ReadonlyArray<{ readonly name: string; readonly value: string }>;
   readonly entries: readonly TimelineEntry[];
+  /** The findings grouped into alerts (detection, key or actor, address, resource, hour), worst first. */
+  readonly alerts: readonly Alert[];
   readonly findingCount: number;
   readonly eventCount: number;
   /** The credential lineage of the investigated (or inferred) pivots. */
@@ -219,6 +223,7 @@ export function buildTimeline(input: TimelineInput): TimelineReport {
     summary: summarize(input, events),
     facts: keyFacts(input, events),
     entries,
+    alerts: groupAlerts(input.findings).sort((a, b) => SEVERITIES.indexOf(b.severity) - SEVERITIES.indexOf(a.severity) || (a.firstTime ?? '').localeCompare(b.firstTime ?? '')),
     findingCount: input.findings.length,
     eventCount: events.length,
     lineage,
@@ -251,8 +256,8 @@ function summarize(input: TimelineInput, events: readonly EvidenceEvent[]): stri
   const first = f[0]?.eventTime ?? events[0]?.eventTime ?? null;
   const last = f.at(-1)?.eventTime ?? events.at(-1)?.eventTime ?? null;
   const line1 = f.length
-    ? `${f.length} finding(s) (${bySeverity}) from ${first} to ${last}${keys.length ? `, by key(s) ${joinList(keys, 4)}` : ''}${ips.length ? `, from ${joinList(ips, 4)}` : ''}.`
-    : `No finding at or above ${input.scope.minSeverity} in this scope${events.length ? `; ${events.length} event(s) listed` : ''}.`;
+    ? `${counted(f.length, 'finding')} (${bySeverity}) from ${first} to ${last}${keys.length ? `, by ${keys.length === 1 ? 'key' : 'keys'} ${joinList(keys, 4)}` : ''}${ips.length ? `, from ${joinList(ips, 4)}` : ''}.`
+    : `No finding at or above ${input.scope.minSeverity} in this scope${events.length ? `; ${counted(events.length, 'event')} listed` : ''}.`;
   const persistence = findingsOf(f, ['TA0003', 'TA0004', 'TA0006']);
   const impact = findingsOf(f, ['TA0040', 'TA0002']);
   const evasion = findingsOf(f, ['TA0005']).filter((x) => x.detection !== 'region_first_used');
@@ -262,9 +267,20 @@ function summarize(input: TimelineInput, events: readonly EvidenceEvent[]): stri
     line1,
     `Persistence and credentials: ${persistence.length ? summaries(persistence) : 'no finding'}.`,
     `Impact: ${impact.length ? summaries(impact) : 'no finding'}.`,
-    `Defense evasion and coverage: ${evasion.length ? summaries(evasion) : 'no finding'}${gaps ? `; ${gaps} input(s) could not be read` : ''}.`,
-    `First action: ${first1 ? `${first1.kind} ${first1.target}` : 'none'}; the plan has ${input.plan.steps.reduce((n, s) => n + s.actions.length, 0)} action(s) in ${input.plan.steps.filter((s) => s.actions.length).length} step(s).`,
+    `Defense evasion and coverage: ${evasion.length ? summaries(evasion) : 'no finding'}${gaps ? `; ${counted(gaps, 'input')} could not be read` : ''}.`,
+    `First action: ${first1 ? actionPhrase(first1) : 'none'}; the plan has ${counted(input.plan.steps.reduce((n, s) => n + s.actions.length, 0), 'action')} in ${counted(input.plan.steps.filter((s) => s.actions.length).length, 'step')}.`,
   ];
+}
+
+/**
+ * An action as a phrase: its kind in words, then what it acts on.
+ * @example actionPhrase({ kind: 'contact-aws-support', target: '111122223333', … }) === 'contact AWS Support for account 111122223333'
+ */
+export function actionPhrase(action: { readonly kind: string; readonly target: string }): string {
+  const words = action.kind.replace(/-/g, ' ').replace(/\baws\b/g, 'AWS').replace(/\bsupport\b/g, 'Support').replace(/\biam\b/g, 'IAM');
+  const accounts = action.target.split(', ');
+  const target = accounts.every((a) => /^\d{12}$/.test(a)) ? `for ${accounts.length === 1 ? 'account' : 'accounts'} ${action.target}` : action.target;
+  return `${words} ${target}`;
 }
 
 function keyFacts(input: TimelineInput, events: readonly EvidenceEvent[]): Array<{ name: string; value: string }> {
@@ -282,7 +298,7 @@ function keyFacts(input: TimelineInput, events: readonly EvidenceEvent[]): Array
   const facts = [
     { name: 'Scope', value: pivots.length ? `pivot ${pivots.join(', ')} and its credential lineage` : 'the whole store (findings and the events behind them)' },
     { name: 'Window', value: `${scope.since ?? 'start of evidence'} .. ${scope.until ?? 'end of evidence'}; findings at or above ${scope.minSeverity}` },
-    { name: 'Evidence', value: `${c.events} event(s) from ${c.from ?? '-'} to ${c.to ?? '-'}; accounts ${c.accounts.join(', ') || '-'}; regions ${c.regions.join(', ') || '-'}` },
+    { name: 'Evidence', value: `${counted(c.events, 'event')} from ${c.from ?? '-'} to ${c.to ?? '-'}; accounts ${c.accounts.join(', ') || '-'}; regions ${c.regions.join(', ') || '-'}` },
     { name: 'Findings', value: f.length ? [...SEVERITIES].reverse().filter((s) => severities.has(s)).map((s) => `${severities.get(s)} ${s}`).join(', ') : 'none' },
     { name: 'First / last finding', value: f.length ? `${f[0]!.eventTime} / ${f.at(-1)!.eventTime}` : '-' },
     { name: 'Access keys', value: keys.join(', ') || '-' },

@@ -25,11 +25,11 @@ describe('trailhound timeline and remediate (built binary)', () => {
   });
 
   it('writes the Markdown timeline of the whole store to stdout', () => {
-    const result = cli(['timeline', '--db', db, '--generated-at', '2026-03-06T12:00:00Z', '--max-rows', '10']);
+    const result = cli(['timeline', '--db', db, '--generated-at', '2026-03-06T12:00:00Z', '--limit', '10']);
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/^# Incident timeline\n/);
-    expect(result.stdout).toContain('Generated 2026\\-03\\-06T12:00:00Z');
-    expect(result.stdout).toMatch(/\d+ more row\(s\) not shown/);
+    expect(result.stdout).toContain('Generated 2026-03-06T12:00:00Z');
+    expect(result.stdout).toMatch(/more rows of the alerts' findings and events not shown \(\d+ in all\): they exceed the limit of 10 \(`--limit`\)/);
     expect(result.stdout).toContain('## Remediation checklist');
   });
 
@@ -49,7 +49,7 @@ describe('trailhound timeline and remediate (built binary)', () => {
   it('writes the plan as Markdown, JSON and a commented script', () => {
     const md = cli(['remediate', '--db', db, '--contained-at', '2026-03-06T12:00:00Z']);
     expect(md.code).toBe(0);
-    expect(md.stdout).toContain('- [ ] **deactivate\\-access\\-key** AKIAQ3EGRV7XCIDEPLOY');
+    expect(md.stdout).toContain('- [ ] **deactivate-access-key** AKIAQ3EGRV7XCIDEPLOY');
     const json = cli(['remediate', '--db', db, '--format', 'json', '--contained-at', '2026-03-06T12:00:00Z']);
     const plan = JSON.parse(json.stdout) as { steps: Array<{ actions: Array<{ kind: string; target: string; region: string | null; reason: string; evidence: string[]; command: string | null }> }> };
     const all = plan.steps.flatMap((s) => s.actions);

@@ -86,10 +86,48 @@ describe('golden files on the demo scenario', () => {
     expect(byIp.entries.filter((e) => e.kind === 'finding').map((e) => e.detection)).toEqual(['cloudtrail_logging_gap']);
   });
 
-  it('cuts the Markdown at --max-rows and says how many rows are left out', () => {
+  it('cuts the Markdown at --limit and says how many rows are left out and how to get them', () => {
     const md = renderTimelineMarkdown(report, { maxRows: 5 });
     const rows = md.split('\n## Timeline')[1]!.split('\n## ')[0]!.split('\n').filter((l) => l.startsWith('| 2026'));
     expect(rows).toHaveLength(5);
-    expect(md).toContain(`${report.entries.length - 5} more row(s) not shown (${report.entries.length} in all)`);
+    expect(md).toContain(`${report.entries.length - 5} more rows of the alerts' findings and events not shown (${report.entries.length} in all): they exceed the limit of 5 (\`--limit\`).`);
+    expect(md).toContain('`--format csv` or `jsonl` gives every row');
+  });
+
+  it('leads a ticket with the summary and the alerts by severity, and keeps it within 65 KB', () => {
+    const md = renderTimelineMarkdown(report);
+    const sections = md.split('\n').filter((l) => l.startsWith('## '));
+    expect(sections.slice(0, 3)).toEqual(['## Summary', '## Alerts', '## Key facts']);
+    const alerts = md.split('## Alerts')[1]!.split('\n## ')[0]!.split('\n').filter((l) => l.startsWith('| **'));
+    expect(alerts).toHaveLength(report.alerts.length);
+    const order = alerts.map((l) => /\*\*(\w+)\*\*/.exec(l)![1]!);
+    expect(order[0]).toBe('critical');
+    expect([...order].sort((a, b) => ['info', 'low', 'medium', 'high', 'critical'].indexOf(b) - ['info', 'low', 'medium', 'high', 'critical'].indexOf(a))).toEqual(order);
+    // A small budget cuts events, never the alerts, and says so.
+    const small = renderTimelineMarkdown(report, { maxBytes: 30_000 });
+    expect(Buffer.byteLength(small)).toBeLessThanOrEqual(30_000);
+    expect(small.split('## Alerts')[1]!.split('\n## ')[0]!.split('\n').filter((l) => l.startsWith('| **'))).toHaveLength(report.alerts.length);
+    expect(small, small.split('## Timeline')[1]?.slice(-3000)).toMatch(/more rows? of the alerts' findings and events not shown \(\d+ in all\): they exceed what fits a ticket \(30 KB\)/);
+  });
+
+  it('keeps the event table of a pivot to the events behind its alerts, and has a findings-only mode', async () => {
+    const scoped = await timelineFromStore(store, { generatedAt: PINNED, keys: [DEMO_FACTS.leakedKeyId] });
+    const md = renderTimelineMarkdown(scoped);
+    const uncited = scoped.entries.filter((e) => e.kind === 'event' && e.citedBy.length === 0).length;
+    expect(uncited).toBeGreaterThan(0);
+    expect(md).toContain(`${uncited} lineage events not behind any alert are left out.`);
+    const timeline = md.split('\n## Timeline')[1]!.split('\n## ')[0]!;
+    expect(timeline.split('\n').filter((l) => l.startsWith('| 2026') && l.includes('| event |')).every((l) => l.includes(' ← '))).toBe(true);
+    const only = renderTimelineMarkdown(scoped, { findingsOnly: true });
+    expect(only.split('\n## Timeline')[1]!.split('\n## ')[0]!).not.toContain('| event |');
+    expect(only).not.toContain('## Evidence appendix');
+    expect(only).toContain('Findings only: the events behind them are left out.');
+  });
+
+  it('escapes only what Markdown would interpret: dates, versions and ATT&CK read as they are', () => {
+    const md = renderTimelineMarkdown(report);
+    expect(md).toContain('Generated 2026-03-06T12:00:00Z by trailhound 0.1.0.');
+    expect(md).toContain('| ATT&CK techniques |');
+    expect(md).not.toMatch(/\\[-.()]/);
   });
 });

@@ -131,7 +131,7 @@ describe('attacker-controlled strings in every format', () => {
     const table = md.split('## Timeline')[1]!.split('\n## ')[0]!.split('\n').filter((l) => l.startsWith('| 2026'));
     expect(table).toHaveLength(report.entries.length);
     for (const row of table) expect(row.split(/(?<!\\)\|/).length).toBe(10);
-    expect(md).toContain('&lt;script&gt;');
+    expect(md).toContain('&lt;script');
   });
 
   it('Markdown plan: commands stay in code spans, reasons are escaped', () => {
