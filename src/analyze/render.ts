@@ -3,7 +3,7 @@
  * the logs goes through terminalSafe or markdownSafe.
  */
 import { counted } from '../core/words.js';
-import { markdownSafe, terminalSafe } from '../report/text-safety.js';
+import { clipMiddle, markdownSafe, terminalSafe } from '../report/text-safety.js';
 import type { Actor, AddressFacts, AnalyzeResult, Coverage, LineageNode, ResourceChange } from './types.js';
 
 const TOP = 5;
@@ -98,7 +98,7 @@ export function renderAnalyzeText(result: AnalyzeResult): string {
     for (const ip of result.ips.slice(0, TOP)) out.push(`  ${t(ip.ip).padEnd(40)} ${n(ip.count).padStart(7)}  ${ip.first} .. ${ip.last}  ${t(addressLabel(ip))}`);
     if (result.ips.length > TOP) out.push(`  … ${result.ips.length - TOP} more (--format json lists them all)`);
     out.push(`User agents (${result.userAgents.length}):`);
-    for (const ua of result.userAgents.slice(0, TOP)) out.push(`  ${n(ua.count).padStart(7)}  ${(ua.class ?? '').padEnd(14)} ${t(ua.userAgent.length > 110 ? `${ua.userAgent.slice(0, 110)}…` : ua.userAgent)}`);
+    for (const ua of result.userAgents.slice(0, TOP)) out.push(`  ${n(ua.count).padStart(7)}  ${(ua.class ?? '').padEnd(14)} ${t(clipMiddle(ua.userAgent, 110))}`);
     if (result.userAgents.length > TOP) out.push(`  … ${result.userAgents.length - TOP} more`);
     out.push(`Calls: ${result.eventNames.slice(0, 12).map((e) => `${t(e.name)} ${n(e.count)}${e.errors ? ` (${n(e.errors)} failed)` : ''}`).join(', ')}${result.eventNames.length > 12 ? ', …' : ''}`);
     if (result.errorCodes.length) out.push(`Errors: ${result.errorCodes.map((e) => `${t(e.name)} ${n(e.count)}`).join(', ')}`);

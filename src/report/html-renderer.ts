@@ -6,6 +6,7 @@
  * Static parts are escaped here; the table rows come from a JSON data block that the script
  * renders with textContent only.
  */
+import { counted } from '../core/words.js';
 import { createHash } from 'node:crypto';
 import type { LineageNode } from '../analyze/types.js';
 import { SEVERITIES } from '../detect/catalog.js';
@@ -35,17 +36,27 @@ export function contentSecurityPolicy(css: string, js: string): string {
 
 const COLORS: Record<string, string> = { critical: '#8e1b1b', high: '#d0451b', medium: '#c98a00', low: '#3a7bbf', info: '#7a8699', event: '#9aa5b5' };
 
+/** Bar widths to choose from, in minutes: from one minute to a week. */
+const BUCKET_MINUTES = [1, 2, 5, 10, 15, 30, 60, 120, 180, 360, 720, 1440, 2880, 10080];
+
+/**
+ * The bar width for a span: the narrowest that keeps the chart within 48 bars, so that a
+ * 37-minute incident gets a bar per minute and a month one per day.
+ */
+export function bucketSize(spanMs: number): number {
+  const minutes = BUCKET_MINUTES.find((m) => spanMs / (m * 60_000) < 48) ?? Math.ceil(spanMs / 60_000 / 47);
+  return minutes * 60_000;
+}
+
 /** Stacked bars of events and findings (by severity) over time, as SVG markup. */
 export function activityChart(entries: readonly TimelineEntry[]): string {
   const times = entries.map((e) => Date.parse(e.time)).filter((t) => !Number.isNaN(t));
   if (times.length === 0) return '<p class="muted">No activity to chart.</p>';
-  const hour = 3_600_000;
-  const start = Math.floor(Math.min(...times) / hour) * hour;
-  const end = Math.floor(Math.max(...times) / hour) * hour + hour;
-  const spanHours = (end - start) / hour;
-  const bucketHours = [1, 2, 3, 6, 12, 24, 48, 168].find((b) => spanHours / b <= 48) ?? Math.ceil(spanHours / 48);
-  const size = bucketHours * hour;
+  const size = bucketSize(Math.max(...times) - Math.min(...times));
+  const start = Math.floor(Math.min(...times) / size) * size;
+  const end = Math.floor(Math.max(...times) / size) * size + size;
   const count = Math.max(1, Math.ceil((end - start) / size));
+  const bucketLabel = size < 3_600_000 ? `${size / 60_000}m` : `${size / 3_600_000}h`;
   const layers = ['event', ...[...SEVERITIES].reverse()];
   const buckets = Array.from({ length: count }, () => new Map<string, number>());
   for (const e of entries) {
@@ -71,7 +82,7 @@ export function activityChart(entries: readonly TimelineEntry[]): string {
     let y = height - bottom;
     const x = left + i * barWidth;
     const total = [...b.values()].reduce((s, n) => s + n, 0);
-    const label = `${iso(start + i * size)} +${bucketHours}h: ${[...b].map(([k, n]) => `${n} ${k === 'event' ? 'event(s)' : `${k} finding(s)`}`).join(', ') || 'nothing'}`;
+    const label = `${iso(start + i * size)} +${bucketLabel}: ${[...b].map(([k, n]) => (k === 'event' ? counted(n, 'event') : `${n} ${k} ${n === 1 ? 'finding' : 'findings'}`)).join(', ') || 'nothing'}`;
     parts.push(`<g><title>${escapeHtml(label)}</title>`);
     for (const layer of layers) {
       const n = b.get(layer) ?? 0;
