@@ -113,7 +113,7 @@ export async function runAthenaDetections(runner: AthenaRunner, table: AthenaTab
       try {
         const result = await runner.query(sql, { label: detection.id, signal: stop.signal });
         const rows = result.rows.map((row) => contractRow(row, hasEventIds, hasSeverity));
-        findings.push(...toFindings(detection, rows).filter((f) => atLeast(f.severity, options.minSeverity)));
+        for (const finding of toFindings(detection, rows)) if (atLeast(finding.severity, options.minSeverity)) findings.push(finding);
       } catch (error) {
         if (error instanceof AthenaCancelledError || error instanceof ScanLimitError) {
           fatal ??= error;
