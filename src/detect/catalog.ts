@@ -39,6 +39,8 @@ export interface Detection {
   readonly techniques: readonly string[];
   readonly references: readonly string[];
   readonly falsePositives: readonly string[];
+  /** Benign activity the detection's no-match cases prove silent (`benign:`, optional). */
+  readonly benign?: readonly string[];
   readonly remediation: string;
   readonly sql: string;
   readonly tests: readonly DetectionTest[];
@@ -180,6 +182,7 @@ function loadDetection(ymlPath: string, area: string, root: string): Detection {
     techniques: list('techniques', TECHNIQUE),
     references: list('references', /^https:\/\//),
     falsePositives: list('falsePositives'),
+    ...(meta['benign'] !== undefined ? { benign: list('benign') } : {}),
     remediation: text('remediation'),
     sql,
     tests: cases,

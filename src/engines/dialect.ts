@@ -18,6 +18,8 @@
  *   DuckDB counts unit boundaries crossed, Trino counts whole units elapsed
  * - `epoch(t)` → `to_unixtime(t)`, `list_contains(l, x)` → `contains(l, x)`
  *
+ * - `cross join unnest(l) as t (x)` and `regexp_extract_all(s, re, group)` are spelled the same
+ *
  * What it refuses: `qualify` (no Trino equivalent: write a subquery over `row_number()`), any
  * function outside PORTABLE_FUNCTIONS and the translations above, `strftime` with a format
  * other than the fields listed, casts to types it does not map.
@@ -36,8 +38,8 @@ export const PORTABLE_FUNCTIONS: ReadonlySet<string> = new Set([
   'abs', 'array_agg', 'avg', 'bool_and', 'bool_or', 'cardinality', 'cast', 'coalesce', 'concat', 'contains',
   'count', 'count_if', 'date_trunc', 'first_value', 'greatest', 'if', 'json_array_length', 'json_extract', 'lag',
   'last_value', 'lead', 'least', 'length', 'lower', 'max', 'max_by', 'min', 'min_by', 'nullif', 'rank',
-  'regexp_extract', 'regexp_replace', 'replace', 'round', 'row_number', 'split_part', 'starts_with', 'strpos',
-  'substr', 'sum', 'trim', 'try_cast', 'upper',
+  'regexp_extract', 'regexp_extract_all', 'regexp_replace', 'replace', 'round', 'row_number', 'split_part', 'starts_with', 'strpos',
+  'substr', 'sum', 'trim', 'try_cast', 'unnest', 'upper',
 ]);
 
 /** DuckDB names with a Trino spelling of the same function. */
@@ -206,7 +208,11 @@ function walk(tokens: readonly Token[], start: number, end: number): Piece[] {
       i = next;
     } else if (t.kind === 'word' || t.kind === 'quoted') {
       const open = nextSolid(tokens, i + 1, end);
-      if (t.kind === 'word' && open < end && tokens[open]!.text === '(' && !KEYWORDS.has(lower)) {
+      let before = i - 1;
+      while (before >= start && (tokens[before]!.kind === 'space' || tokens[before]!.kind === 'comment')) before--;
+      // `as t (col)` names a relation and its columns (after unnest), not a call of t.
+      const aliased = before >= start && tokens[before]!.text.toLowerCase() === 'as';
+      if (t.kind === 'word' && open < end && tokens[open]!.text === '(' && !KEYWORDS.has(lower) && !aliased) {
         const close = matching(tokens, open);
         out.push(call(tokens, t.text, open, close));
         i = close + 1;

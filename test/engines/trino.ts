@@ -21,13 +21,13 @@ export const TRINO_FUNCTIONS: ReadonlySet<string> = new Set([
   'coalesce', 'if', 'nullif', 'try', 'greatest', 'least',
   // string, regexp
   'concat', 'length', 'lower', 'upper', 'replace', 'split_part', 'starts_with', 'strpos', 'substr', 'trim',
-  'regexp_extract', 'regexp_like', 'regexp_replace',
+  'regexp_extract', 'regexp_extract_all', 'regexp_like', 'regexp_replace',
   // JSON
   'json_array_length', 'json_extract', 'json_extract_scalar', 'json_format',
   // date and time
   'date_diff', 'date_format', 'date_trunc', 'from_iso8601_timestamp', 'to_iso8601', 'to_unixtime',
   // array
-  'cardinality', 'contains',
+  'cardinality', 'contains', 'unnest',
   // math
   'abs', 'round',
 ]);
