@@ -133,7 +133,7 @@ export function fencedJson(value: unknown): string {
 
 /** The MCP result of an answer: the summary and notes as prose, then the whole envelope, fenced. */
 export function toolResult(answer: Envelope): { content: Array<{ type: 'text'; text: string }>; structuredContent: Record<string, unknown> } {
-  const prose = [answer.summary, ...answer.notes.map((n) => `Note: ${n}`), `Cited event ids: ${answer.citations.count}.`, DATA_NOTICE].join('\n');
+  const prose = [answer.summary, ...answer.notes.map((n) => `Note: ${n}`), `Cited event ids: ${answer.citations.count}.`, DATA_NOTICE].map(dataSafe).join('\n');
   return {
     content: [{ type: 'text', text: `${prose}\n${fencedJson(answer)}` }],
     structuredContent: answer as unknown as Record<string, unknown>,
