@@ -118,7 +118,7 @@ export async function detectCommand(opts: DetectCliOptions): Promise<void> {
     throw new UsageError('--region, --account, --athena-concurrency and --pull-candidates apply to --engine athena only; the store is searched whole');
   }
   const scope = parseScope(opts);
-  const store = await Store.open(storePath(opts), { mustExist: true, memoryLimit: memoryLimit(opts.memoryLimit ?? DETECT_MEMORY_LIMIT) });
+  const store = await Store.open(storePath(opts), { mustExist: true, sealed: true, memoryLimit: memoryLimit(opts.memoryLimit ?? DETECT_MEMORY_LIMIT) });
   try {
     if (iocs?.indicators.length) await prepareIocTables(store, iocs.indicators);
     const result = await runDetections(store, detections, {

@@ -91,6 +91,7 @@ export function buildProgram(): Command {
     .argument('<sql>', 'one SQL statement, e.g. "select eventname, count(*) from events group by 1"')
     .addOption(db())
     .addOption(new Option('--format <format>', 'output format').choices(['table', 'csv', 'json', 'jsonl']).default('table'))
+    .option('--max-rows <n>', 'rows returned at most; the rest are counted as left out (default 100000)')
     .action(async (sql: string, opts) => {
       const { queryCommand } = await import('./small-commands.js');
       await queryCommand(sql, opts);

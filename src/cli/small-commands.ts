@@ -4,7 +4,7 @@ import { analyze } from '../analyze/analyze.js';
 import { duckdbSource } from '../analyze/duckdb-source.js';
 import { lineageLines } from '../analyze/render.js';
 import { ingestFiles } from '../commands/ingest.js';
-import { runQuery } from '../commands/query.js';
+import { QUERY_MAX_ROWS, runQuery } from '../commands/query.js';
 import { storeStats, type RankedTable, type StoreStats } from '../commands/stats.js';
 import { counted } from '../core/words.js';
 import { ExitCode } from '../core/errors.js';
@@ -18,13 +18,16 @@ import { runDetections } from '../detect/runner.js';
 import { DEMO_LEAKED_KEY_ID as LEAKED_KEY_ID } from '../core/demo.js';
 import { shippedCatalog, shippedSensitiveEvents } from './detect-command.js';
 import { formatSummary } from './ingest-command.js';
-import { storePath } from './options.js';
+import { positiveNumber, storePath } from './options.js';
 
 /** `trailhound query SQL`: a read-only statement, rendered as a table, CSV or JSON. */
-export async function queryCommand(sql: string, opts: { readonly db?: string; readonly format: TableFormat }): Promise<void> {
+export async function queryCommand(sql: string, opts: { readonly db?: string; readonly format: TableFormat; readonly maxRows?: string }): Promise<void> {
+  const maxRows = opts.maxRows === undefined ? QUERY_MAX_ROWS : Math.floor(positiveNumber('--max-rows', opts.maxRows));
   const store = await Store.open(storePath(opts), { readOnly: true });
   try {
-    process.stdout.write(renderTable(await runQuery(store, sql), opts.format));
+    const result = await runQuery(store, sql, maxRows);
+    process.stdout.write(renderTable(result, opts.format));
+    if (result.truncated) process.stderr.write(`query: more than ${maxRows.toLocaleString('en-US')} rows; only the first are shown (aggregate, add a where clause, or raise --max-rows)\n`);
   } finally {
     store.close();
   }

@@ -40,9 +40,7 @@ export function createMcpServer(options: McpOptions): McpServer {
       const run = queue.then(async () => {
         const store = await Store.open(path, { readOnly: true });
         try {
-          // Queries reach neither files nor the network (DuckDB refuses to turn it back on); a store already locked down is left as it is.
-          const access = await store.one<{ on: boolean }>(`select current_setting('enable_external_access') as on`);
-          if (access?.on) await store.run('set enable_external_access = false');
+          // A read-only open is sealed: queries reach neither files, the network nor extensions.
           return await use(store);
         } finally {
           store.close();

@@ -339,20 +339,20 @@ export function registerTools(server: McpServer, ctx: ToolContext): void {
         }, seconds * 1000);
         let result;
         try {
-          result = await runQuery(store, sql);
+          result = await runQuery(store, sql, max);
         } catch (error) {
           if (timedOut) throw new QueryError(`the query ran longer than ${seconds} s and was stopped; narrow it (a time window, fewer columns) or raise timeout_seconds (at most ${LIMITS.query.maxSeconds})`, { cause: error });
           throw error;
         } finally {
           clearTimeout(timer);
         }
-        const rows = result.rows.slice(0, max);
-        const truncated = result.rows.length > max;
+        const rows = result.rows;
+        const truncated = result.truncated;
         const notes = [
-          ...(truncated ? [`The query returned ${result.rows.length} rows; only the first ${max} are listed. Aggregate, add a where clause or a limit, or raise max_rows (at most ${LIMITS.query.max}).`] : []),
+          ...(truncated ? [`The query returned more than ${max} rows; only the first ${max} are listed. Aggregate, add a where clause or a limit, or raise max_rows (at most ${LIMITS.query.max}).`] : []),
           ...(result.columns.some((c) => /^(eventid|event_ids|eventids)$/i.test(c)) ? [] : ['The rows carry no eventid column: to cite the evidence, select eventid too.']),
         ];
-        return envelope(`${plural(result.rows.length, 'row')}, ${plural(result.columns.length, 'column')}${truncated ? `; the first ${max} are listed` : ''}.`, { columns: result.columns, rows, rowCount: result.rows.length }, { truncated, notes });
+        return envelope(`${truncated ? `more than ${plural(max, 'row')}` : plural(rows.length, 'row')}, ${plural(result.columns.length, 'column')}${truncated ? `; the first ${max} are listed` : ''}.`, { columns: result.columns, rows, rowCount: rows.length }, { truncated, notes });
       });
     },
   );

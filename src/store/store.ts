@@ -28,6 +28,12 @@ export interface OpenOptions {
   readonly memoryLimit?: string;
   /** DuckDB worker threads; defaults to the number of cores. */
   readonly threads?: number;
+  /**
+   * Seal the store against SQL that reaches files, the network or extensions (see
+   * {@link Store.seal}); a read-only open is always sealed. Commands that run user or rule
+   * SQL on a writable store (detect) ask for it; ingest, which reads files, cannot.
+   */
+  readonly sealed?: boolean;
 }
 
 /** The DuckDB store: one file, one schema, opened by one writer at a time. */
@@ -59,6 +65,7 @@ export class Store {
     const connection = await instance.connect();
     const store = new Store(full, instance, connection, options.readOnly === true);
     await store.run(`set TimeZone = 'UTC'`);
+    if (options.readOnly || options.sealed) await store.seal();
     if (options.readOnly) {
       if ((await store.checkVersion()) < SCHEMA_VERSION && !inMemory) {
         // A store written by an older trailhound is upgraded once, then opened read-only again.
@@ -70,6 +77,20 @@ export class Store {
       await store.migrate();
     }
     return store;
+  }
+
+  /**
+   * Cuts SQL off from everything but the store: no file or network access (COPY, read_csv,
+   * ATTACH, glob), no extension installed or loaded, and the configuration locked so that no
+   * statement can turn it back on. User queries, Sigma rules and MCP queries run on a sealed store.
+   */
+  async seal(): Promise<void> {
+    const locked = await this.one<{ v: boolean }>(`select current_setting('lock_configuration') as v`);
+    if (locked?.v) return;
+    await this.run('set enable_external_access = false');
+    await this.run('set autoinstall_known_extensions = false');
+    await this.run('set autoload_known_extensions = false');
+    await this.run('set lock_configuration = true');
   }
 
   /** Runs a statement, discarding any result. */
