@@ -5,7 +5,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Transform } from 'node:stream';
@@ -20,13 +20,34 @@ export function cacheRoot(store: Store, cacheDir: string | undefined): string {
   return `${store.path}.evidence`;
 }
 
-/** Turns a remote name (bucket key, log group, region) into a safe relative path under the cache. */
+/**
+ * Turns a remote name (bucket key, log group, region) into a relative path under the cache,
+ * one to one: two names never give the same path, so a planted object cannot overwrite the
+ * cache file of another. Each `/`-separated part keeps `A-Z a-z 0-9 . _ = + @ , -` and
+ * percent-encodes every other byte of its UTF-8 (`%` too); an empty part becomes `%`, and
+ * `.`/`..` become `%2E`/`%2E%2E`, so no part can climb out of the cache. A bare `%`, or `%`
+ * followed by letters, never comes out of the encoding: the cache uses such names for its own
+ * folders (see {@link variantPath}).
+ */
 export function safeRelative(name: string): string {
   return name
     .split('/')
-    .filter((part) => part.length > 0 && part !== '.' && part !== '..')
-    .map((part) => part.replace(/[^A-Za-z0-9._=+@,-]/g, '_'))
+    .map((part) => {
+      if (part === '') return '%';
+      if (part === '.' || part === '..') return part.replace(/\./g, '%2E');
+      return [...Buffer.from(part, 'utf8')].map((b) => (SAFE_BYTE[b] ? String.fromCharCode(b) : `%${b.toString(16).toUpperCase().padStart(2, '0')}`)).join('');
+    })
     .join('/');
+}
+
+const SAFE_BYTE: readonly boolean[] = Array.from({ length: 256 }, (_, b) => /[A-Za-z0-9._=+@,-]/.test(String.fromCharCode(b)));
+
+/**
+ * The cache path of another version of an object already cached (its content changed in the
+ * bucket): beside it, in a folder `%etag-…` that no escaped name can be, same file name.
+ */
+export function variantPath(path: string, etag: string): string {
+  return join(dirname(path), `%etag-${etag.replace(/[^A-Za-z0-9-]/g, '') || 'none'}`, basename(path));
 }
 
 /** Writes bytes atomically (temporary file, then rename) and returns their sha256. `made` remembers folders already created. */

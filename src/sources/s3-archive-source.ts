@@ -12,7 +12,7 @@ import { isoSeconds } from '../core/time.js';
 import { ingestFiles, type FailedInput, type RemoteInputInfo } from '../commands/ingest.js';
 import { parseTrailPath, trailPathInScope, type Scope, type TrailPathInfo } from '../ingest/trail-layout.js';
 import { AwsCredentialsError, AwsResourceNotFoundError, SerialQueue, clientConfig, resolveHomeRegion, withRetries, type AwsFailure } from './aws.js';
-import { TruncatedBodyError, cachePath, cacheRoot, knownRemoteObjects, recordRemoteObjects, streamToCacheFile, writeCacheFile, type RemoteObject } from './evidence-cache.js';
+import { TruncatedBodyError, cachePath, cacheRoot, variantPath, knownRemoteObjects, recordRemoteObjects, streamToCacheFile, writeCacheFile, type RemoteObject } from './evidence-cache.js';
 import type { RemoteIngestOptions, RemoteIngestSummary } from './remote-ingest.js';
 
 /** Options of an S3 trail archive ingest. */
@@ -140,6 +140,17 @@ export async function ingestS3Archive(options: S3IngestOptions): Promise<RemoteI
       return writer.run(() => recordRemoteObjects(store, batch));
     };
     const uris = new Map<string, RemoteInputInfo>();
+    // Which object each cache file belongs to: paths are one to one with keys, but a file system
+    // that folds case (macOS, Windows) can still make two keys one file; the second is refused.
+    const owners = new Map<string, string>();
+    const foldCase = process.platform !== 'linux';
+    for (const [k, v] of known) owners.set(foldCase ? v.cachePath.toLowerCase() : v.cachePath, k.split('\u0000')[0]!);
+    const claim = (path: string, uri: string): string => {
+      const id = foldCase ? path.toLowerCase() : path;
+      const owner = owners.get(id);
+      if (owner === undefined) owners.set(id, uri);
+      return owner ?? uri;
+    };
     const paths: string[] = [];
     const madeDirs = new Set<string>();
     let reused = 0;
@@ -154,8 +165,11 @@ export async function ingestS3Archive(options: S3IngestOptions): Promise<RemoteI
       const cached = known.get(`${uri}\u0000${etag}`);
       // Another version of the object already in the cache is evidence too (a log file changed in the bucket): keep both.
       const plain = cachePath(root, 's3', location.bucket, key);
-      const path = !cached && knownUris.has(uri) ? `${plain}.etag-${etag.replace(/[^A-Za-z0-9-]/g, '')}` : plain;
-      if (cached?.ingested) {
+      const path = cached?.cachePath ?? (knownUris.has(uri) ? variantPath(plain, etag) : plain);
+      const owner = claim(path, uri);
+      if (owner !== uri) {
+        fail(uri, `its cache file ${path} is already that of ${owner}; nothing was overwritten: move the cache (--cache DIR) or report this object`, key);
+      } else if (cached?.ingested) {
         alreadyIngested++;
       } else if (cached && existsSync(cached.cachePath)) {
         reused++;

@@ -3,6 +3,7 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { AwsCredentialsError, AwsResourceNotFoundError } from '../../src/sources/aws.js';
 import { ingestS3Archive, parseS3Uri, type S3IngestOptions } from '../../src/sources/s3-archive-source.js';
+import { safeRelative } from '../../src/sources/evidence-cache.js';
 import { buildTrailLayout, type TrailObject } from '../../synth/layout.js';
 import type { Store } from '../../src/store/store.js';
 import { FAKE_AWS_ENV, useFakeAwsEnv } from '../fakes/http.js';
@@ -82,6 +83,34 @@ describe('ingest s3://', () => {
     expect(await count(store)).toBe(RECORDS.length + 1);
     expect(second.conflicts).toBe(1);
     expect(await count(store, `select count(*) as n from record_issues where kind = 'conflict'`)).toBe(2);
+  });
+
+  it('gives every key its own cache file: a planted look-alike never replaces a real log', async () => {
+    const real = LOGS[2]!;
+    const slash = real.key.lastIndexOf('/');
+    // `~` and `_` were once both written as `_`: the planted object took the real log's cache file.
+    const planted = `${real.key.slice(0, slash + 1)}${real.key.slice(slash + 1).replace('_CloudTrail_', '~CloudTrail_')}`;
+    expect(planted).not.toBe(real.key);
+    s3.put(BUCKET, planted, gzipSync(JSON.stringify({ Records: [] })));
+    const summary = await run();
+    const rows = await store.all<{ uri: string; cache_path: string }>(`select uri, cache_path from remote_objects where uri in (?, ?)`, [`s3://${BUCKET}/${real.key}`, `s3://${BUCKET}/${planted}`]);
+    expect(rows).toHaveLength(2);
+    expect(rows[0]!.cache_path).not.toBe(rows[1]!.cache_path);
+    const loaded = await store.one<{ n: number }>(`select count(*) as n from inputs where uri = ? and status = 'loaded'`, [`s3://${BUCKET}/${real.key}`]);
+    expect(loaded?.n).toBe(1);
+    expect(summary.eventsLoaded).toBe(RECORDS.length);
+  });
+
+  it('escapes cache paths one to one, and never out of the cache', () => {
+    const names = ['a/b', 'a_b', 'a~b', 'a%7Eb', 'a//b', 'a/./b', 'a/../b', '/a/b', 'a/b/', '..', '.', '', 'é', 'a b', 'a%b', '%', '%2E'];
+    const paths = names.map((n) => safeRelative(n));
+    expect(new Set(paths).size).toBe(names.length);
+    for (const p of paths) {
+      expect(p.split('/').some((part) => part === '..' || part === '.' || part === '')).toBe(false);
+      expect(p).not.toMatch(/%etag-/);
+    }
+    expect(safeRelative('AWSLogs/123456789012/CloudTrail/us-east-1/x.json.gz')).toBe('AWSLogs/123456789012/CloudTrail/us-east-1/x.json.gz');
+    expect(safeRelative('a~b c')).toBe('a%7Eb%20c');
   });
 
   it('lists only the prefixes inside --account/--region/--since/--until', async () => {
