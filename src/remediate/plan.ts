@@ -9,7 +9,7 @@ import { actionsFor, DATA_READS } from './event-rules.js';
 import { isoSeconds } from '../core/time.js';
 import { denyAllPolicy, MAX_ROLE_SESSION_SECONDS, MAX_USER_SESSION_SECONDS, revokeOlderSessionsPolicy } from './policies.js';
 import { COMMERCIAL_REGIONS } from './regions.js';
-import { command } from './shell.js';
+import { command, type Arg } from './shell.js';
 import type { RegionCheck, RemediationAction, RemediationPlan, RemediationStep, StepId } from './types.js';
 
 /** What the plan is built from. */
@@ -146,21 +146,21 @@ export function buildPlan(input: PlanInput): RemediationPlan {
     const fromIps = [...new Set(seen.map((e) => e.sourceIp).filter(Boolean))].sort().join(', ');
     const what = `${seen.length} call(s) in the evidence${fromIps ? ` from ${fromIps}` : ''}${info.usability ? `; ${info.usability}` : ''}`;
     if (isRootArn(info.principalArn)) {
-      push({ step: 'exposed-keys', kind: 'delete-root-access-key', target: key, region: null, account, reason: `Root access key ${key} is exposed (${what}). The root user should have no access keys: delete it, signed in as root.`, evidence, command: command(['aws iam delete-access-key --access-key-id', [key, 'accessKeyId']]) });
+      push({ step: 'exposed-keys', kind: 'delete-root-access-key', target: key, region: null, account, reason: `Root access key ${key} is exposed (${what}). The root user should have no access keys: delete it, signed in as root.`, evidence, ...command(['aws iam delete-access-key', ['--access-key-id', key, 'accessKeyId']]) });
       continue;
     }
     const user = userNameOfArn(info.principalArn);
-    const userArg = ['--user-name', [user, 'iamName']] as const;
+    const userArg: Arg = ['--user-name', user, 'iamUserName'];
     const who = user ? `of user ${user}` : '(user unknown: look it up with aws iam list-access-keys)';
-    push({ step: 'exposed-keys', kind: 'create-replacement-key', target: info.principalArn ?? key, region: null, account, reason: `If an application needs the user's access, create its replacement key first and deploy it (the secret is shown once).`, evidence, command: command(['aws iam create-access-key', ...userArg]) });
-    push({ step: 'exposed-keys', kind: 'deactivate-access-key', target: key, region: null, account, reason: `Access key ${key} ${who} is exposed: ${what}. Deactivate it; deactivation can be undone, deletion cannot.`, evidence, command: command(['aws iam update-access-key', ...userArg, '--access-key-id', [key, 'accessKeyId'], '--status Inactive']) });
-    push({ step: 'exposed-keys', kind: 'verify-deactivation', target: key, region: null, account, reason: `Check the key shows Inactive, that AWS's quarantine policy (AWSCompromisedKeyQuarantineV2), if attached, stays, and that the application works on its new key. Failed calls with the old key keep showing in CloudTrail: watch them.`, evidence: [], command: command(['aws iam list-access-keys', ...userArg]), readOnly: true });
-    push({ step: 'exposed-keys', kind: 'delete-access-key', target: key, region: null, account, reason: `Later, once nothing legitimate needs it: delete ${key}.`, evidence: [], command: command(['aws iam delete-access-key', ...userArg, '--access-key-id', [key, 'accessKeyId']]) });
+    push({ step: 'exposed-keys', kind: 'create-replacement-key', target: info.principalArn ?? key, region: null, account, reason: `If an application needs the user's access, create its replacement key first and deploy it (the secret is shown once).`, evidence, ...command(['aws iam create-access-key', userArg]) });
+    push({ step: 'exposed-keys', kind: 'deactivate-access-key', target: key, region: null, account, reason: `Access key ${key} ${who} is exposed: ${what}. Deactivate it; deactivation can be undone, deletion cannot.`, evidence, ...command(['aws iam update-access-key', userArg, ['--access-key-id', key, 'accessKeyId'], '--status Inactive']) });
+    push({ step: 'exposed-keys', kind: 'verify-deactivation', target: key, region: null, account, reason: `Check the key shows Inactive, that AWS's quarantine policy (AWSCompromisedKeyQuarantineV2), if attached, stays, and that the application works on its new key. Failed calls with the old key keep showing in CloudTrail: watch them.`, evidence: [], ...command(['aws iam list-access-keys', userArg]), readOnly: true });
+    push({ step: 'exposed-keys', kind: 'delete-access-key', target: key, region: null, account, reason: `Later, once nothing legitimate needs it: delete ${key}.`, evidence: [], ...command(['aws iam delete-access-key', userArg, ['--access-key-id', key, 'accessKeyId']]) });
   }
 
   // 2. Temporary credentials.
   const policy = revokeOlderSessionsPolicy(input.containedAt);
-  const policyArg = `'${JSON.stringify(policy)}'`;
+  const policyArg = `--policy-document='${JSON.stringify(policy)}'`;
   const users = new Map<string, { arn: string; account: string | null; sessions: Set<string>; evidence: Set<string> }>();
   for (const info of exposed.values()) {
     if (!info.principalArn || isRootArn(info.principalArn) || !userNameOfArn(info.principalArn)) continue;
@@ -210,7 +210,7 @@ export function buildPlan(input: PlanInput): RemediationPlan {
         account: node.account,
         reason: `Session key ${key} is exposed, but neither the call that minted it nor a call it made names its role or user. Ask AWS which identity owns it (aws sts get-access-key-info gives the account), then put the TokenIssueTime deny policy on that role or user.`,
         evidence,
-        command: command(['aws sts get-access-key-info --access-key-id', [key, 'accessKeyId']]),
+        ...command(['aws sts get-access-key-info', ['--access-key-id', key, 'accessKeyId']]),
         readOnly: true,
       });
     }
@@ -232,7 +232,7 @@ export function buildPlan(input: PlanInput): RemediationPlan {
       account: entry.account,
       reason: `${seen} Attach this policy to ${user}: it denies every session issued before ${input.containedAt} and leaves the user's new long-term key working.`,
       evidence: [...entry.evidence].sort(),
-      command: command(['aws iam put-user-policy', '--user-name', [user, 'iamName'], '--policy-name TrailhoundRevokeOlderSessions --policy-document', policyArg]),
+      ...command(['aws iam put-user-policy', ['--user-name', user, 'iamUserName'], '--policy-name TrailhoundRevokeOlderSessions', policyArg]),
       policy,
     });
     const until = isoSeconds(new Date(Date.parse(input.containedAt) + MAX_USER_SESSION_SECONDS * 1000));
@@ -244,7 +244,7 @@ export function buildPlan(input: PlanInput): RemediationPlan {
       account: entry.account,
       reason: `Only instead of the action above, where a dated condition cannot be used: deny everything to ${user} until ${until} (${MAX_USER_SESSION_SECONDS / 3600} hours), then remove the policy (aws iam delete-user-policy --policy-name TrailhoundDenyAll). It blocks the user's long-term keys as well.`,
       evidence: [...entry.evidence].sort(),
-      command: command(['aws iam put-user-policy', '--user-name', [user, 'iamName'], '--policy-name TrailhoundDenyAll --policy-document', `'${JSON.stringify(denyAllPolicy())}'`]),
+      ...command(['aws iam put-user-policy', ['--user-name', user, 'iamUserName'], '--policy-name TrailhoundDenyAll', `--policy-document='${JSON.stringify(denyAllPolicy())}'`]),
       policy: denyAllPolicy(),
     });
   }
@@ -258,7 +258,7 @@ export function buildPlan(input: PlanInput): RemediationPlan {
       account: entry.account,
       reason: `The attacker assumed role ${role ?? arn} (sessions ${sessionList(entry.sessions)}). Revoke its active sessions: the console's "Revoke active sessions" puts this policy on the role as AWSRevokeOlderSessions. Role sessions last at most ${MAX_ROLE_SESSION_SECONDS / 3600} hours.`,
       evidence: [...entry.evidence].sort(),
-      command: role ? command(['aws iam put-role-policy --role-name', [role, 'iamName'], '--policy-name AWSRevokeOlderSessions --policy-document', policyArg]) : null,
+      ...command(['aws iam put-role-policy', ['--role-name', role, 'iamRoleName'], '--policy-name AWSRevokeOlderSessions', policyArg]),
       policy,
     });
   }
@@ -380,7 +380,7 @@ function leakFix(node: LineageNode): RemediationAction | null {
       kind: 'fix-leaking-function',
       target: name ?? role,
       reason: `${leaked}: the function${name ? ` ${name}` : ''} handed out its credentials (read from its environment through code injection, SSRF or a logged environment). Fix the function, and narrow the role to what the function needs.`,
-      command: name ? command(['aws lambda get-function-configuration --function-name', [name, 'resourceName'], ...(origin.region ? ['--region', [origin.region, 'region'] as const] : [])]) : null,
+      ...(name ? command(['aws lambda get-function-configuration', ['--function-name', name, 'lambdaFunctionName'], ...(origin.region ? [['--region', origin.region, 'region'] as const] : [])]) : { command: null }),
       readOnly: true,
     };
   }
@@ -399,7 +399,8 @@ function leakFix(node: LineageNode): RemediationAction | null {
       kind: 'fix-leaking-instance',
       target: name ?? role,
       reason: `${leaked}: the instance${name ? ` ${name}` : ''} handed out its instance-profile credentials (the metadata service, reachable through SSRF). Require IMDSv2 on it and fix what reached the metadata service.`,
-      command: name && /^i-[0-9a-f]+$/.test(name) ? command(['aws ec2 modify-instance-metadata-options --instance-id', [name, 'ec2Id'], '--http-tokens required', ...(origin.region ? ['--region', [origin.region, 'region'] as const] : [])]) : null,
+      // The session is named after the instance; a name that is not an instance id names nothing to fix by command.
+      ...(name?.startsWith('i-') ? command(['aws ec2 modify-instance-metadata-options', ['--instance-id', name, 'ec2InstanceId'], '--http-tokens required', ...(origin.region ? [['--region', origin.region, 'region'] as const] : [])]) : { command: null }),
     };
   }
   return {

@@ -26,6 +26,13 @@ export interface PolicyDocument {
   }>;
 }
 
+/** A value from the logs that failed the check for its kind, so its action has no command. */
+export interface RejectedValue {
+  readonly value: string;
+  /** What the value should have been, e.g. `IAM user name`. */
+  readonly kind: string;
+}
+
 /** One thing to do. */
 export interface RemediationAction {
   readonly step: StepId;
@@ -41,6 +48,8 @@ export interface RemediationAction {
   readonly evidence: readonly string[];
   /** The aws-cli command that does it, or null when it needs a person (console, support case). */
   readonly command: string | null;
+  /** Why there is no command when a value from the logs was not a valid one of its kind. */
+  readonly rejected?: RejectedValue;
   /** The policy the command attaches, for actions that attach one. */
   readonly policy?: PolicyDocument;
   /** True for actions that only read (inventory, verification). */

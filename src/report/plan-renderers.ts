@@ -4,11 +4,16 @@
  * escaped for where it lands (Markdown, a shell comment).
  */
 import type { RemediationAction, RemediationPlan } from '../remediate/types.js';
-import { markdownSafe, terminalSafe } from './text-safety.js';
+import { clipMiddle, markdownSafe, terminalSafe } from './text-safety.js';
 
 /** A command in a Markdown code span, or escaped text when it cannot be one. */
 export function markdownCode(text: string): string {
   return /[`\r\n]/.test(text) ? markdownSafe(text) : `\`${text}\``;
+}
+
+/** Why an action has no command: it needs a person, or a value from the logs failed its check. */
+export function noCommand(a: RemediationAction): string {
+  return a.rejected ? `no command: "${clipMiddle(a.rejected.value, 80)}" from the logs is not a valid ${a.rejected.kind}; handle it by hand` : 'no command: do this in the console or by hand';
 }
 
 function actionLine(a: RemediationAction): string[] {
@@ -16,6 +21,7 @@ function actionLine(a: RemediationAction): string[] {
   const lines = [`- [ ] **${markdownSafe(a.kind)}** ${markdownSafe(a.target)}${where ? ` (${where})` : ''}: ${markdownSafe(a.reason)}`];
   if (a.evidence.length) lines.push(`  Evidence: ${a.evidence.slice(0, 8).map((id) => markdownSafe(id)).join(', ')}${a.evidence.length > 8 ? ` and ${a.evidence.length - 8} more` : ''}`);
   if (a.command) lines.push(`  ${markdownCode(a.command)}`);
+  else if (a.rejected) lines.push(`  ${markdownSafe(`${noCommand(a).replace(/^n/, 'N')}.`)}`);
   return lines;
 }
 
@@ -85,7 +91,7 @@ export function renderPlanShell(plan: RemediationPlan): string {
       out.push(`# [${comment(a.kind)}] ${comment(a.target)}${a.region ? ` (${comment(a.region)})` : ''}`);
       out.push(...wrap(a.reason).map((l) => `#   ${l}`));
       if (a.evidence.length) out.push(...wrap(`evidence: ${a.evidence.join(' ')}`).map((l) => `#   ${l}`));
-      out.push(a.command ? `# ${comment(a.command)}` : '#   (no command: do this in the console or by hand)', '');
+      out.push(a.command ? `# ${comment(a.command)}` : `#   (${comment(noCommand(a))})`, '');
     }
     if (step.id === 'launched-resources') {
       out.push(`# Regions with attacker activity: ${comment(plan.regions.filter((r) => r.attackerActivity).map((r) => r.region).join(' ') || 'none seen')}`);

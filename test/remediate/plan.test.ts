@@ -31,7 +31,7 @@ describe('the remediation plan for the demo', () => {
     const kinds = step.filter((a) => a.target === DEMO_FACTS.leakedKeyId).map((a) => a.kind);
     expect(kinds).toEqual(['deactivate-access-key', 'verify-deactivation', 'delete-access-key']);
     const deactivate = step.find((a) => a.kind === 'deactivate-access-key')!;
-    expect(deactivate.command).toBe(`aws iam update-access-key --user-name ${DEMO_FACTS.leakedUser} --access-key-id ${DEMO_FACTS.leakedKeyId} --status Inactive`);
+    expect(deactivate.command).toBe(`aws iam update-access-key --user-name=${DEMO_FACTS.leakedUser} --access-key-id=${DEMO_FACTS.leakedKeyId} --status Inactive`);
     expect(deactivate.evidence.length).toBeGreaterThan(0);
     expect(step[0]!.kind).toBe('create-replacement-key');
   });
@@ -44,7 +44,7 @@ describe('the remediation plan for the demo', () => {
       Statement: [{ Sid: 'DenySessionsIssuedBeforeContainment', Effect: 'Deny', Action: '*', Resource: '*', Condition: { DateLessThan: { 'aws:TokenIssueTime': CONTAINED } } }],
     });
     expect(deny.reason).toContain(DEMO_FACTS.mintedKeyId);
-    expect(deny.command).toContain(`put-user-policy --user-name ${DEMO_FACTS.leakedUser}`);
+    expect(deny.command).toContain(`put-user-policy --user-name=${DEMO_FACTS.leakedUser}`);
     expect(JSON.parse(/'(\{.*\})'$/.exec(deny.command!)![1]!)).toEqual(deny.policy);
     const all = actions(plan).find((a) => a.kind === 'deny-all-temporarily')!;
     expect(all.policy).toEqual({ Version: '2012-10-17', Statement: [{ Sid: 'DenyAllDuringContainment', Effect: 'Deny', Action: '*', Resource: '*' }] });
@@ -56,7 +56,7 @@ describe('the remediation plan for the demo', () => {
     const kinds = step.map((a) => a.kind);
     expect(kinds).toContain('delete-user');
     expect(kinds.indexOf('delete-user')).toBe(kinds.length - 1);
-    expect(step.find((a) => a.kind === 'delete-user')!.command).toBe(`aws iam delete-user --user-name ${DEMO_FACTS.createdUser}`);
+    expect(step.find((a) => a.kind === 'delete-user')!.command).toBe(`aws iam delete-user --user-name=${DEMO_FACTS.createdUser}`);
     expect(step.find((a) => a.kind === 'delete-access-key')!.target).toBe(DEMO_FACTS.createdKeyId);
     expect(step.find((a) => a.kind === 'detach-user-policy')!.command).toContain(DEMO_FACTS.attachedPolicyArn);
     expect(kinds).toContain('delete-login-profile');
@@ -68,7 +68,7 @@ describe('the remediation plan for the demo', () => {
     const terminate = step.filter((a) => a.kind === 'terminate-instances');
     expect(terminate.map((a) => a.region).sort()).toEqual([...DEMO_FACTS.regionsLaunched]);
     expect(terminate.flatMap((a) => a.target.split(' '))).toHaveLength(DEMO_FACTS.instancesLaunched);
-    for (const a of terminate) expect(a.command).toMatch(new RegExp(`^aws ec2 terminate-instances --region ${a.region} --instance-ids( i-[0-9a-f]+)+$`));
+    for (const a of terminate) expect(a.command).toMatch(new RegExp(`^aws ec2 terminate-instances --region=${a.region} --instance-ids=(i-[0-9a-f]+|'\\["i-[0-9a-f]+"(,"i-[0-9a-f]+")+\\]')$`));
     expect(step.findIndex((a) => a.kind === 'terminate-instances')).toBeGreaterThan(step.map((a) => a.kind).lastIndexOf('snapshot-volumes'));
     expect(plan.regions.filter((r) => r.launches > 0).map((r) => r.region).sort()).toEqual([...DEMO_FACTS.regionsLaunched]);
     expect(plan.regions.map((r) => r.region)).toEqual(expect.arrayContaining([...COMMERCIAL_REGIONS]));
@@ -77,7 +77,7 @@ describe('the remediation plan for the demo', () => {
 
   it('restarts the trail the attacker stopped and lists the objects the created key read', () => {
     const start = actions(plan).find((a) => a.kind === 'start-logging')!;
-    expect(start.command).toBe(`aws cloudtrail start-logging --name ${DEMO_FACTS.trailArn} --region us-east-1`);
+    expect(start.command).toBe(`aws cloudtrail start-logging --name=${DEMO_FACTS.trailArn} --region=us-east-1`);
     const read = actions(plan).find((a) => a.kind === 'review-data-read')!;
     expect(read.reason).toContain('payroll-2026-02.xlsx');
     expect(read.evidence).toHaveLength(4);
@@ -87,7 +87,7 @@ describe('the remediation plan for the demo', () => {
     const sh = renderPlanShell(plan);
     const live = sh.split('\n').filter((l) => l.trim() && !l.startsWith('#'));
     expect(live).toEqual(['set -eu']);
-    expect(sh).toContain(`# aws iam update-access-key --user-name ${DEMO_FACTS.leakedUser} --access-key-id ${DEMO_FACTS.leakedKeyId} --status Inactive`);
+    expect(sh).toContain(`# aws iam update-access-key --user-name=${DEMO_FACTS.leakedUser} --access-key-id=${DEMO_FACTS.leakedKeyId} --status Inactive`);
   });
 });
 
@@ -152,7 +152,7 @@ describe('buildPlan rules', () => {
     });
     const plan = buildPlan({ findings: [finding(e)], events: [e], containedAt: CONTAINED });
     const revoke = plan.steps[1]!.actions.find((a) => a.kind === 'revoke-role-sessions')!;
-    expect(revoke.command).toContain('aws iam put-role-policy --role-name Admin --policy-name AWSRevokeOlderSessions');
+    expect(revoke.command).toContain('aws iam put-role-policy --role-name=Admin --policy-name AWSRevokeOlderSessions');
     expect(revoke.reason).toContain('ASIAEXAMPLEROLE00001');
   });
 
@@ -163,6 +163,30 @@ describe('buildPlan rules', () => {
     expect(del.command).toBeNull();
     const sh = renderPlanShell(plan);
     expect(sh.split('\n').filter((l) => l.trim() && !l.startsWith('#'))).toEqual(['set -eu']);
+  });
+
+  it.each([
+    ['CreateUser', { requestParameters: { userName: '--profile=evil' } }, 'delete-user', 'IAM user name'],
+    ['CreateUser', { requestParameters: { userName: '-=x' } }, 'delete-user', 'IAM user name'],
+    ['CreateRole', { requestParameters: { roleName: 'file://etc/passwd' } }, 'delete-role', 'IAM role name'],
+    ['RequestSpotInstances', { eventSource: 'ec2.amazonaws.com', responseElements: { spotInstanceRequestSet: { items: [{ spotInstanceRequestId: '--endpoint-url=http://evil.example' }] } } }, 'cancel-spot-requests', 'Spot Instance request id'],
+    ['ModifyDBSnapshotAttribute', { eventSource: 'rds.amazonaws.com', requestParameters: { dBSnapshotIdentifier: 'snap1', attributeName: 'restore', valuesToAdd: ['+0 --values-to-add=all'] } }, 'revoke-db-snapshot-sharing', 'AWS account id or all'],
+  ] as const)('gives no command, and says why, for %s with an option-shaped value', (name, over, kind, what) => {
+    const e = event(name, over as Partial<EvidenceEvent>);
+    const plan = buildPlan({ findings: [finding(e)], events: [e], containedAt: CONTAINED });
+    const action = actions(plan).find((a) => a.kind === kind)!;
+    expect(action, kind).toBeDefined();
+    expect(action.command).toBeNull();
+    expect(action.rejected?.kind).toBe(what);
+    const sh = renderPlanShell(plan);
+    expect(sh.split('\n').filter((l) => l.trim() && !l.startsWith('#'))).toEqual(['set -eu']);
+    expect(sh).toContain(`is not a valid ${what}; handle it by hand`);
+  });
+
+  it('puts every value from the logs in one --option=value word, so none can become a flag', () => {
+    const e = event('CreateUser', { requestParameters: { userName: 'svc+ops=1,a.b@c-d' } });
+    const del = actions(buildPlan({ findings: [finding(e)], events: [e], containedAt: CONTAINED })).find((a) => a.kind === 'delete-user')!;
+    expect(del.command).toBe('aws iam delete-user --user-name=svc+ops=1,a.b@c-d');
   });
 
   it('keeps a newline in a logged value inside its shell comment', () => {
@@ -180,17 +204,17 @@ describe('buildPlan rules', () => {
     });
     const plan = buildPlan({ findings: [finding(snap)], events: [snap], containedAt: CONTAINED });
     const revoke = actions(plan).find((a) => a.kind === 'revoke-snapshot-sharing')!;
-    expect(revoke.command).toBe('aws ec2 modify-snapshot-attribute --snapshot-id snap-0123456789abcdef0 --attribute createVolumePermission --operation-type remove --user-ids 444455556666 --region eu-west-1');
+    expect(revoke.command).toBe('aws ec2 modify-snapshot-attribute --snapshot-id=snap-0123456789abcdef0 --attribute createVolumePermission --operation-type remove --user-ids=444455556666 --region=eu-west-1');
   });
 
   it('turns launches and logging changes in any region into the command that undoes them', () => {
     const cases: Array<[EvidenceEvent, string, string]> = [
-      [event('RequestSpotInstances', { eventSource: 'ec2.amazonaws.com', region: 'ap-south-1', responseElements: { spotInstanceRequestSet: { items: [{ spotInstanceRequestId: 'sir-7k2x9p4q' }] } } }), 'cancel-spot-requests', 'aws ec2 cancel-spot-instance-requests --region ap-south-1 --spot-instance-request-ids sir-7k2x9p4q'],
-      [event('CreateAutoScalingGroup', { eventSource: 'autoscaling.amazonaws.com', region: 'us-west-2', requestParameters: { autoScalingGroupName: 'miners' } }), 'delete-auto-scaling-group', 'aws autoscaling delete-auto-scaling-group --force-delete --auto-scaling-group-name miners --region us-west-2'],
-      [event('CreateFunction20150331', { eventSource: 'lambda.amazonaws.com', region: 'eu-central-1', requestParameters: { functionName: 'updater' } }), 'delete-lambda-function', 'aws lambda delete-function --function-name updater --region eu-central-1'],
-      [event('RunTask', { eventSource: 'ecs.amazonaws.com', requestParameters: { cluster: 'jobs' }, responseElements: { tasks: [{ taskArn: 'arn:aws:ecs:us-east-1:111122223333:task/jobs/0f1e2d3c' }] } }), 'stop-ecs-task', 'aws ecs stop-task --cluster jobs --task arn:aws:ecs:us-east-1:111122223333:task/jobs/0f1e2d3c --region us-east-1'],
-      [event('StopConfigurationRecorder', { eventSource: 'config.amazonaws.com', region: 'eu-west-1', requestParameters: { configurationRecorderName: 'default' } }), 'start-config-recorder', 'aws configservice start-configuration-recorder --configuration-recorder-name default --region eu-west-1'],
-      [event('DeleteDetector', { eventSource: 'guardduty.amazonaws.com', region: 'sa-east-1', requestParameters: { detectorId: 'abc123' } }), 'enable-guardduty', 'aws guardduty create-detector --enable --region sa-east-1'],
+      [event('RequestSpotInstances', { eventSource: 'ec2.amazonaws.com', region: 'ap-south-1', responseElements: { spotInstanceRequestSet: { items: [{ spotInstanceRequestId: 'sir-7k2x9p4q' }] } } }), 'cancel-spot-requests', 'aws ec2 cancel-spot-instance-requests --region=ap-south-1 --spot-instance-request-ids=sir-7k2x9p4q'],
+      [event('CreateAutoScalingGroup', { eventSource: 'autoscaling.amazonaws.com', region: 'us-west-2', requestParameters: { autoScalingGroupName: 'miners' } }), 'delete-auto-scaling-group', 'aws autoscaling delete-auto-scaling-group --force-delete --auto-scaling-group-name=miners --region=us-west-2'],
+      [event('CreateFunction20150331', { eventSource: 'lambda.amazonaws.com', region: 'eu-central-1', requestParameters: { functionName: 'updater' } }), 'delete-lambda-function', 'aws lambda delete-function --function-name=updater --region=eu-central-1'],
+      [event('RunTask', { eventSource: 'ecs.amazonaws.com', requestParameters: { cluster: 'jobs' }, responseElements: { tasks: [{ taskArn: 'arn:aws:ecs:us-east-1:111122223333:task/jobs/0f1e2d3c4b5a69788796a5b4c3d2e1f0' }] } }), 'stop-ecs-task', 'aws ecs stop-task --cluster=jobs --task=arn:aws:ecs:us-east-1:111122223333:task/jobs/0f1e2d3c4b5a69788796a5b4c3d2e1f0 --region=us-east-1'],
+      [event('StopConfigurationRecorder', { eventSource: 'config.amazonaws.com', region: 'eu-west-1', requestParameters: { configurationRecorderName: 'default' } }), 'start-config-recorder', 'aws configservice start-configuration-recorder --configuration-recorder-name=default --region=eu-west-1'],
+      [event('DeleteDetector', { eventSource: 'guardduty.amazonaws.com', region: 'sa-east-1', requestParameters: { detectorId: 'abc123' } }), 'enable-guardduty', 'aws guardduty create-detector --enable --region=sa-east-1'],
     ];
     for (const [e, kind, cmd] of cases) {
       const plan = buildPlan({ findings: [finding(e)], events: [e], containedAt: CONTAINED });
@@ -217,7 +241,7 @@ describe('buildPlan rules', () => {
     expect(actions(plan).some((a) => a.kind === 'terminate-instances')).toBe(false);
     const fromAttacker = { ...routine, eventId: 'r2', sourceIp: '203.0.113.9' };
     const plan2 = buildPlan({ findings: [finding(bad)], events: [bad, fromAttacker], containedAt: CONTAINED });
-    expect(actions(plan2).find((a) => a.kind === 'terminate-instances')!.command).toBe('aws ec2 terminate-instances --region us-east-1 --instance-ids i-0123456789abcdef0');
+    expect(actions(plan2).find((a) => a.kind === 'terminate-instances')!.command).toBe('aws ec2 terminate-instances --region=us-east-1 --instance-ids=i-0123456789abcdef0');
   });
 
   it('still gives the checks every incident needs when there is nothing else', () => {

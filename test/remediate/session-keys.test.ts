@@ -31,12 +31,12 @@ describe('remediate --key ASIA…: the plan for stolen session keys', () => {
     expect(p.exposedKeys).toEqual([ECS_KEY, LAMBDA_KEY]);
     const revoke = actions.filter((a) => a.kind === 'revoke-role-sessions');
     expect(revoke.map((a) => a.target)).toEqual([`arn:aws:iam::${A}:role/fn-role`, `arn:aws:iam::${A}:role/task-role`]);
-    expect(revoke[0]!.command).toContain('put-role-policy --role-name fn-role --policy-name AWSRevokeOlderSessions');
+    expect(revoke[0]!.command).toContain('put-role-policy --role-name=fn-role --policy-name AWSRevokeOlderSessions');
     expect(revoke[0]!.policy?.Statement[0]?.Condition?.DateLessThan['aws:TokenIssueTime']).toBe('2018-11-29T20:30:00Z');
     expect(revoke[0]!.reason).toContain(`${LAMBDA_KEY} (expired, expiry 2018-11-29T11:03:12Z)`);
     const fn = actions.find((a) => a.kind === 'fix-leaking-function')!;
     expect(fn).toMatchObject({ target: 'level3', step: 'temporary-credentials' });
-    expect(fn.command).toBe('aws lambda get-function-configuration --function-name level3 --region us-east-1');
+    expect(fn.command).toBe('aws lambda get-function-configuration --function-name=level3 --region=us-east-1');
     expect(actions.find((a) => a.kind === 'fix-leaking-task')?.target).toBe('a1b2c3');
     // No long-term key is exposed, so nothing is deactivated.
     expect(actions.some((a) => a.kind === 'deactivate-access-key')).toBe(false);
@@ -46,7 +46,7 @@ describe('remediate --key ASIA…: the plan for stolen session keys', () => {
   it('requires IMDSv2 on the instance whose profile credentials leaked', async () => {
     const { actions } = await plan([INSTANCE_KEY]);
     const fix = actions.find((a) => a.kind === 'fix-leaking-instance')!;
-    expect(fix.command).toBe('aws ec2 modify-instance-metadata-options --instance-id i-0abc1234def567890 --http-tokens required --region us-east-1');
+    expect(fix.command).toBe('aws ec2 modify-instance-metadata-options --instance-id=i-0abc1234def567890 --http-tokens required --region=us-east-1');
   });
 
   it('denies the sessions of a user whose GetSessionToken minted the key', async () => {
@@ -59,6 +59,6 @@ describe('remediate --key ASIA…: the plan for stolen session keys', () => {
 
   it('asks AWS who owns a session key whose owner the evidence does not name', async () => {
     const { actions } = await plan(['ASIANOWHERETOBESEEN1']);
-    expect(actions.find((a) => a.kind === 'find-session-owner')?.command).toBe('aws sts get-access-key-info --access-key-id ASIANOWHERETOBESEEN1');
+    expect(actions.find((a) => a.kind === 'find-session-owner')?.command).toBe('aws sts get-access-key-info --access-key-id=ASIANOWHERETOBESEEN1');
   });
 });

@@ -26,7 +26,7 @@ set -eu
 #   ef36e123-d9d3-4c71-8e49-c7aff48d000e 624e9aa6-9381-4e63-bd45-d0963b2007da
 #   fc944db2-2bb4-4a51-b8e4-0f3cede28efa a06ce2e9-1adb-4e54-bf54-3486da8c515d
 #   16dd1640-7112-4f53-a2ea-05cc1ed2d212 f7a380b8-ebf2-433a-912e-cdea1da029c9
-# aws iam create-access-key --user-name ci-deploy
+# aws iam create-access-key --user-name=ci-deploy
 
 # [deactivate-access-key] AKIAQ3EGRV7XCIDEPLOY
 #   Access key AKIAQ3EGRV7XCIDEPLOY of user ci-deploy is exposed: 23 call(s) in the evidence from
@@ -43,17 +43,17 @@ set -eu
 #   ef36e123-d9d3-4c71-8e49-c7aff48d000e 624e9aa6-9381-4e63-bd45-d0963b2007da
 #   fc944db2-2bb4-4a51-b8e4-0f3cede28efa a06ce2e9-1adb-4e54-bf54-3486da8c515d
 #   16dd1640-7112-4f53-a2ea-05cc1ed2d212 f7a380b8-ebf2-433a-912e-cdea1da029c9
-# aws iam update-access-key --user-name ci-deploy --access-key-id AKIAQ3EGRV7XCIDEPLOY --status Inactive
+# aws iam update-access-key --user-name=ci-deploy --access-key-id=AKIAQ3EGRV7XCIDEPLOY --status Inactive
 
 # [verify-deactivation] AKIAQ3EGRV7XCIDEPLOY
 #   Check the key shows Inactive, that AWS's quarantine policy (AWSCompromisedKeyQuarantineV2), if
 #   attached, stays, and that the application works on its new key. Failed calls with the old key
 #   keep showing in CloudTrail: watch them.
-# aws iam list-access-keys --user-name ci-deploy
+# aws iam list-access-keys --user-name=ci-deploy
 
 # [delete-access-key] AKIAQ3EGRV7XCIDEPLOY
 #   Later, once nothing legitimate needs it: delete AKIAQ3EGRV7XCIDEPLOY.
-# aws iam delete-access-key --user-name ci-deploy --access-key-id AKIAQ3EGRV7XCIDEPLOY
+# aws iam delete-access-key --user-name=ci-deploy --access-key-id=AKIAQ3EGRV7XCIDEPLOY
 
 # ==========================================================================================
 # Step 2. Temporary credentials minted from them
@@ -67,7 +67,7 @@ set -eu
 #   Attach this policy to ci-deploy: it denies every session issued before 2026-03-06T12:00:00Z and
 #   leaves the user's new long-term key working.
 #   evidence: 8cb6cfe4-0ff4-43fc-bb43-5ed352cc3620
-# aws iam put-user-policy --user-name ci-deploy --policy-name TrailhoundRevokeOlderSessions --policy-document '{"Version":"2012-10-17","Statement":[{"Sid":"DenySessionsIssuedBeforeContainment","Effect":"Deny","Action":"*","Resource":"*","Condition":{"DateLessThan":{"aws:TokenIssueTime":"2026-03-06T12:00:00Z"}}}]}'
+# aws iam put-user-policy --user-name=ci-deploy --policy-name TrailhoundRevokeOlderSessions --policy-document='{"Version":"2012-10-17","Statement":[{"Sid":"DenySessionsIssuedBeforeContainment","Effect":"Deny","Action":"*","Resource":"*","Condition":{"DateLessThan":{"aws:TokenIssueTime":"2026-03-06T12:00:00Z"}}}]}'
 
 # [deny-all-temporarily] arn:aws:iam::111122223333:user/ci-deploy
 #   Only instead of the action above, where a dated condition cannot be used: deny everything to
@@ -75,7 +75,7 @@ set -eu
 #   delete-user-policy --policy-name TrailhoundDenyAll). It blocks the user's long-term keys as
 #   well.
 #   evidence: 8cb6cfe4-0ff4-43fc-bb43-5ed352cc3620
-# aws iam put-user-policy --user-name ci-deploy --policy-name TrailhoundDenyAll --policy-document '{"Version":"2012-10-17","Statement":[{"Sid":"DenyAllDuringContainment","Effect":"Deny","Action":"*","Resource":"*"}]}'
+# aws iam put-user-policy --user-name=ci-deploy --policy-name TrailhoundDenyAll --policy-document='{"Version":"2012-10-17","Statement":[{"Sid":"DenyAllDuringContainment","Effect":"Deny","Action":"*","Resource":"*"}]}'
 
 # ==========================================================================================
 # Step 3. Principals and credentials the attacker created
@@ -89,26 +89,26 @@ set -eu
 #   2026-03-04T02:06:02Z by AKIAQ3EGRV7XCIDEPLOY from 203.0.113.77: a way back in. Deactivate it
 #   now.
 #   evidence: 624e9aa6-9381-4e63-bd45-d0963b2007da
-# aws iam update-access-key --user-name backup-admin --access-key-id AKIAQ3EGRV7XBACKUP77 --status Inactive
+# aws iam update-access-key --user-name=backup-admin --access-key-id=AKIAQ3EGRV7XBACKUP77 --status Inactive
 
 # [delete-access-key] AKIAQ3EGRV7XBACKUP77
 #   Delete access key AKIAQ3EGRV7XBACKUP77 once its use has been reviewed (a deactivated key still
 #   shows failed attempts in CloudTrail).
 #   evidence: 624e9aa6-9381-4e63-bd45-d0963b2007da
-# aws iam delete-access-key --user-name backup-admin --access-key-id AKIAQ3EGRV7XBACKUP77
+# aws iam delete-access-key --user-name=backup-admin --access-key-id=AKIAQ3EGRV7XBACKUP77
 
 # [delete-login-profile] backup-admin
 #   User backup-admin was given a console password by CreateLoginProfile at 2026-03-04T02:06:32Z by
 #   AKIAQ3EGRV7XCIDEPLOY from 203.0.113.77: console access for the attacker. Remove it (or, for a
 #   user your team keeps, set a new password).
 #   evidence: fc944db2-2bb4-4a51-b8e4-0f3cede28efa
-# aws iam delete-login-profile --user-name backup-admin
+# aws iam delete-login-profile --user-name=backup-admin
 
 # [detach-user-policy] backup-admin arn:aws:iam::aws:policy/AdministratorAccess
 #   arn:aws:iam::aws:policy/AdministratorAccess was attached to user backup-admin by
 #   AttachUserPolicy at 2026-03-04T02:05:37Z by AKIAQ3EGRV7XCIDEPLOY from 203.0.113.77.
 #   evidence: ef36e123-d9d3-4c71-8e49-c7aff48d000e
-# aws iam detach-user-policy --user-name backup-admin --policy-arn arn:aws:iam::aws:policy/AdministratorAccess
+# aws iam detach-user-policy --user-name=backup-admin --policy-arn=arn:aws:iam::aws:policy/AdministratorAccess
 
 # [delete-user] arn:aws:iam::111122223333:user/backup-admin
 #   IAM user backup-admin was created by CreateUser at 2026-03-04T02:05:12Z by AKIAQ3EGRV7XCIDEPLOY
@@ -116,7 +116,7 @@ set -eu
 #   (aws iam list-access-keys / list-attached-user-policies / list-user-policies /
 #   list-groups-for-user show what remains), unless your team made it.
 #   evidence: 0b7d25d8-28b1-4afa-9c07-4d66f1d28d97
-# aws iam delete-user --user-name backup-admin
+# aws iam delete-user --user-name=backup-admin
 
 # ==========================================================================================
 # Step 4. Resources launched, in every region
@@ -129,39 +129,39 @@ set -eu
 #   RunInstances at 2026-03-04T02:12:12Z by AKIAQ3EGRV7XCIDEPLOY from 203.0.113.77 in us-east-1, if
 #   they are needed as evidence.
 #   evidence: a06ce2e9-1adb-4e54-bf54-3486da8c515d
-# for v in $(aws ec2 describe-instances --region us-east-1 --instance-ids i-e8446ec9a9ae55554 i-f63775fab296cdefd --query 'Reservations[].Instances[].BlockDeviceMappings[].Ebs.VolumeId' --output text); do aws ec2 create-snapshot --region us-east-1 --volume-id "$v" --description 'incident evidence'; done
+# for v in $(aws ec2 describe-instances --region=us-east-1 --instance-ids='["i-e8446ec9a9ae55554","i-f63775fab296cdefd"]' --query 'Reservations[].Instances[].BlockDeviceMappings[].Ebs.VolumeId' --output text); do aws ec2 create-snapshot --region=us-east-1 --volume-id="$v" --description='incident evidence'; done
 
 # [snapshot-volumes] i-d7b1c004c9128d61a i-d9daf34d8bc8a9f72 i-fabf427f45a7a0586 (ap-southeast-1)
 #   Before terminating, snapshot the EBS volumes of 3 instance(s) (g4dn.12xlarge) launched by
 #   RunInstances at 2026-03-04T02:14:42Z by ASIAQ3EGRV7XMINTED42 from 203.0.113.142 in
 #   ap-southeast-1, if they are needed as evidence.
 #   evidence: 9acb14f4-ea49-45a7-a8a1-03041a8d9b79
-# for v in $(aws ec2 describe-instances --region ap-southeast-1 --instance-ids i-d7b1c004c9128d61a i-d9daf34d8bc8a9f72 i-fabf427f45a7a0586 --query 'Reservations[].Instances[].BlockDeviceMappings[].Ebs.VolumeId' --output text); do aws ec2 create-snapshot --region ap-southeast-1 --volume-id "$v" --description 'incident evidence'; done
+# for v in $(aws ec2 describe-instances --region=ap-southeast-1 --instance-ids='["i-d7b1c004c9128d61a","i-d9daf34d8bc8a9f72","i-fabf427f45a7a0586"]' --query 'Reservations[].Instances[].BlockDeviceMappings[].Ebs.VolumeId' --output text); do aws ec2 create-snapshot --region=ap-southeast-1 --volume-id="$v" --description='incident evidence'; done
 
 # [snapshot-volumes] i-8cd4556c5a30bfd84 (sa-east-1)
 #   Before terminating, snapshot the EBS volumes of 1 instance(s) (c5.24xlarge) launched by
 #   RunInstances at 2026-03-04T02:17:02Z by ASIAQ3EGRV7XMINTED42 from 203.0.113.142 in sa-east-1, if
 #   they are needed as evidence.
 #   evidence: 799b6377-d9ca-439e-9e3b-1534d0670944
-# for v in $(aws ec2 describe-instances --region sa-east-1 --instance-ids i-8cd4556c5a30bfd84 --query 'Reservations[].Instances[].BlockDeviceMappings[].Ebs.VolumeId' --output text); do aws ec2 create-snapshot --region sa-east-1 --volume-id "$v" --description 'incident evidence'; done
+# for v in $(aws ec2 describe-instances --region=sa-east-1 --instance-ids=i-8cd4556c5a30bfd84 --query 'Reservations[].Instances[].BlockDeviceMappings[].Ebs.VolumeId' --output text); do aws ec2 create-snapshot --region=sa-east-1 --volume-id="$v" --description='incident evidence'; done
 
 # [terminate-instances] i-e8446ec9a9ae55554 i-f63775fab296cdefd (us-east-1)
 #   2 instance(s) of type p3.8xlarge launched by RunInstances at 2026-03-04T02:12:12Z by
 #   AKIAQ3EGRV7XCIDEPLOY from 203.0.113.77 in us-east-1.
 #   evidence: a06ce2e9-1adb-4e54-bf54-3486da8c515d
-# aws ec2 terminate-instances --region us-east-1 --instance-ids i-e8446ec9a9ae55554 i-f63775fab296cdefd
+# aws ec2 terminate-instances --region=us-east-1 --instance-ids='["i-e8446ec9a9ae55554","i-f63775fab296cdefd"]'
 
 # [terminate-instances] i-d7b1c004c9128d61a i-d9daf34d8bc8a9f72 i-fabf427f45a7a0586 (ap-southeast-1)
 #   3 instance(s) of type g4dn.12xlarge launched by RunInstances at 2026-03-04T02:14:42Z by
 #   ASIAQ3EGRV7XMINTED42 from 203.0.113.142 in ap-southeast-1.
 #   evidence: 9acb14f4-ea49-45a7-a8a1-03041a8d9b79
-# aws ec2 terminate-instances --region ap-southeast-1 --instance-ids i-d7b1c004c9128d61a i-d9daf34d8bc8a9f72 i-fabf427f45a7a0586
+# aws ec2 terminate-instances --region=ap-southeast-1 --instance-ids='["i-d7b1c004c9128d61a","i-d9daf34d8bc8a9f72","i-fabf427f45a7a0586"]'
 
 # [terminate-instances] i-8cd4556c5a30bfd84 (sa-east-1)
 #   1 instance(s) of type c5.24xlarge launched by RunInstances at 2026-03-04T02:17:02Z by
 #   ASIAQ3EGRV7XMINTED42 from 203.0.113.142 in sa-east-1.
 #   evidence: 799b6377-d9ca-439e-9e3b-1534d0670944
-# aws ec2 terminate-instances --region sa-east-1 --instance-ids i-8cd4556c5a30bfd84
+# aws ec2 terminate-instances --region=sa-east-1 --instance-ids=i-8cd4556c5a30bfd84
 
 # [inventory-all-regions] all regions
 #   List instances (stopped ones too), Spot requests, Auto Scaling groups, volumes, snapshots and
@@ -185,7 +185,7 @@ set -eu
 #   at 2026-03-04T02:22:12Z by AKIAQ3EGRV7XCIDEPLOY from 203.0.113.77 in us-east-1. Start logging
 #   again; the events of the gap are lost for good.
 #   evidence: 16dd1640-7112-4f53-a2ea-05cc1ed2d212
-# aws cloudtrail start-logging --name arn:aws:cloudtrail:us-east-1:111122223333:trail/management-events --region us-east-1
+# aws cloudtrail start-logging --name=arn:aws:cloudtrail:us-east-1:111122223333:trail/management-events --region=us-east-1
 
 # ==========================================================================================
 # Step 6. Shared and read data
