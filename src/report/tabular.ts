@@ -10,7 +10,7 @@ export interface Table {
 /** Output formats for tabular data. */
 export type TableFormat = 'table' | 'csv' | 'json' | 'jsonl';
 
-/** Renders a table as aligned text, CSV (RFC 4180, formula-safe), a JSON array or JSON Lines. */
+/** Renders a table as aligned text, CSV (RFC 4180, every field with CR, LF, quote or comma quoted, formula-safe), a JSON array or JSON Lines. */
 export function renderTable(table: Table, format: TableFormat): string {
   switch (format) {
     case 'json':
@@ -20,7 +20,8 @@ export function renderTable(table: Table, format: TableFormat): string {
     case 'csv':
       return stringify(
         table.rows.map((row) => table.columns.map((c) => spreadsheetSafe(cellText(row[c])))),
-        { header: true, columns: table.columns.map((c) => spreadsheetSafe(c)), record_delimiter: 'unix' },
+        // csv-stringify quotes a field with LF, quote or comma but not one with a bare CR, which Excel still reads as a line break.
+        { header: true, columns: table.columns.map((c) => spreadsheetSafe(c)), record_delimiter: 'unix', quoted_match: /[\r\n",]/ },
       );
     case 'table':
       return textTable(table);

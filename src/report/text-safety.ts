@@ -10,11 +10,13 @@ export function terminalSafe(text: string): string {
 }
 
 /**
- * Neutralises a spreadsheet formula: a cell that starts with = + - @ tab or CR is prefixed
- * with a single quote, so Excel and LibreOffice show it as text instead of running it.
+ * Neutralises spreadsheet formulas: the cell, and every line inside it, that starts with
+ * = + - @ tab or CR (or the full-width = + - @ that Apple Numbers folds) gets a leading single
+ * quote, so Excel, LibreOffice and Numbers show it as text instead of running it.
+ * @example spreadsheetSafe('x\r=1+1') // "x\r'=1+1"
  */
 export function spreadsheetSafe(text: string): string {
-  return /^[=+\-@\t\r]/.test(text) ? `'${text}` : text;
+  return text.replace(/(?<=^|[\r\n])(?=[=+\-@\t\r\uff1d\uff0b\uff0d\uff20])/g, "'");
 }
 
 /**
