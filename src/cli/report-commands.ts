@@ -1,4 +1,3 @@
-import { rename, writeFile } from 'node:fs/promises';
 import { UsageError } from '../core/errors.js';
 import { parseInstant } from '../core/time.js';
 import { planFromStore, timelineFromStore, type ReportOptions } from '../report/from-store.js';
@@ -6,6 +5,7 @@ import { renderTimelineHtml } from '../report/html-renderer.js';
 import { renderPlanJson, renderPlanMarkdown, renderPlanShell } from '../report/plan-renderers.js';
 import { renderTimelineCsv, renderTimelineJsonl, renderTimelineMarkdown, renderTimelineTimesketch } from '../report/timeline-renderers.js';
 import { Store } from '../store/store.js';
+import { checkOutputPath, writeOutputFile } from './output-file.js';
 import { parseMinSeverity, parsePivot, parseScope, positiveNumber, storePath, type ScopeOptions } from './options.js';
 
 /** Options `timeline` and `remediate` share, as commander gives them. */
@@ -50,20 +50,13 @@ export function reportOptions(opts: ReportCommandOptions & { readonly generatedA
   };
 }
 
-/** Writes the output to --out (whole or not at all) or to stdout. */
-async function emit(text: string, out: string | undefined): Promise<void> {
+/** Writes the output to --out (whole or not at all, never over the store, a link or a device) or to stdout. */
+async function emit(text: string, out: string | undefined, storeFile: string): Promise<void> {
   if (!out) {
     process.stdout.write(text);
     return;
   }
-  const partial = `${out}.partial-${process.pid}`;
-  try {
-    await writeFile(partial, text, 'utf8');
-    await rename(partial, out);
-  } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such directory' : ((error as Error).message ?? String(error)).split('\n')[0];
-    throw new UsageError(`cannot write ${out}: ${reason}; check the path`, { cause: error });
-  }
+  await writeOutputFile(out, text, storeFile);
 }
 
 /** `trailhound timeline`: findings interleaved with their events, in the format asked for. */
@@ -71,6 +64,7 @@ export async function timelineCommand(opts: TimelineCommandOptions): Promise<voi
   const options = reportOptions(opts);
   const limit = opts.limit ?? opts.maxRows;
   const maxRows = limit ? Math.floor(positiveNumber(opts.limit ? '--limit' : '--max-rows', limit)) : undefined;
+  if (opts.out) checkOutputPath(opts.out, storePath(opts));
   const store = await Store.open(storePath(opts), { readOnly: true });
   let text: string;
   try {
@@ -94,12 +88,13 @@ export async function timelineCommand(opts: TimelineCommandOptions): Promise<voi
   } finally {
     store.close();
   }
-  await emit(text, opts.out);
+  await emit(text, opts.out, storePath(opts));
 }
 
 /** `trailhound remediate`: the remediation plan as a checklist, JSON or a commented aws-cli script. */
 export async function remediateCommand(opts: RemediateCommandOptions): Promise<void> {
   const options = reportOptions(opts);
+  if (opts.out) checkOutputPath(opts.out, storePath(opts));
   const store = await Store.open(storePath(opts), { readOnly: true });
   let text: string;
   try {
@@ -108,5 +103,5 @@ export async function remediateCommand(opts: RemediateCommandOptions): Promise<v
   } finally {
     store.close();
   }
-  await emit(text, opts.out);
+  await emit(text, opts.out, storePath(opts));
 }

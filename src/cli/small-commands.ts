@@ -1,4 +1,5 @@
-import { rm, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { analyze } from '../analyze/analyze.js';
 import { duckdbSource } from '../analyze/duckdb-source.js';
@@ -13,12 +14,13 @@ import { timelineFromStore } from '../report/from-store.js';
 import { renderTimelineHtml } from '../report/html-renderer.js';
 import { renderTable, type TableFormat } from '../report/tabular.js';
 import { terminalSafe } from '../report/text-safety.js';
-import { Store } from '../store/store.js';
+import { Store, isStoreFile } from '../store/store.js';
 import { runDetections } from '../detect/runner.js';
 import { DEMO_LEAKED_KEY_ID as LEAKED_KEY_ID } from '../core/demo.js';
 import { shippedCatalog, shippedSensitiveEvents } from './detect-command.js';
 import { formatSummary } from './ingest-command.js';
 import { positiveNumber, storePath } from './options.js';
+import { writeOutputFile } from './output-file.js';
 
 /** `trailhound query SQL`: a read-only statement, rendered as a table, CSV or JSON. */
 export async function queryCommand(sql: string, opts: { readonly db?: string; readonly format: TableFormat; readonly maxRows?: string }): Promise<void> {
@@ -84,8 +86,11 @@ function formatStats(stats: StoreStats): string {
 
 /** `trailhound demo`: a fresh store from the bundled scenario, its ingest summary, a first look at the leaked key and the HTML timeline beside the store. */
 export async function demoCommand(opts: { readonly db: string; readonly format: 'text' | 'json' }): Promise<void> {
-  await rm(opts.db, { force: true });
-  await rm(`${opts.db}.wal`, { force: true });
+  // The demo store is made afresh, but only a store is ever removed: a --db naming anything else is refused.
+  if (!existsSync(opts.db) || isStoreFile(opts.db)) {
+    await rm(opts.db, { force: true });
+    await rm(`${opts.db}.wal`, { force: true });
+  }
   const store = await Store.open(opts.db);
   try {
     const summary = await ingestFiles({ paths: [join(packageRoot(), 'fixtures', 'demo')], store });
@@ -108,7 +113,7 @@ export async function demoCommand(opts: { readonly db: string; readonly format: 
       const leaked = await analyze(duckdbSource(store), { keys: [LEAKED_KEY_ID], ips: [], principals: [], sessions: [] });
       process.stdout.write(`\nCredential lineage of the leaked key (trailhound analyze --key ${LEAKED_KEY_ID}):\n${lineageLines(leaked.lineage, terminalSafe).map((l) => `  ${l}\n`).join('')}`);
       const html = `${opts.db.replace(/\.duckdb$/, '')}.html`;
-      await writeFile(html, renderTimelineHtml(await timelineFromStore(store)));
+      await writeOutputFile(html, renderTimelineHtml(await timelineFromStore(store)), opts.db);
       process.stdout.write(`\nTimeline and remediation plan: ${html} (open it in a browser; "trailhound timeline" and "trailhound remediate" give the other formats)\n`);
       process.stdout.write(`\nNext: trailhound analyze --db ${opts.db} --key ${LEAKED_KEY_ID}\n`);
     }

@@ -1,5 +1,5 @@
 import { DuckDBInstance, type DuckDBConnection, type DuckDBType, type DuckDBValue } from '@duckdb/node-api';
-import { existsSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { StoreError, StoreLockedError } from '../core/errors.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './migrations.js';
@@ -52,6 +52,7 @@ export class Store {
     if (!inMemory && (options.readOnly || options.mustExist) && !existsSync(full)) {
       throw new StoreError(`no store at ${path}; run "trailhound ingest PATH --db ${path}" first, or pass --db to name an existing store`);
     }
+    if (!inMemory) refuseForeignFile(path, full);
     const config: Record<string, string> = {};
     if (options.readOnly) config['access_mode'] = 'READ_ONLY';
     if (options.memoryLimit) config['memory_limit'] = options.memoryLimit;
@@ -170,6 +171,40 @@ export class Store {
     }
     // A run still marked running was cut off (Ctrl-C, kill -9): its committed batches stand, the rest never happened.
     await this.run(`update ingest_runs set status = 'interrupted' where status = 'running'`);
+  }
+}
+
+/**
+ * Whether `path` is a DuckDB database file: its header holds the magic "DUCK" at byte 8.
+ * False for a missing or empty file (a store not created yet).
+ */
+export function isStoreFile(path: string): boolean {
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, 'r');
+    const header = Buffer.alloc(12);
+    return readSync(fd, header, 0, 12, 0) === 12 && header.subarray(8, 12).toString('latin1') === 'DUCK';
+  } catch {
+    return false;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+/**
+ * Refuses a --db that exists and is something else (a log file, a CSV, a folder, a device):
+ * DuckDB would open some of those as an empty in-memory database, and nothing would be saved.
+ */
+function refuseForeignFile(path: string, full: string): void {
+  let info;
+  try {
+    info = statSync(full);
+  } catch {
+    return;
+  }
+  if (!info.isFile()) throw new StoreError(`${path} is not a file (a folder or a device); name a store file with --db, e.g. --db case.duckdb`);
+  if (info.size > 0 && !isStoreFile(full)) {
+    throw new StoreError(`${path} exists and is not a trailhound store (no DuckDB header); to ingest it, give it as an input ("trailhound ingest ${path} --db case.duckdb"), or name another --db`);
   }
 }
 
