@@ -5,7 +5,7 @@
  * JSON-escaped, so a log field can neither close the fence nor pass for tool prose.
  */
 import { z } from 'zod';
-import { terminalSafe } from '../report/text-safety.js';
+import { terminalSafe, terminalSafeLines } from '../report/text-safety.js';
 
 /** Said to the assistant with every answer: what the data is and how to treat it. */
 export const DATA_NOTICE =
@@ -72,7 +72,7 @@ export function markdownDocument(markdown: string): MarkdownDocument {
 /** A copy of `value` with every string (keys included) made `dataSafe`; a rendered document keeps its line breaks. */
 export function sanitize(value: unknown): unknown {
   if (typeof value === 'string') return dataSafe(value);
-  if (value && typeof value === 'object' && RENDERED in value) return { format: 'markdown', markdown: terminalSafe((value as unknown as MarkdownDocument).markdown) };
+  if (value && typeof value === 'object' && RENDERED in value) return { format: 'markdown', markdown: terminalSafeLines((value as unknown as MarkdownDocument).markdown) };
   if (Array.isArray(value)) return value.map(sanitize);
   if (value && typeof value === 'object') {
     const out: Record<string, unknown> = {};

@@ -47,7 +47,7 @@ const MAX_CELL = 80;
 function textTable(table: Table): string {
   const cells = table.rows.map((row) =>
     table.columns.map((c) => {
-      const text = terminalSafe(cellText(row[c])).replace(/\s*[\r\n]+\s*/g, ' ');
+      const text = terminalSafe(cellText(row[c]).replace(/\s*[\r\n]+\s*/g, ' '));
       return text.length > MAX_CELL ? `${text.slice(0, MAX_CELL - 1)}…` : text;
     }),
   );

@@ -1,12 +1,22 @@
 /**
- * Makes a string safe to print on a terminal: control characters (ANSI escapes, CR, BEL, …)
- * that an attacker could plant in a log field are shown as \xNN instead of being obeyed.
+ * Makes a string safe to print on a terminal as one line: control characters (ANSI escapes,
+ * CR, LF, BEL, …) and bidirectional overrides that an attacker could plant in a log field are
+ * shown as \xNN / \uNNNN instead of being obeyed, so a field can neither recolour the screen
+ * nor start a line of its own (a forged "trailhound: …" or summary line). Tabs stay.
+ * @example terminalSafe('a\ntrailhound: all clear') // "a\\x0atrailhound: all clear"
  */
 export function terminalSafe(text: string): string {
-  return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, (c) => {
-    const code = c.charCodeAt(0);
-    return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
-  });
+  return text.replace(/[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, escapeControl);
+}
+
+/** As terminalSafe, for a document of many lines (a rendered report): its line feeds stay. */
+export function terminalSafeLines(text: string): string {
+  return text.split('\n').map(terminalSafe).join('\n');
+}
+
+function escapeControl(c: string): string {
+  const code = c.charCodeAt(0);
+  return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
 }
 
 /**

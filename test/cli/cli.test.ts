@@ -60,6 +60,15 @@ describe('trailhound (built binary)', () => {
     expect(result.stdout).toContain(`${bad}: malformed JSON`);
   });
 
+  it('keeps a hostile file name on its own line of the skipped list', () => {
+    const bad = ws.write('bad/x\nLoaded 0 events, nothing skipped\u001b[2K.json', '{"Records":[{"eventTime":');
+    const result = cli(['ingest', bad, '--db', db]);
+    expect(result.code).toBe(3);
+    expect(result.stdout).not.toMatch(/^Loaded 0 events, nothing skipped/m);
+    expect(result.stdout).not.toContain('\u001b');
+    expect(result.stdout).toContain('x\\x0aLoaded 0 events, nothing skipped\\x1b[2K.json: malformed JSON');
+  });
+
   it('answers read-only SQL as a table, CSV and JSON, with hostile strings made harmless', () => {
     const sql = `select eventname, count(*) as n, any_value(useragent) as ua from events where awsregion = 'us-east-1' group by 1 order by 1`;
     const table = cli(['query', sql, '--db', db]);
@@ -154,6 +163,19 @@ describe('trailhound (built binary)', () => {
     expect(JSON.parse(capped.stdout).findings.length).toBeGreaterThan(0);
     // Coverage comes from the whole catalog even when one detection runs: the demo's sensitive calls all have their own.
     expect(JSON.parse(cli(['detect', '--db', demoDb, '--only', 'sensitive_api_called', '--format', 'json']).stdout).findings).toEqual([]);
+  });
+
+  it('refuses a memory limit, a depth or a span it cannot work with, in one line', () => {
+    const demoDb = ws.path('demo.duckdb');
+    const tiny = cli(['detect', '--db', demoDb, '--memory-limit', '1KB']);
+    expect(tiny.code).toBe(2);
+    expect(tiny.stderr).toBe('trailhound: --memory-limit 1KB is too small for DuckDB to work in; give at least 64MB\n');
+    const deep = cli(['analyze', '--db', demoDb, '--key', 'AKIAQ3EGRV7XCIDEPLOY', '--depth', '1000000']);
+    expect(deep.code).toBe(2);
+    expect(deep.stderr).toMatch(/--depth takes a whole number from 0 to 50/);
+    const ancient = cli(['timeline', '--db', demoDb, '--since', '1000000000d']);
+    expect(ancient.code).toBe(2);
+    expect(ancient.stderr).toMatch(/^trailhound: the span "1000000000d" reaches before 1970/);
   });
 
   it('lists the detection catalog', () => {

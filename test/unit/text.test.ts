@@ -1,13 +1,20 @@
 import { describe, expect, it } from 'vitest';
 import { parseInstant } from '../../src/core/time.js';
 import { renderTable } from '../../src/report/tabular.js';
-import { spreadsheetSafe, terminalSafe } from '../../src/report/text-safety.js';
+import { spreadsheetSafe, terminalSafe, terminalSafeLines } from '../../src/report/text-safety.js';
 
 describe('terminalSafe', () => {
   it('shows control characters instead of obeying them', () => {
     expect(terminalSafe('ok\u001b[31mred\u0007\r')).toBe('ok\\x1b[31mred\\x07\\x0d');
     expect(terminalSafe('a\u202eb')).toBe('a\\u202eb');
     expect(terminalSafe('plain text\twith tab')).toBe('plain text\twith tab');
+  });
+  it('keeps a log field on one line, so it cannot forge a line of its own', () => {
+    expect(terminalSafe('curl/8\ntrailhound: no findings')).toBe('curl/8\\x0atrailhound: no findings');
+    expect(terminalSafe('a\r\nb\u2028c')).toBe('a\\x0d\\x0ab\\u2028c');
+  });
+  it('keeps the line feeds of a rendered document, and escapes the rest', () => {
+    expect(terminalSafeLines('# title\nline \u001b[2J\r\n')).toBe('# title\nline \\x1b[2J\\x0d\n');
   });
 });
 
@@ -59,5 +66,10 @@ describe('parseInstant', () => {
   });
   it('rejects anything else with what to write instead', () => {
     expect(() => parseInstant('last tuesday', now)).toThrow(/ISO-8601/);
+    expect(() => parseInstant('1', now)).toThrow(/ISO-8601/);
+  });
+  it('refuses a span too long to be a time instead of failing on an invalid date', () => {
+    expect(() => parseInstant('1000000000d', now)).toThrow(/reaches before 1970/);
+    expect(() => parseInstant(`${'9'.repeat(400)}d`, now)).toThrow(/reaches before 1970/);
   });
 });
