@@ -27,6 +27,7 @@ interface IngestCliOptions extends ScopeOptions {
   readonly endpointUrl?: string;
   readonly concurrency?: string;
   readonly cache?: string;
+  readonly followSymlinks?: boolean;
 }
 
 /**
@@ -98,7 +99,7 @@ export async function ingestCommand(paths: readonly string[], opts: IngestCliOpt
         }),
       );
     } else {
-      if (localPaths.length) summaries.push(await ingestFiles({ paths: localPaths, store, scope, maxFileBytes, batchBytes, signal, onProgress: (p) => progress?.update(p) }));
+      if (localPaths.length) summaries.push(await ingestFiles({ paths: localPaths, store, scope, followSymlinks: opts.followSymlinks ?? false, maxFileBytes, batchBytes, signal, onProgress: (p) => progress?.update(p) }));
       if (remoteUris.length) {
         const { ingestS3Archive } = await import('../sources/s3-archive-source.js');
         for (const uri of remoteUris) {

@@ -46,6 +46,7 @@ export function buildProgram(): Command {
     .option('--until <time>', 'only events before this time')
     .option('--account <ids...>', 'only these account ids (also prunes AWSLogs/<account>/ folders)')
     .option('--region <names...>', 'only these regions (also prunes CloudTrail/<region>/ folders)')
+    .option('--follow-symlinks', 'follow symbolic links that lead outside the paths given (default: list them as skipped)')
     .option('--max-file-mb <n>', 'largest decompressed file to load, in MiB', '1024')
     .option('--memory-limit <size>', 'DuckDB memory limit while loading (it spills to disk beyond it)', '1GB')
     .option('--batch-mb <n>', 'decompressed MiB loaded per transaction (a kill loses at most one batch)', '2048')
@@ -145,7 +146,7 @@ export function buildProgram(): Command {
     .option('--until <time>', 'only events before this time')
     .option('--account <ids...>', 'only these account ids')
     .option('--region <names...>', 'only these regions')
-    .option('--depth <n>', 'credential hops to follow (default 5)')
+    .option('--depth <n>', 'credential hops to follow, 0 to 50 (default 5)')
     .option('--max-events <n>', 'events listed in --format json (default 10000; counts are always complete)')
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json', 'md']).default('text'))
     .addOption(engineOption());

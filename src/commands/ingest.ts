@@ -1,8 +1,10 @@
 import { createHash } from 'node:crypto';
 import { mkdtemp, open, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
-import { gunzipSync } from 'node:zlib';
+import { createInterface } from 'node:readline';
+import { createGunzip, gunzipSync } from 'node:zlib';
 import { randomBytes } from 'node:crypto';
 import { BIGINT, BOOLEAN, LIST, VARCHAR, listValue, type DuckDBType, type DuckDBValue } from '@duckdb/node-api';
 import { mapLimit } from '../core/pool.js';
@@ -56,6 +58,8 @@ export interface IngestOptions {
   /** The store to load into (opened by the caller) . */
   readonly store: Store;
   readonly scope?: Scope;
+  /** Follow symbolic links that lead outside the paths given (default: report them and skip). */
+  readonly followSymlinks?: boolean;
   /** Largest decompressed file (and single JSON value) to load; default 1 GiB. */
   readonly maxFileBytes?: number;
   /** Decompressed bytes per load batch (one transaction); default 2 GiB. */
@@ -137,7 +141,7 @@ export async function ingestFiles(options: IngestOptions): Promise<IngestSummary
   await store.run('set preserve_insertion_order = false');
   // A run cut off between a batch and the key map's update leaves the map behind: catch it up first.
   await catchUpKeyGroups(store);
-  const discovery = await discoverFiles(options.paths, scope);
+  const discovery = await discoverFiles(options.paths, scope, { followSymlinks: options.followSymlinks ?? false });
   const skipped: SkippedInput[] = discovery.unreadable.map((u) => ({ path: u.path, reason: u.reason }));
   const total = discovery.files.length;
   let scanned = 0;
@@ -158,13 +162,17 @@ export async function ingestFiles(options: IngestOptions): Promise<IngestSummary
       skipRows.push({ file: undefined, path: item.path, reason: `cannot read: ${(item.error as Error).message}` });
       continue;
     }
+    // A file that cannot be loaded is reported at each of its paths: ten empty files are ten empty files, not one and nine "already ingested".
+    if (item.sniffed.kind === 'skip') {
+      skipRows.push({ file: item, path: item.path, reason: item.sniffed.reason });
+      continue;
+    }
     if (known.has(item.sha256) || seenThisRun.has(item.sha256)) {
       alreadyIngested++;
       continue;
     }
     seenThisRun.add(item.sha256);
-    if (item.sniffed.kind === 'skip') skipRows.push({ file: item, path: item.path, reason: item.sniffed.reason });
-    else if (item.sniffed.kind === 'digest') digestFiles.push(item);
+    if (item.sniffed.kind === 'digest') digestFiles.push(item);
     else eventFiles.push(item);
   }
 
@@ -251,6 +259,8 @@ async function loadEventFiles(store: Store, runId: string, eventFiles: readonly 
   const onAbort = () => store.connection.interrupt();
   signal?.addEventListener('abort', onAbort);
   const copies = new PrivateCopies();
+  // JSON Lines files that DuckDB could not parse whole, read again line by line.
+  const byLine = new Set<ProbedFile>();
   try {
     const queue = planBatches(eventFiles, settings.batchBytes);
     while (queue.length > 0) {
@@ -262,14 +272,16 @@ async function loadEventFiles(store: Store, runId: string, eventFiles: readonly 
       if (planned[0]!.sniffed.kind !== 'events') continue;
       await settings.beforeLoad?.(planned.map((f) => f.path));
       // The bytes DuckDB parses are a private copy, hashed as it is written: a file changed since the scan is not loaded.
-      const copied = await mapLimit(planned, 4, async (file) => ({ file, copy: await copies.make(file).catch((error: unknown) => ({ error: error as Error })) }));
+      const copied = await mapLimit(planned, 4, async (file) => ({ file, copy: await (byLine.has(file) ? copies.makeByLine(file) : copies.make(file)).catch((error: unknown) => ({ error: error as Error })) }));
       const files: ProbedFile[] = [];
       const readPaths: string[] = [];
+      const badLines: Array<BatchFile['badLines']> = [];
       for (const { file, copy } of copied) {
         const reason = 'error' in copy ? `cannot read: ${copy.error.message}` : copy.sha256 !== file.sha256 ? `changed while it was being ingested (sha256 ${file.sha256} when scanned, ${copy.sha256} when loaded); ingest it again once it is stable` : undefined;
         if (reason === undefined && 'path' in copy) {
           files.push(file);
           readPaths.push(copy.path);
+          badLines.push('badLines' in copy ? (copy.badLines as BatchFile['badLines']) : undefined);
           continue;
         }
         await recordInput(store, runId, file, file.path, 'skipped', reason!, naming);
@@ -280,8 +292,9 @@ async function loadEventFiles(store: Store, runId: string, eventFiles: readonly 
       const first = files[0]!;
       if (first.sniffed.kind !== 'events') continue;
       const ids = await allocateInputIds(store, files.length);
-      const batchFiles: BatchFile[] = files.map((_, i) => ({ inputId: ids[i]!, readPath: readPaths[i]! }));
-      const batch: Batch = { container: first.sniffed.container, embedded: first.sniffed.embedded, gzip: first.gzip, files: batchFiles };
+      const batchFiles: BatchFile[] = files.map((_, i) => ({ inputId: ids[i]!, readPath: readPaths[i]!, ...(badLines[i] ? { badLines: badLines[i] } : {}) }));
+      // A file read line by line is loaded from its plain copy, alone in its batch.
+      const batch: Batch = { container: first.sniffed.container, embedded: first.sniffed.embedded, gzip: first.gzip && !byLine.has(first), files: batchFiles };
       try {
         const counts = await store.transaction(async () => {
           const segment = await targetSegment(store, runId, files, settings.newSegmentBytes ?? NEW_SEGMENT_BYTES);
@@ -311,6 +324,7 @@ async function loadEventFiles(store: Store, runId: string, eventFiles: readonly 
           duplicates += c.duplicates;
           conflicts += c.conflicts;
           if (c.rejected > 0) warnings.push({ path, reason: `${c.rejected} of ${c.records} records left out: ${describeRejections(c)}` });
+          if (c.repeatedKeys > 0) warnings.push({ path, reason: `${c.repeatedKeys} ${c.repeatedKeys === 1 ? 'object repeats' : 'objects repeat'} a JSON key (read two ways by different tools; trailhound reads the first; record_issues lists them)` });
           if (c.conflicts > 0) warnings.push({ path, reason: `${c.conflicts} events share their eventID and account with a stored record of other content; both are kept (record_issues lists them)` });
         }
         processed += files.length;
@@ -320,14 +334,23 @@ async function loadEventFiles(store: Store, runId: string, eventFiles: readonly 
           interrupted = true;
           break;
         }
-        if (!isInputError(error)) throw error;
+        const outOfMemory = isOutOfMemory(error);
+        if (!outOfMemory && !isInputError(error)) throw error;
         if (files.length > 1) {
-          // One bad file fails the whole statement: split the batch until the bad file stands alone.
+          // One bad file fails the whole statement (or a batch does not fit in memory): split the batch until the bad file stands alone.
           const half = Math.ceil(files.length / 2);
           queue.unshift(files.slice(0, half), files.slice(half));
           continue;
         }
-        const reason = describeLoadError(error);
+        if (!outOfMemory && first.sniffed.kind === 'events' && first.sniffed.container === 'jsonl' && !byLine.has(first)) {
+          // One bad line fails DuckDB's reader for the whole file: read it again line by line, keeping the good lines.
+          byLine.add(first);
+          queue.unshift([first]);
+          continue;
+        }
+        const reason = outOfMemory
+          ? `does not fit in the memory limit while loading (${clip(firstLine(error))}); raise --memory-limit, or load this file on a larger machine`
+          : describeLoadError(error).split(readPaths[0]!).join(first.path);
         await recordInput(store, runId, first, first.path, 'skipped', reason, naming);
         skipped.push({ path: first.path, reason });
         processed++;
@@ -344,7 +367,7 @@ async function loadEventFiles(store: Store, runId: string, eventFiles: readonly 
 
 /** The first rejected records of a file, by position and reason, in one line. */
 function describeRejections(c: FileCounts): string {
-  const shown = c.rejections.slice(0, 5).map((r) => `${r.recordIndex === null ? 'a record' : `record ${r.recordIndex}`}: ${r.reason}`);
+  const shown = c.rejections.slice(0, 5).map((r) => (r.line !== undefined ? r.reason : `${r.recordIndex === null ? 'a record' : `record ${r.recordIndex}`}: ${r.reason}`));
   const more = c.rejections.length > shown.length ? `; and ${c.rejections.length - shown.length} more (record_issues lists all)` : '';
   return `${shown.join('; ')}${more}`;
 }
@@ -613,6 +636,14 @@ function stringField(object: Record<string, unknown>, key: string): string | und
 }
 
 /** Whether a load failure comes from a file's content (so the file is skipped) rather than from trailhound itself. */
+function isOutOfMemory(error: unknown): boolean {
+  return /^Out of Memory/i.test(firstLine(error).replace(/^\w*Error:\s*/, ''));
+}
+
+function firstLine(error: unknown): string {
+  return (error instanceof Error ? error.message : String(error)).split('\n')[0] ?? '';
+}
+
 function isInputError(error: unknown): boolean {
   const message = error instanceof Error ? error.message : String(error);
   return !/^(Binder|Parser|Catalog|Internal|Not implemented|Out of Memory|Interrupt)/i.test(message.replace(/^\w*Error:\s*/, ''));
@@ -670,6 +701,41 @@ class PrivateCopies {
       await source.close();
     }
     return { path, sha256: hash.digest('hex') };
+  }
+
+  /**
+   * A plain JSON Lines copy of `file` with only the lines that are JSON (a UTF-8 byte order
+   * mark before the first is dropped); the others are returned by line number. The sha256 is
+   * that of the bytes read, as for `make`.
+   */
+  async makeByLine(file: ProbedFile): Promise<{ path: string; sha256: string; badLines: Array<{ line: number; reason: string }> }> {
+    this.dir ??= await mkdtemp(join(tmpdir(), 'trailhound-load-'));
+    const path = join(this.dir, `input-${this.next++}.jsonl`);
+    const hash = createHash('sha256');
+    const raw = createReadStream(file.path);
+    raw.on('data', (chunk) => hash.update(chunk));
+    const text = file.gzip ? raw.pipe(createGunzip()) : raw;
+    raw.on('error', (error) => text.destroy(error));
+    const badLines: Array<{ line: number; reason: string }> = [];
+    const target = await open(path, 'wx', 0o600);
+    try {
+      let line = 0;
+      for await (const content of createInterface({ input: text, crlfDelay: Infinity })) {
+        line++;
+        const json = line === 1 ? content.replace(/^\uFEFF/, '') : content;
+        if (json.trim() === '') continue;
+        try {
+          JSON.parse(json);
+        } catch (error) {
+          badLines.push({ line, reason: `malformed JSON (${clip((error as Error).message)})` });
+          continue;
+        }
+        await target.write(`${json}\n`);
+      }
+    } finally {
+      await target.close();
+    }
+    return { path, sha256: hash.digest('hex'), badLines };
   }
 
   /** Removes the copies of the batch just loaded. */

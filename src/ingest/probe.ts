@@ -10,7 +10,7 @@ export interface ProbedFile {
   readonly size: number;
   readonly sha256: string;
   readonly gzip: boolean;
-  /** Decompressed size as far as it can be told without inflating the whole file. */
+  /** Decompressed size (of every gzip member, counted while inflating). */
   readonly estimatedBytes: number;
   readonly sniffed: Sniffed;
 }
@@ -27,7 +27,6 @@ const HEAD_GZIP = 4 * 1024;
 const CHUNK = 1024 * 1024;
 // JSON compresses 10-30x; past this ratio a small file is a decompression bomb, not a log.
 const MAX_RATIO = 200;
-const GZIP_ISIZE_WRAP = 2 ** 32;
 
 /** Reads a file once: sha256 of its bytes, gzip or not, a look at its start, and its likely decompressed size. */
 export async function probeFile(path: string, limits: ProbeLimits): Promise<ProbedFile> {
@@ -59,23 +58,21 @@ export async function probeFile(path: string, limits: ProbeLimits): Promise<Prob
       const reason = `not valid gzip (${(error as Error).message}); re-download the file`;
       return { path, size, sha256, gzip, estimatedBytes: size, sniffed: { kind: 'skip', reason } };
     }
-    const isize = tail.length === 4 ? tail.readUInt32LE(0) : 0;
-    // ISIZE is the decompressed length modulo 2^32, and garbage in a truncated file: only a hint.
-    const couldWrap = size * 1100 >= GZIP_ISIZE_WRAP;
-    const suspicious = couldWrap || isize > limits.maxFileBytes || (size >= 1024 && isize / size > MAX_RATIO) || text.trim() === '';
-    let estimatedBytes = isize;
-    if (suspicious) {
-      const measured = await measureGzip(path, limits.maxFileBytes);
-      if (measured.error) {
-        const reason = `truncated or corrupt gzip (${measured.error}); re-download the file`;
-        return { path, size, sha256, gzip, estimatedBytes: size, sniffed: { kind: 'skip', reason } };
-      }
-      if (measured.bytes > limits.maxFileBytes) {
-        const bomb = Math.max(measured.bytes, isize) / size > MAX_RATIO ? ' (a decompression bomb, not a CloudTrail log)' : '';
-        return { path, size, sha256, gzip, estimatedBytes: measured.bytes, sniffed: tooLarge(measured.bytes, limits, `more than ${limits.maxFileBytes} bytes${bomb}`) };
-      }
-      estimatedBytes = measured.bytes;
+    // The gzip trailer's ISIZE cannot be trusted: it is the length modulo 2^32, and of the last
+    // member only, so a file of two members (a bomb, then a small member) would pass under the
+    // limit. The file is inflated once, counting bytes, and the count stops at the limit.
+    const measured = await measureGzip(path, limits.maxFileBytes);
+    if (measured.error) {
+      const reason = `truncated or corrupt gzip (${measured.error}); re-download the file`;
+      return { path, size, sha256, gzip, estimatedBytes: size, sniffed: { kind: 'skip', reason } };
     }
+    if (measured.bytes > limits.maxFileBytes) {
+      // The count stops at the limit, so the trailer's length (a hint only) may tell the ratio better.
+      const isize = tail.length === 4 ? tail.readUInt32LE(0) : 0;
+      const bomb = Math.max(measured.bytes, isize) / size > MAX_RATIO ? ' (a decompression bomb, not a CloudTrail log)' : '';
+      return { path, size, sha256, gzip, estimatedBytes: measured.bytes, sniffed: tooLarge(measured.bytes, limits, `more than ${limits.maxFileBytes} bytes${bomb}`) };
+    }
+    const estimatedBytes = measured.bytes;
     return { path, size, sha256, gzip, estimatedBytes, sniffed: sniff(text) };
   } finally {
     await handle.close();

@@ -10,6 +10,8 @@ export interface BatchFile {
   readonly inputId: number;
   /** The path DuckDB opens (safe of glob characters). */
   readonly readPath: string;
+  /** JSON Lines read line by line: the lines that are not JSON (left out of readPath), 1-based. */
+  readonly badLines?: ReadonlyArray<{ readonly line: number; readonly reason: string }>;
 }
 
 /** A set of files of one container shape, loaded in one statement. */
@@ -33,6 +35,8 @@ export interface FileCounts {
   readonly rejected: number;
   /** Stored events that share eventID and account with a record of other content (all kept). */
   readonly conflicts: number;
+  /** Objects of stored events that repeat a JSON key (each listed in record_issues, kind repeated-key). */
+  readonly repeatedKeys: number;
   /** RECORDS_DIGEST of the events stored from this file. */
   readonly recordsDigest: string;
   /** The rejected records, with their reasons. */
@@ -160,6 +164,8 @@ export interface RejectedRecord {
   readonly inputId: number;
   /** Position in the file's Records/Events array or top-level array; null for JSON Lines and single objects. */
   readonly recordIndex: number | null;
+  /** The line of a JSON Lines file that is not JSON (1-based). */
+  readonly line?: number;
   readonly reason: string;
 }
 
@@ -192,8 +198,9 @@ export async function loadBatch(store: Store, runId: string, batch: Batch, scope
     { files: LIST(VARCHAR), accounts: LIST(VARCHAR), regions: LIST(VARCHAR) },
   );
   const inBatch = `input_id between ${range.lo} and ${range.hi}`;
-  const rejections = await rejectRecords(store, runId, table, inBatch);
+  const rejections = [...(await rejectRecords(store, runId, table, inBatch)), ...(await recordBadLines(store, runId, batch))];
   const duplicates = await removeDuplicates(store, runId, table, inBatch);
+  const repeatedKeys = await flagRepeatedKeys(store, runId, table, inBatch);
   const kept = await store.all<{ input_id: number; n: number; digest: string }>(
     `select input_id, count(*)::bigint as n, ${RECORDS_DIGEST} as digest from ${table} where ${inBatch} group by input_id`,
   );
@@ -218,6 +225,7 @@ export async function loadBatch(store: Store, runId: string, batch: Batch, scope
       duplicates: dup,
       rejected: rejected.length,
       conflicts: conflicts.get(inputId) ?? 0,
+      repeatedKeys: repeatedKeys.get(inputId) ?? 0,
       recordsDigest: row?.digest ?? EMPTY_DIGEST,
       rejections: rejected,
     };
@@ -276,6 +284,37 @@ async function rejectRecords(store: Store, runId: string, table: string, inBatch
   }
   await store.run(`drop table batch_rejects`);
   return rows.map((r) => ({ inputId: r.input_id, recordIndex: r.record_index, reason: r.reason }));
+}
+
+/** The objects of a record that detections, reports and remediation read fields from. */
+const READ_OBJECTS = ['$', '$.userIdentity', '$.userIdentity.sessionContext', '$.userIdentity.sessionContext.sessionIssuer', '$.requestParameters', '$.responseElements'];
+
+/**
+ * Lists in record_issues (kind `repeated-key`) the stored events in which an object that is
+ * read holds the same key twice (`"userName":"innocent","userName":"backdoor"`): trailhound
+ * reads the first everywhere, but another tool may read the last, and a responder should know
+ * the record was written to be read two ways. The record is kept.
+ */
+async function flagRepeatedKeys(store: Store, runId: string, table: string, inBatch: string): Promise<Map<number, number>> {
+  const objects = READ_OBJECTS.map((path) => `{'path': '${path}', 'keys': json_keys(record${path === '$' ? '' : `, '${path}'`})}`).join(', ');
+  await store.run(
+    `insert into record_issues (run_id, input_id, record_index, eventkey, kind, detail)
+     select ?, input_id, record_index, if(starts_with(eventkey, 'sha256:'), null, eventkey), 'repeated-key',
+            'the key ' || to_json(list_filter(o.keys, k -> len(list_filter(o.keys, j -> j = k)) > 1)[1]) || ' appears more than once in ' || o.path || '; trailhound reads the first, other tools may read another'
+     from (select input_id, record_index, eventkey, unnest([${objects}]) as o from ${table} where ${inBatch})
+     where len(o.keys) > len(list_distinct(o.keys))`,
+    [runId],
+  );
+  return countBy(store, `select input_id, count(*)::bigint as n from record_issues where kind = 'repeated-key' and ${inBatch} group by input_id`);
+}
+
+/** Records the lines of JSON Lines files that are not JSON, as rejected records naming their line. */
+async function recordBadLines(store: Store, runId: string, batch: Batch): Promise<RejectedRecord[]> {
+  const rows = batch.files.flatMap((f) => (f.badLines ?? []).map((b) => ({ inputId: f.inputId, recordIndex: null, line: b.line, reason: `line ${b.line}: ${b.reason}` })));
+  for (const r of rows) {
+    await store.run(`insert into record_issues (run_id, input_id, record_index, eventkey, kind, detail) values (?, ?, null, null, 'rejected', ?)`, [runId, r.inputId, r.reason]);
+  }
+  return rows;
 }
 
 async function countBy(store: Store, sql: string): Promise<Map<number, number>> {

@@ -94,6 +94,62 @@ describe('ingest: bad input is reported and skipped, good input still loads', ()
     expect(summary.eventsLoaded).toBe(5);
   });
 
+  it('a JSON Lines file with broken lines loads its good lines and names the broken ones by line', async () => {
+    const [a, b, c] = records(3, 11).map((r) => JSON.stringify(r));
+    const path = ws.write('lines/events.jsonl.gz', `\uFEFF${a}\n{"eventTime": "2026-03-02T00:00:00Z", oops\n\n${b}\n${c!.slice(0, 30)}\n${c}\n`);
+    const summary = await ingest(store, [path]);
+    expect(summary.skipped).toEqual([]);
+    expect(summary.eventsLoaded).toBe(3);
+    expect(summary.warnings).toHaveLength(1);
+    expect(summary.warnings[0]!.reason).toMatch(/^2 of 5 records left out: line 2: malformed JSON \(.+\); line 5: malformed JSON \(.+\)$/);
+    expect(summary.warnings[0]!.reason).not.toContain('trailhound-load');
+    const issues = await store.all<{ detail: string }>(`select detail from record_issues where kind = 'rejected' order by detail`);
+    expect(issues.map((i) => i.detail.split(':')[0])).toEqual(['line 2', 'line 5']);
+    const input = await store.one<{ status: string; loaded: number }>(`select status, loaded from inputs where uri = ?`, [path]);
+    expect(input).toEqual({ status: 'loaded', loaded: 3 });
+  });
+
+  it('a JSON Lines file with no good line is skipped, its reason naming the file and not a temporary copy', async () => {
+    const bad = ws.write('bad/broken.jsonl', '{"eventTime":"2026-03-02T00:00:00Z","eventName":"X"\n{nope\n');
+    withGoodNeighbour();
+    const summary = await ingest(store, [ws.root]);
+    expect(summary.skipped.map((s) => s.path)).toEqual([bad]);
+    expect(summary.skipped[0]!.reason).not.toMatch(/trailhound-load|input-\d/);
+    expect(summary.eventsLoaded).toBe(5);
+  });
+
+  it('a gzip file of two members (a bomb, then a small member) is measured whole, not by its trailer', async () => {
+    const bomb = gzipSync(Buffer.concat([Buffer.from('{"Records":['), Buffer.alloc(64 * 1024 * 1024, 0x20)]), { level: 9 });
+    const tail = gzipSync(Buffer.from(' '.repeat(2000) + ']}'));
+    const bad = ws.writeRaw('bad/two-members.json.gz', Buffer.concat([bomb, tail]));
+    withGoodNeighbour();
+    const summary = await ingest(store, [ws.root], { maxFileBytes: 8 * 1024 * 1024 });
+    expect(summary.skipped).toEqual([{ path: bad, reason: expect.stringMatching(/over the 8388608-byte limit.*--max-file-mb/) }]);
+    expect(summary.eventsLoaded).toBe(5);
+  });
+
+  it('a JSON Lines gzip file over the limit is stopped like any other', async () => {
+    const line = JSON.stringify(records(1, 12)[0]);
+    const bad = ws.writeRaw('bad/many.jsonl.gz', gzipSync(Buffer.from(`${line}\n`.repeat(Math.ceil((9 * 1024 * 1024) / line.length)))));
+    withGoodNeighbour();
+    const summary = await ingest(store, [ws.root], { maxFileBytes: 8 * 1024 * 1024 });
+    expect(summary.skipped).toEqual([{ path: bad, reason: expect.stringMatching(/over the 8388608-byte limit/) }]);
+  });
+
+  it('identical empty files are each reported as empty, not as already ingested', async () => {
+    const paths = [1, 2, 3].map((i) => ws.write(`empties/e${i}.json`, ''));
+    const summary = await ingest(store, [ws.path('empties')]);
+    expect(summary.alreadyIngested).toBe(0);
+    expect(summary.skipped).toEqual(paths.map((path) => ({ path, reason: expect.stringMatching(/empty file/) })));
+  });
+
+  it('a file too big for the memory limit is skipped with what to do, and the others load', async () => {
+    const big = { ...records(1, 13)[0], requestParameters: { blob: 'y'.repeat(120_000_000) } };
+    const bad = ws.write('bad/big.json', recordsFile([big]));
+    await store.run(`set memory_limit = '96MB'`);
+    await expectSkipped(bad, /^does not fit in the memory limit while loading \(.+\); raise --memory-limit, or load this file on a larger machine$/);
+  });
+
   it('a record whose eventTime cannot be read is left out with a warning', async () => {
     const list = records(3, 7);
     const broken = { ...list[0], eventTime: 'not a time' };

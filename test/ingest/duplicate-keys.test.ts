@@ -28,7 +28,25 @@ describe('a record with a repeated JSON key is read the same way by SQL and Java
     const plan = await planFromStore(store, { generatedAt: new Date('2026-03-03T00:00:00Z') });
     const users = plan.steps.flatMap((s) => s.actions).filter((a) => a.kind === 'delete-user');
     expect(users).toHaveLength(1);
-    expect(users[0]!.command).toContain('--user-name innocent');
+    expect(users[0]!.command).toContain('--user-name=innocent');
     expect(JSON.stringify(plan)).not.toContain('backdoor');
+  });
+
+  it('lists the record in record_issues and warns, keeping the event', async () => {
+    const identity = iamUserIdentity({ userName: 'leaky', accessKeyId: 'AKIAQ3EGRV7XEXAMPLE1', account: '111122223333' });
+    const plain = makeRecord('CreateUser', { eventTime: '2026-03-02T10:00:00Z', userIdentity: identity, recipientAccountId: '111122223333', requestParameters: { userName: 'fine' } }, new Random(2));
+    const twice = makeRecord('CreateUser', { eventTime: '2026-03-02T11:00:00Z', userIdentity: identity, recipientAccountId: '111122223333', requestParameters: { userName: 'PLACEHOLDER' } }, new Random(3));
+    const forged = JSON.stringify(twice)
+      .replace('"userName":"PLACEHOLDER"', '"userName":"innocent","userName":"backdoor"')
+      .replace('"eventName":"CreateUser"', '"eventName":"CreateUser","eventName":"GetUser"');
+    const path = ws.write('dup2.json', `{"Records":[${JSON.stringify(plain)},${forged}]}`);
+    const summary = await ingest(store, [path]);
+    expect(summary.eventsLoaded).toBe(2);
+    expect(summary.warnings).toEqual([{ path, reason: expect.stringMatching(/^2 objects repeat a JSON key .*trailhound reads the first/) }]);
+    const issues = await store.all<{ record_index: number; detail: string }>(`select record_index, detail from record_issues where kind = 'repeated-key' order by detail`);
+    expect(issues).toEqual([
+      { record_index: 1, detail: 'the key "eventName" appears more than once in $; trailhound reads the first, other tools may read another' },
+      { record_index: 1, detail: 'the key "userName" appears more than once in $.requestParameters; trailhound reads the first, other tools may read another' },
+    ]);
   });
 });
