@@ -16,6 +16,13 @@ export interface AnalyzeOptions {
   readonly eventLimit?: number;
 }
 
+
+/**
+ * The most credential hops a pivot follows. Role chains in real incidents are a few hops
+ * deep; the cap keeps a forged chain of thousands of AssumeRole calls from costing a query
+ * per hop and a report too deep to render.
+ */
+export const MAX_LINEAGE_DEPTH = 50;
 /** Error codes that mean the caller was refused: probing, not failure. */
 export const ACCESS_DENIED = /AccessDenied|Unauthorized|Forbidden|NotAuthorized|AuthorizationError|InvalidClientTokenId|SignatureDoesNotMatch/i;
 
@@ -50,7 +57,7 @@ export function validatePivot(spec: PivotSpec): void {
   for (const key of spec.keys) {
     if (!/^[A-Z0-9]{16,128}$/.test(key)) throw new UsageError(`--key ${key} is not an access key id (AKIA… or ASIA…, upper-case letters and digits)`);
   }
-  if (spec.maxDepth !== undefined && (!Number.isInteger(spec.maxDepth) || spec.maxDepth < 0)) throw new UsageError('--depth must be a whole number, 0 or more');
+  if (spec.maxDepth !== undefined && (!Number.isInteger(spec.maxDepth) || spec.maxDepth < 0 || spec.maxDepth > MAX_LINEAGE_DEPTH)) throw new UsageError(`--depth must be a whole number from 0 to ${MAX_LINEAGE_DEPTH}`);
 }
 
 /** Investigates the pivot over the evidence source. */

@@ -1,4 +1,4 @@
-import { analyze, type AnalyzeOptions } from '../analyze/analyze.js';
+import { analyze, MAX_LINEAGE_DEPTH, type AnalyzeOptions } from '../analyze/analyze.js';
 import { duckdbSource } from '../analyze/duckdb-source.js';
 import { renderAnalyzeMarkdown, renderAnalyzeText } from '../analyze/render.js';
 import type { EvidenceSource } from '../analyze/source.js';
@@ -24,7 +24,7 @@ export interface AnalyzeCommandOptions extends ScopeOptions {
 export function pivotSpec(opts: AnalyzeCommandOptions, now: Date = new Date()): PivotSpec {
   const scope = parseScope(opts, now);
   const depth = opts.depth === undefined ? undefined : Number(opts.depth);
-  if (depth !== undefined && (!Number.isInteger(depth) || depth < 0)) throw new UsageError(`--depth takes a whole number, 0 or more, not "${opts.depth}"`);
+  if (depth !== undefined && (!Number.isInteger(depth) || depth < 0 || depth > MAX_LINEAGE_DEPTH)) throw new UsageError(`--depth takes a whole number from 0 to ${MAX_LINEAGE_DEPTH}, not "${opts.depth}"`);
   return {
     ...parsePivot(opts),
     ...scope,

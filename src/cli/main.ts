@@ -2,9 +2,12 @@
 import { run } from './program.js';
 
 // `trailhound query … | head` closes the pipe early: that is the reader's choice, not an error.
+// Any other write error (a full disk behind `> out.md`) is one line and exit 2, not a stack.
 process.stdout.on('error', (error: NodeJS.ErrnoException) => {
   if (error.code === 'EPIPE') process.exit(0);
-  throw error;
+  const reason = error.code === 'ENOSPC' ? 'the disk is full' : (error.message.split('\n')[0] ?? String(error));
+  process.stderr.write(`trailhound: cannot write the output: ${reason}; the output is incomplete, free space or write elsewhere (--out)\n`);
+  process.exit(2);
 });
 
 // The AWS SDK warns on each start that its releases from 2027 need Node.js 22; the versions

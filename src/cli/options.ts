@@ -91,8 +91,14 @@ export function positiveNumber(name: string, text: string): number {
 
 /** Checks a DuckDB memory limit such as 1GB or 512MB, and gives it back. */
 export function memoryLimit(text: string): string {
-  if (!/^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i.test(text)) {
-    throw new UsageError(`--memory-limit takes a size such as 1GB or 512MB, not "${text}"`);
-  }
+  const size = /^(\d+(?:\.\d+)?)\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i.exec(text);
+  if (!size) throw new UsageError(`--memory-limit takes a size such as 1GB or 512MB, not "${text}"`);
+  const unit = size[2]!.toUpperCase();
+  const power = 'KMGT'.indexOf(unit[0]!) + 1;
+  const bytes = Number(size[1]) * (unit.includes('I') ? 1024 : 1000) ** power;
+  // DuckDB cannot open a store, let alone load a file, in less.
+  if (bytes < MIN_MEMORY_BYTES) throw new UsageError(`--memory-limit ${text} is too small for DuckDB to work in; give at least 64MB`);
   return text;
 }
+
+const MIN_MEMORY_BYTES = 64 * 1000 ** 2;

@@ -6,6 +6,7 @@ import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import { duckdbSource } from '../analyze/duckdb-source.js';
+import { MAX_LINEAGE_DEPTH } from '../analyze/analyze.js';
 import { storeCoverage } from '../analyze/coverage.js';
 import { analyzeOn } from '../cli/analyze-command.js';
 import { shippedCatalog } from '../cli/detect-command.js';
@@ -208,7 +209,7 @@ export function registerTools(server: McpServer, ctx: ToolContext): void {
         ...pivotShape,
         account: list('only these 12-digit account ids'),
         region: list('only these regions'),
-        depth: z.number().int().min(0).max(50).optional().describe('credential hops to follow (default 5)'),
+        depth: z.number().int().min(0).max(MAX_LINEAGE_DEPTH).optional().describe('credential hops to follow (default 5)'),
         max_events: limit(LIMITS.analyzeEvents, 'lineage events listed at most; counts are always whole'),
       },
       outputSchema: envelopeSchema(

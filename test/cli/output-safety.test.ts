@@ -1,9 +1,8 @@
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
-import { gzipSync } from 'node:zlib';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isStoreFile } from '../../src/store/store.js';
-import { cli } from '../helpers/cli.js';
+import { BIN, cli } from '../helpers/cli.js';
 import { Workspace, records, recordsFile } from '../helpers/workspace.js';
 
 let ws: Workspace;
@@ -76,6 +75,17 @@ describe('--out never turns against the user', () => {
     expect(readdirSync(ws.path('.')).filter((n) => n.includes('.partial-'))).toEqual([]);
   });
 
+  it.skipIf(!existsSync('/dev/full'))('a full disk behind stdout (/dev/full) is one line and exit 2, not a stack', () => {
+    const full = openSync('/dev/full', 'w');
+    try {
+      const result = spawnSync(process.execPath, [BIN, 'timeline', '--db', db], { stdio: ['ignore', full, 'pipe'], encoding: 'utf8' });
+      expect(result.status).toBe(2);
+      expect(result.stderr).toBe('trailhound: cannot write the output: the disk is full; the output is incomplete, free space or write elsewhere (--out)\n');
+    } finally {
+      closeSync(full);
+    }
+  });
+
   it('says which directory is missing instead of failing with a stack', () => {
     const result = cli(['remediate', '--db', db, '--out', ws.path('no/such/dir/plan.md')]);
     expect(result.code).toBe(2);
@@ -85,7 +95,7 @@ describe('--out never turns against the user', () => {
 
 describe('--db never takes a file that is not a store', () => {
   it('ingest refuses evidence given as --db, and leaves it unchanged', () => {
-    const evidence = ws.write('evidence.json.gz', gzipSync(recordsFile(records(3, 1))));
+    const evidence = ws.write('evidence.json.gz', recordsFile(records(3, 1)));
     const before = readFileSync(evidence);
     const result = cli(['ingest', ws.path('logs'), '--db', evidence]);
     expect(result.code).toBe(4);

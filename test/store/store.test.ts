@@ -52,7 +52,7 @@ describe('store', () => {
 
   it('refuses a file that is not a DuckDB store', async () => {
     const path = ws.write('notes.duckdb', 'these are my notes, not a database\n'.repeat(200));
-    await expect(Store.open(path)).rejects.toThrow(/is not a DuckDB store|cannot open store/);
+    await expect(Store.open(path)).rejects.toThrow(/exists and is not a trailhound store \(no DuckDB header\)/);
   });
 
   it('marks runs left running by a killed process as interrupted', async () => {
