@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { ingestFiles } from '../src/commands/ingest.js';
+import { ingestFiles } from '../src/ingest/pipeline.js';
 import { Store } from '../src/store/store.js';
 import { generateCorpus } from '../synth/corpus.js';
 import { DEMO_FACTS } from '../synth/scenario.js';

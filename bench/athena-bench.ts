@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ingestFiles } from '../src/commands/ingest.js';
+import { ingestFiles } from '../src/ingest/pipeline.js';
 import { AthenaRunner } from '../src/engines/athena-client.js';
 import { ingestFromAthena, RAW_COLUMNS } from '../src/engines/athena-ingest.js';
 import { partitioningFrom, REQUIRED_COLUMNS, type AthenaTable } from '../src/engines/athena-table.js';

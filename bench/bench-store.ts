@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { ingestFiles } from '../src/commands/ingest.js';
+import { ingestFiles } from '../src/ingest/pipeline.js';
 import { Store } from '../src/store/store.js';
 import { generateCorpus } from '../synth/corpus.js';
 

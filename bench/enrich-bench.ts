@@ -1,7 +1,7 @@
 import { existsSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ingestFiles } from '../src/commands/ingest.js';
+import { ingestFiles } from '../src/ingest/pipeline.js';
 import { AddressEnricher } from '../src/enrich/enricher.js';
 import { prepareEnrichment } from '../src/enrich/store-tables.js';
 import { Store } from '../src/store/store.js';

@@ -1,5 +1,5 @@
 import { DuckDBInstance } from '@duckdb/node-api';
-import { ingestFiles } from '../src/commands/ingest.js';
+import { ingestFiles } from '../src/ingest/pipeline.js';
 import { Store } from '../src/store/store.js';
 
 /** One measured load in its own process: prints {seconds, maxRssMiB, rows} as JSON. */

@@ -6,9 +6,9 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { storeCoverage } from '../src/analyze/coverage.js';
 import { duckdbSource } from '../src/analyze/duckdb-source.js';
 import { analyzeOn } from '../src/cli/analyze-command.js';
-import { ingestFiles } from '../src/commands/ingest.js';
-import { runQuery } from '../src/commands/query.js';
-import { storeStats } from '../src/commands/stats.js';
+import { ingestFiles } from '../src/ingest/pipeline.js';
+import { runQuery } from '../src/store/query.js';
+import { storeStats } from '../src/store/stats.js';
 import { searchEvents } from '../src/mcp/evidence.js';
 import { Store } from '../src/store/store.js';
 import { DEMO_FACTS } from '../synth/scenario.js';

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { ingestFiles } from '../src/commands/ingest.js';
+import { ingestFiles } from '../src/ingest/pipeline.js';
 import { shippedCatalog, shippedSensitiveEvents } from '../src/cli/detect-command.js';
 import { runDetections } from '../src/detect/runner.js';
 import { Store } from '../src/store/store.js';

@@ -1,6 +1,6 @@
 import { SingleBar } from 'cli-progress';
 import { ExitCode, UsageError } from '../core/errors.js';
-import { ingestFiles, type IngestProgress, type IngestSummary } from '../commands/ingest.js';
+import { ingestFiles, type IngestProgress, type IngestSummary } from '../ingest/pipeline.js';
 import type { Scope } from '../ingest/trail-layout.js';
 import { terminalSafe } from '../report/text-safety.js';
 import type { AwsOptions } from '../sources/aws.js';

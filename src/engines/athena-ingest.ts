@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { analyze } from '../analyze/analyze.js';
 import type { EventFilter } from '../analyze/source.js';
 import type { PivotSpec } from '../analyze/types.js';
-import { ingestFiles, type IngestOptions, type IngestSummary, type RemoteInputInfo } from '../commands/ingest.js';
+import { ingestFiles, type IngestOptions, type IngestSummary, type RemoteInputInfo } from '../ingest/pipeline.js';
 import { UsageError } from '../core/errors.js';
 import { isoSeconds } from '../core/time.js';
 import { cacheRoot, pullFolder, writeCacheFile } from '../sources/evidence-cache.js';

@@ -1,11 +1,9 @@
 import { stringify } from 'csv-stringify/sync';
 import { spreadsheetSafe, terminalSafe } from './text-safety.js';
 
-/** Rows with a fixed column order, as a query or a command produces them. */
-export interface Table {
-  readonly columns: readonly string[];
-  readonly rows: ReadonlyArray<Record<string, unknown>>;
-}
+import type { Table } from '../core/table.js';
+
+export type { Table };
 
 /** Output formats for tabular data. */
 export type TableFormat = 'table' | 'csv' | 'json' | 'jsonl';

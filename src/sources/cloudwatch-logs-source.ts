@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { CloudWatchLogsClient, FilterLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { UsageError } from '../core/errors.js';
 import { isoSeconds } from '../core/time.js';
-import { ingestFiles, type FailedInput, type RemoteInputInfo } from '../commands/ingest.js';
+import { ingestFiles, type FailedInput, type RemoteInputInfo } from '../ingest/pipeline.js';
 import { AwsCredentialsError, AwsResourceNotFoundError, Pacer, clientConfig, resolveHomeRegion, withRetries } from './aws.js';
 import { cachePath, cacheRoot, loadCheckpoint, pullFolder, saveCheckpoint, writeCacheFile, type PullIdentity } from './evidence-cache.js';
 import type { RemoteIngestOptions, RemoteIngestSummary } from './remote-ingest.js';

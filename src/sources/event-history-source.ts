@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { CloudTrailClient, LookupEventsCommand, type LookupAttribute, type LookupAttributeKey } from '@aws-sdk/client-cloudtrail';
 import { UsageError } from '../core/errors.js';
 import { isoSeconds } from '../core/time.js';
-import { ingestFiles, type FailedInput, type RemoteInputInfo } from '../commands/ingest.js';
+import { ingestFiles, type FailedInput, type RemoteInputInfo } from '../ingest/pipeline.js';
 import { AwsCredentialsError, Pacer, clientConfig, withRetries, type AwsFailure } from './aws.js';
 import { cachePath, cacheRoot, loadCheckpoint, pullFolder, saveCheckpoint, writeCacheFile, type PullIdentity } from './evidence-cache.js';
 import { enabledRegions } from './regions.js';

@@ -1,5 +1,5 @@
 /** What the remote sources have in common: their progress reports, their summaries, the options they pass to the bulk load. */
-import type { IngestOptions, IngestSummary } from '../commands/ingest.js';
+import type { IngestOptions, IngestSummary } from '../ingest/pipeline.js';
 import type { Scope } from '../ingest/trail-layout.js';
 import type { Store } from '../store/store.js';
 import type { AwsOptions } from './aws.js';

@@ -9,7 +9,7 @@ import { GetObjectCommand, ListObjectsV2Command, S3Client, type _Object } from '
 import { UsageError } from '../core/errors.js';
 import { mapLimit } from '../core/pool.js';
 import { isoSeconds } from '../core/time.js';
-import { ingestFiles, type FailedInput, type RemoteInputInfo } from '../commands/ingest.js';
+import { ingestFiles, type FailedInput, type RemoteInputInfo } from '../ingest/pipeline.js';
 import { parseTrailPath, trailPathInScope, type Scope, type TrailPathInfo } from '../ingest/trail-layout.js';
 import { AwsCredentialsError, AwsResourceNotFoundError, SerialQueue, clientConfig, resolveHomeRegion, withRetries, type AwsFailure } from './aws.js';
 import { TruncatedBodyError, cachePath, cacheRoot, variantPath, knownRemoteObjects, recordRemoteObjects, streamToCacheFile, writeCacheFile, type RemoteObject } from './evidence-cache.js';

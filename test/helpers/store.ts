@@ -1,5 +1,5 @@
 import { afterEach, beforeEach } from 'vitest';
-import { ingestFiles, type IngestOptions, type IngestSummary } from '../../src/commands/ingest.js';
+import { ingestFiles, type IngestOptions, type IngestSummary } from '../../src/ingest/pipeline.js';
 import { Store } from '../../src/store/store.js';
 import { Workspace } from './workspace.js';
 

@@ -3,7 +3,7 @@ import { analyze } from '../../src/analyze/analyze.js';
 import { storeCoverage } from '../../src/analyze/coverage.js';
 import { duckdbSource } from '../../src/analyze/duckdb-source.js';
 import { shippedCatalog, shippedSensitiveEvents } from '../../src/cli/detect-command.js';
-import { storeStats } from '../../src/commands/stats.js';
+import { storeStats } from '../../src/store/stats.js';
 import { runDetections } from '../../src/detect/runner.js';
 import { planFromStore, timelineFromStore } from '../../src/report/from-store.js';
 import { renderTimelineCsv, renderTimelineMarkdown } from '../../src/report/timeline-renderers.js';

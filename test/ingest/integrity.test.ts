@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { storeStats } from '../../src/commands/stats.js';
+import { storeStats } from '../../src/store/stats.js';
 import type { Store } from '../../src/store/store.js';
 import { count, ingest, memoryStore, sandbox } from '../helpers/store.js';
 import { Workspace, jsonLines, records, recordsFile } from '../helpers/workspace.js';

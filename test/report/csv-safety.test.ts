@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Coverage } from '../../src/analyze/types.js';
-import { runQuery } from '../../src/commands/query.js';
+import { runQuery } from '../../src/store/query.js';
 import type { EvidenceEvent, Finding } from '../../src/report/evidence.js';
 import { renderTable } from '../../src/report/tabular.js';
 import { spreadsheetSafe } from '../../src/report/text-safety.js';

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runQuery } from '../../src/commands/query.js';
+import { runQuery } from '../../src/store/query.js';
 import { QueryError } from '../../src/core/errors.js';
 import { Store } from '../../src/store/store.js';
 import { cli } from '../helpers/cli.js';

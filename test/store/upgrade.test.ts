@@ -1,6 +1,6 @@
 import { DuckDBInstance, type DuckDBValue } from '@duckdb/node-api';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ingestFiles } from '../../src/commands/ingest.js';
+import { ingestFiles } from '../../src/ingest/pipeline.js';
 import { MIGRATIONS } from '../../src/store/migrations.js';
 import { viewsSql } from '../../src/store/segments.js';
 import { Store, toPlainRow, type Row } from '../../src/store/store.js';

@@ -1,5 +1,5 @@
-import type { Table } from '../report/tabular.js';
-import type { Store } from '../store/store.js';
+import type { Table } from '../core/table.js';
+import type { Store } from './store.js';
 
 /** What a store holds: totals, and event counts by account, region, day and event source. */
 export interface StoreStats {

@@ -10,9 +10,9 @@ import { BIGINT, BOOLEAN, LIST, VARCHAR, listValue, type DuckDBType, type DuckDB
 import { mapLimit } from '../core/pool.js';
 import { isoSeconds } from '../core/time.js';
 import { toolVersion } from '../core/version.js';
-import { discoverFiles } from '../ingest/discover.js';
-import { probeFile, type ProbedFile } from '../ingest/probe.js';
-import { parseTrailPath, type Scope } from '../ingest/trail-layout.js';
+import { discoverFiles } from './discover.js';
+import { probeFile, type ProbedFile } from './probe.js';
+import { parseTrailPath, type Scope } from './trail-layout.js';
 import { catchUpKeyGroups, loadBatch, type Batch, type BatchFile, type FileCounts } from '../store/bulk-load.js';
 import { createSegment, segmentIds, segmentTable } from '../store/segments.js';
 import { Store } from '../store/store.js';

@@ -1,7 +1,7 @@
 import { StatementType } from '@duckdb/node-api';
 import { QueryError } from '../core/errors.js';
-import type { Table } from '../report/tabular.js';
-import { toPlainRow, type Store } from '../store/store.js';
+import type { Table } from '../core/table.js';
+import { toPlainRow, type Store } from './store.js';
 
 /** The statement kinds an ad-hoc query may be: a select (with, from, describe, show, summarize) or its plan. */
 const READ_STATEMENTS: ReadonlySet<StatementType> = new Set([StatementType.SELECT, StatementType.EXPLAIN]);
