@@ -7,13 +7,13 @@ import type { AwsOptions } from '../sources/aws.js';
 import type { RemoteIngestSummary, RemoteProgress } from '../sources/remote-ingest.js';
 import { Store } from '../store/store.js';
 import { athenaIngestRequested } from './athena-command.js';
-import { commaList, memoryLimit, parseScope, positiveNumber, storePath, type ScopeOptions } from './options.js';
+import { commaList, ingestLimits, parseScope, positiveNumber, storePath, type ScopeOptions } from './options.js';
 
 interface IngestCliOptions extends ScopeOptions {
   readonly db?: string;
-  readonly maxFileMb: string;
+  readonly maxFileMb?: string;
   readonly batchMb: string;
-  readonly memoryLimit: string;
+  readonly memoryLimit?: string;
   readonly format: 'text' | 'json';
   readonly progress: boolean;
   readonly eventHistory?: boolean;
@@ -38,9 +38,8 @@ interface IngestCliOptions extends ScopeOptions {
 export async function ingestCommand(paths: readonly string[], opts: IngestCliOptions): Promise<void> {
   if (athenaIngestRequested(opts as never)) return (await import('./athena-command.js')).ingestAthenaCommand(paths, opts as never);
   const scope = parseScope(opts);
-  const maxFileBytes = Math.round(positiveNumber('--max-file-mb', opts.maxFileMb) * 1024 * 1024);
+  const { maxFileBytes, memoryLimit } = ingestLimits(opts);
   const batchBytes = Math.round(positiveNumber('--batch-mb', opts.batchMb) * 1024 * 1024);
-  memoryLimit(opts.memoryLimit);
   const remoteUris = paths.filter((p) => p.startsWith('s3://'));
   const localPaths = paths.filter((p) => !p.startsWith('s3://'));
   const sources = [opts.eventHistory, opts.logGroup?.length, remoteUris.length || localPaths.length].filter(Boolean).length;
@@ -58,7 +57,7 @@ export async function ingestCommand(paths: readonly string[], opts: IngestCliOpt
 
   // The SDK warns on Node 20 about its own future releases; trailhound pins the SDK it was tested with.
   process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] ??= 'true';
-  const store = await Store.open(storePath(opts), { memoryLimit: opts.memoryLimit });
+  const store = await Store.open(storePath(opts), { memoryLimit });
   const controller = new AbortController();
   const onSignal = () => {
     if (controller.signal.aborted) process.exit(130);

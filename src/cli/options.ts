@@ -1,3 +1,4 @@
+import { totalmem } from 'node:os';
 import { UsageError } from '../core/errors.js';
 import { parseInstant } from '../core/time.js';
 import { SEVERITIES, type Severity } from '../detect/catalog.js';
@@ -91,6 +92,12 @@ export function positiveNumber(name: string, text: string): number {
 
 /** Checks a DuckDB memory limit such as 1GB or 512MB, and gives it back. */
 export function memoryLimit(text: string): string {
+  memoryBytes(text);
+  return text;
+}
+
+/** The bytes of a DuckDB memory limit such as 1GB or 512MB (checked as memoryLimit does). */
+export function memoryBytes(text: string): number {
   const size = /^(\d+(?:\.\d+)?)\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i.exec(text);
   if (!size) throw new UsageError(`--memory-limit takes a size such as 1GB or 512MB, not "${text}"`);
   const unit = size[2]!.toUpperCase();
@@ -98,7 +105,26 @@ export function memoryLimit(text: string): string {
   const bytes = Number(size[1]) * (unit.includes('I') ? 1024 : 1000) ** power;
   // DuckDB cannot open a store, let alone load a file, in less.
   if (bytes < MIN_MEMORY_BYTES) throw new UsageError(`--memory-limit ${text} is too small for DuckDB to work in; give at least 64MB`);
-  return text;
+  return bytes;
+}
+
+/**
+ * Loading a file takes about 16 times its decompressed size in DuckDB's memory (a 170 MB
+ * Records file of 120k events failed at 2 GB and loaded at 3 GB): the default largest file
+ * is the memory limit over this, so a file under --max-file-mb is one that fits.
+ */
+export const LOAD_MEMORY_FACTOR = 16;
+
+/** Ingest's default memory limit: half the machine's memory, at least 1 GiB. */
+export function defaultIngestMemory(total = totalmem()): string {
+  return `${Math.max(1024, Math.floor(total / 2 / 2 ** 20))}MiB`;
+}
+
+/** Ingest's largest file and memory limit, each from the option given or sized to the other. */
+export function ingestLimits(opts: { readonly maxFileMb?: string; readonly memoryLimit?: string }, total = totalmem()): { maxFileBytes: number; memoryLimit: string } {
+  const limit = memoryLimit(opts.memoryLimit ?? defaultIngestMemory(total));
+  const maxFileBytes = opts.maxFileMb !== undefined ? Math.round(positiveNumber('--max-file-mb', opts.maxFileMb) * 2 ** 20) : Math.min(2 ** 30, Math.floor(memoryBytes(limit) / LOAD_MEMORY_FACTOR));
+  return { maxFileBytes, memoryLimit: limit };
 }
 
 const MIN_MEMORY_BYTES = 64 * 1000 ** 2;

@@ -82,7 +82,7 @@ export async function probeFile(path: string, limits: ProbeLimits): Promise<Prob
 function tooLarge(_bytes: number, limits: ProbeLimits, what: string): Sniffed {
   return {
     kind: 'skip',
-    reason: `decompresses to ${what}, over the ${limits.maxFileBytes}-byte limit; raise --max-file-mb if the file is genuine`,
+    reason: `decompresses to ${what}, over the ${limits.maxFileBytes}-byte limit; raise --max-file-mb if the file is genuine (loading takes about 16 times its size of --memory-limit)`,
   };
 }
 

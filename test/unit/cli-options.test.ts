@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../../src/core/errors.js';
-import { commaList, parseMinSeverity, parsePivot, uniqueList } from '../../src/cli/options.js';
+import { commaList, ingestLimits, parseMinSeverity, parsePivot, uniqueList } from '../../src/cli/options.js';
 import { buildProgram } from '../../src/cli/program.js';
 
 describe('CLI option groups', () => {
@@ -44,5 +44,18 @@ describe('CLI option groups', () => {
     expect(section('Amazon Athena (--athena):')).toContain('--athena-database');
     expect(section('Event History (--event-history):')).toContain('--regions');
     expect(section('Options:')).toContain('--since');
+  });
+});
+
+describe('ingest limits', () => {
+  const GiB = 2 ** 30;
+  it('default to half the machine, at least 1 GiB, and a largest file that fits in it', () => {
+    expect(ingestLimits({}, 16 * GiB)).toEqual({ memoryLimit: '8192MiB', maxFileBytes: (8 * GiB) / 16 });
+    expect(ingestLimits({}, 1 * GiB)).toEqual({ memoryLimit: '1024MiB', maxFileBytes: GiB / 16 });
+    expect(ingestLimits({}, 64 * GiB).maxFileBytes).toBe(GiB);
+  });
+  it('size the largest file to a memory limit given, and take both as given', () => {
+    expect(ingestLimits({ memoryLimit: '4GiB' }, 16 * GiB).maxFileBytes).toBe((4 * GiB) / 16);
+    expect(ingestLimits({ memoryLimit: '4GB', maxFileMb: '10' }, 16 * GiB)).toEqual({ memoryLimit: '4GB', maxFileBytes: 10 * 2 ** 20 });
   });
 });
