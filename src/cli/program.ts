@@ -109,6 +109,16 @@ export function buildProgram(): Command {
     });
 
   program
+    .command('compact')
+    .description('merge the store\'s segments into one, ordered by access key and time (faster key lookups); safe to kill')
+    .addOption(db())
+    .addOption(new Option('--format <format>', 'summary format').choices(['text', 'json']).default('text'))
+    .action(async (opts) => {
+      const { compactCommand } = await import('./small-commands.js');
+      await compactCommand(opts);
+    });
+
+  program
     .command('detect')
     .description('run the detections in queries/ against the store; findings are stored and printed by time')
     .addOption(db())

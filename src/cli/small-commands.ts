@@ -14,6 +14,7 @@ import { timelineFromStore } from '../report/from-store.js';
 import { renderTimelineHtml } from '../report/html-renderer.js';
 import { renderTable, type TableFormat } from '../report/tabular.js';
 import { terminalSafe } from '../report/text-safety.js';
+import { compactStore } from '../store/compact.js';
 import { Store, isStoreFile } from '../store/store.js';
 import { runDetections } from '../detect/runner.js';
 import { DEMO_LEAKED_KEY_ID as LEAKED_KEY_ID } from '../core/demo.js';
@@ -44,6 +45,24 @@ export async function statsCommand(opts: { readonly db?: string; readonly format
   } finally {
     store.close();
   }
+}
+
+/** `trailhound compact`: the store written again, its segments merged and ordered by key and time; safe to kill. */
+export async function compactCommand(opts: { readonly db?: string; readonly format: 'text' | 'json' }): Promise<void> {
+  const path = storePath(opts);
+  const s = await compactStore(path);
+  if (opts.format === 'json') {
+    process.stdout.write(`${JSON.stringify(s, null, 2)}\n`);
+    return;
+  }
+  const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
+  const n = (x: number) => x.toLocaleString('en-US');
+  process.stdout.write(
+    `Compacted ${n(s.events)} events in ${terminalSafe(path)} (${s.seconds} s)\n` +
+      `  segments ${s.segmentsBefore} -> ${s.segmentsAfter}\n` +
+      `  row groups of the most spread access key ${n(s.busiestKeyRowGroupsBefore)} -> ${n(s.busiestKeyRowGroupsAfter)}\n` +
+      `  store file ${mib(s.bytesBefore)} -> ${mib(s.bytesAfter)}\n`,
+  );
 }
 
 function statsJson(stats: StoreStats): Record<string, unknown> {

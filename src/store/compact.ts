@@ -1,0 +1,137 @@
+/**
+ * `trailhound compact`: the store written again into a fresh file, its segments merged into
+ * one whose rows are ordered by access key and time (a key's events then sit in a few row
+ * groups, which is what `analyze --key` reads), without the blocks that deleted duplicates
+ * and earlier loads left free. The original file is not touched until the new one is
+ * complete and checked; then the new one is renamed over it. A kill at any point leaves
+ * either the old store or the new one, whole.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync, renameSync, rmSync, statSync } from 'node:fs';
+import { StoreError } from '../core/errors.js';
+import { ROW_GROUP_ROWS, segmentTable, segmentTableSql, viewsSql } from './segments.js';
+import { Store } from './store.js';
+
+/** What compacting did. */
+export interface CompactSummary {
+  readonly events: number;
+  readonly segmentsBefore: number;
+  readonly segmentsAfter: number;
+  /** The row groups of the access key spread over the most of them: what its lookup reads. */
+  readonly busiestKeyRowGroupsBefore: number;
+  readonly busiestKeyRowGroupsAfter: number;
+  /** The store file with its write-ahead log, in bytes. */
+  readonly bytesBefore: number;
+  readonly bytesAfter: number;
+  readonly seconds: number;
+}
+
+// The content of every row, whatever the order: compared between the old file and the new.
+const fingerprint = (db: string) =>
+  `select count(*)::bigint as n, coalesce(sum(hash(record, input_id, record_index, eventkey, eventtime, access_key_id))::varchar, '0') as h from ${db}.event_rows`;
+const busiestKey = (db: string) => `select coalesce(max(n), 0)::bigint as n from (select count(*) as n from ${db}.key_groups group by access_key_id)`;
+
+/** The temporary file a compact of `path` writes (removed when a killed compact left it). */
+export const compactingPath = (path: string) => `${path}.compacting`;
+
+/**
+ * Writes the store at `path` again as described above, and gives what it did. Holds the
+ * store's lock while it works; opens and closes the store itself.
+ */
+export async function compactStore(path: string): Promise<CompactSummary> {
+  const started = performance.now();
+  const target = compactingPath(path);
+  rmSync(target, { force: true });
+  rmSync(`${target}.wal`, { force: true });
+  const store = await Store.open(path, { mustExist: true });
+  let summary: Omit<CompactSummary, 'bytesAfter' | 'seconds'>;
+  try {
+    await store.checkpoint();
+    const bytesBefore = storeBytes(path);
+    const source = (await store.one<{ db: string }>('select current_database() as db'))!.db;
+    // An alias no store file can be named after (DuckDB names a database after its file).
+    const alias = `compact_${randomBytes(6).toString('hex')}`;
+    await store.run(`attach ${sqlString(target)} as ${alias}`);
+    try {
+      summary = await rewrite(store, quoted(source), alias, bytesBefore);
+    } finally {
+      await store.run(`use ${quoted(source)}`);
+      await store.run(`detach ${alias}`);
+    }
+  } catch (error) {
+    store.close();
+    rmSync(target, { force: true });
+    rmSync(`${target}.wal`, { force: true });
+    throw error;
+  }
+  const before = statSync(path);
+  store.close();
+  // Nothing may have written the store between the close and the rename; if it did, keep it.
+  const after = statSync(path);
+  if (after.size !== before.size || after.mtimeMs !== before.mtimeMs) {
+    rmSync(target, { force: true });
+    throw new StoreError(`${path} changed while it was being compacted (another process wrote it); nothing was replaced: run compact again`);
+  }
+  renameSync(target, path);
+  rmSync(`${path}.wal`, { force: true });
+  return { ...summary, bytesAfter: storeBytes(path), seconds: Math.round((performance.now() - started) / 10) / 100 };
+}
+
+async function rewrite(store: Store, source: string, target: string, bytesBefore: number): Promise<Omit<CompactSummary, 'bytesAfter' | 'seconds'>> {
+  const old = await store.one<{ n: bigint; h: string }>(fingerprint(source));
+  const segments = await store.all<{ segment_id: number }>(`select segment_id from ${source}.segments order by 1`);
+  const busiestBefore = Number((await store.one<{ n: bigint }>(busiestKey(source)))?.n ?? 0);
+  // Row ids follow insertion order only when it is preserved; the key map depends on them.
+  const ordered = await store.one<{ v: boolean }>(`select current_setting('preserve_insertion_order') as v`);
+  await store.run('set preserve_insertion_order = true');
+  try {
+    await store.run(`copy from database ${source} to ${target} (schema)`);
+    await store.run(`use ${target}`);
+    const segmentTables = new Set(segments.map((s) => segmentTable(s.segment_id)));
+    const tables = await store.all<{ name: string }>(
+      `select table_name as name from duckdb_tables() where database_name = ? and schema_name = 'main' order by 1`,
+      [target],
+    );
+    await store.transaction(async () => {
+      for (const { name } of tables) {
+        if (segmentTables.has(name)) await store.run(`drop table ${quoted(name)} cascade`);
+        else if (name !== 'key_groups' && name !== 'segments') await store.run(`insert into ${quoted(name)} select * from ${source}.main.${quoted(name)}`);
+      }
+      await store.run(segmentTableSql(0));
+      await store.run(
+        `insert into ${segmentTable(0)}
+         select * exclude (segment_id, segment_row) from ${source}.event_rows
+         order by access_key_id nulls last, eventtime, eventkey, input_id, record_index`,
+      );
+      await store.run(`insert into segments values (0, ?, null, now())`, [segmentTable(0)]);
+      await store.run(viewsSql([0]));
+      await store.run(
+        `insert into key_groups
+         select access_key_id, segment_id, segment_row // ${ROW_GROUP_ROWS}, count(*)
+         from event_rows where access_key_id is not null group by all order by access_key_id`,
+      );
+      await store.run(`update key_groups_state set through_input = (select coalesce(max(input_id), 0) from inputs)`);
+      const copy = await store.one<{ n: bigint; h: string }>(fingerprint(target));
+      if (copy?.n !== old?.n || copy?.h !== old?.h) throw new StoreError('compact: the new file does not hold the same rows as the store; the store was left as it was');
+    });
+    await store.run(`checkpoint ${target}`);
+  } finally {
+    await store.run(`set preserve_insertion_order = ${ordered?.v === false ? 'false' : 'true'}`);
+  }
+  return {
+    events: Number(old?.n ?? 0),
+    segmentsBefore: segments.length,
+    segmentsAfter: 1,
+    busiestKeyRowGroupsBefore: busiestBefore,
+    busiestKeyRowGroupsAfter: Number((await store.one<{ n: bigint }>(busiestKey(target)))?.n ?? 0),
+    bytesBefore,
+  };
+}
+
+const quoted = (name: string) => `"${name.replace(/"/g, '""')}"`;
+const sqlString = (text: string) => `'${text.replace(/'/g, "''")}'`;
+
+function storeBytes(path: string): number {
+  const size = (p: string) => (existsSync(p) ? statSync(p).size : 0);
+  return size(path) + size(`${path}.wal`);
+}
