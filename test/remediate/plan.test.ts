@@ -8,6 +8,7 @@ import type { RemediationAction, RemediationPlan } from '../../src/remediate/typ
 import type { Store } from '../../src/store/store.js';
 import { DEMO_FACTS } from '../../synth/scenario.js';
 import { demoStore, PINNED } from '../report/demo-store.js';
+import { evidenceEvent, findingOf } from '../helpers/evidence.js';
 
 const actions = (plan: RemediationPlan): RemediationAction[] => plan.steps.flatMap((s) => s.actions);
 const CONTAINED = '2026-03-06T12:00:00Z';
@@ -91,50 +92,8 @@ describe('the remediation plan for the demo', () => {
   });
 });
 
-function event(eventName: string, over: Partial<EvidenceEvent> = {}): EvidenceEvent {
-  return {
-    eventId: `${eventName}-${over.eventTime ?? '1'}`,
-    eventTime: '2026-03-04T01:00:00Z',
-    eventName,
-    eventSource: 'iam.amazonaws.com',
-    accessKeyId: 'AKIAEXAMPLEEXPOSED01',
-    principalArn: 'arn:aws:iam::111122223333:user/deploy',
-    identityType: 'IAMUser',
-    userName: 'deploy',
-    sessionIssuerArn: null,
-    sourceIp: '203.0.113.9',
-    userAgent: 'x',
-    region: 'us-east-1',
-    account: '111122223333',
-    errorCode: null,
-    errorMessage: null,
-    requestParameters: null,
-    responseElements: null,
-    provenance: null,
-    ...over,
-  };
-}
-
-function finding(e: EvidenceEvent, severity: Finding['severity'] = 'high'): Finding {
-  return {
-    detection: 'test_detection',
-    title: 't',
-    severity,
-    outcome: 'success',
-    tactics: [],
-    techniques: [],
-    eventIds: [e.eventId],
-    eventTime: e.eventTime,
-    eventName: e.eventName,
-    actor: e.principalArn,
-    accessKeyId: e.accessKeyId,
-    sourceIp: e.sourceIp,
-    account: e.account,
-    region: e.region,
-    resource: null,
-    summary: 's',
-  };
-}
+const event = evidenceEvent;
+const finding = (e: EvidenceEvent, severity: Finding['severity'] = 'high'): Finding => findingOf(e, { severity });
 
 describe('buildPlan rules', () => {
   it('deletes a root access key instead of rotating it', () => {

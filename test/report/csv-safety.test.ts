@@ -8,6 +8,7 @@ import { buildTimeline } from '../../src/report/timeline.js';
 import { renderTimelineCsv } from '../../src/report/timeline-renderers.js';
 import { buildPlan } from '../../src/remediate/plan.js';
 import { Store } from '../../src/store/store.js';
+import { CREATED_USER, evidenceEvent, findingOf } from '../helpers/evidence.js';
 import { Workspace } from '../helpers/workspace.js';
 
 /** Cells a spreadsheet would split into extra rows or run as formulas if written carelessly. */
@@ -110,44 +111,18 @@ describe('CSV from renderTable', () => {
 
 describe('CSV from timeline --format csv', () => {
   it('keeps one record per entry when the logs hold bare CRs and formulas after line breaks', () => {
-    const events: EvidenceEvent[] = HOSTILE.map((value, i) => ({
-      eventId: `evt-${String(i).padStart(2, '0')}`,
-      eventTime: `2026-03-04T01:${String(i).padStart(2, '0')}:00Z`,
-      eventName: 'CreateUser',
-      eventSource: 'iam.amazonaws.com',
-      accessKeyId: 'AKIAEXAMPLEEXPOSED01',
-      principalArn: 'arn:aws:iam::111122223333:user/deploy',
-      identityType: 'IAMUser',
-      userName: 'deploy',
-      sessionIssuerArn: null,
-      sourceIp: '203.0.113.9',
-      userAgent: value,
-      region: 'us-east-1',
-      account: '111122223333',
-      errorCode: value,
-      errorMessage: value,
-      requestParameters: { userName: value },
-      responseElements: null,
-      provenance: { uri: `s3://bucket/${i}.json.gz`, sha256: 'ab'.repeat(32), recordIndex: i, runId: 'r1' },
-    }));
-    const findings: Finding[] = events.map((e) => ({
-      detection: 'iam_user_created',
-      title: 'IAM user created',
-      severity: 'medium',
-      outcome: 'success',
-      tactics: ['TA0003'],
-      techniques: ['T1136.003'],
-      eventIds: [e.eventId],
-      eventTime: e.eventTime,
-      eventName: e.eventName,
-      actor: e.principalArn,
-      accessKeyId: e.accessKeyId,
-      sourceIp: e.sourceIp,
-      account: e.account,
-      region: e.region,
-      resource: e.userAgent,
-      summary: `IAM user ${e.userAgent ?? ''} created`,
-    }));
+    const events: EvidenceEvent[] = HOSTILE.map((value, i) =>
+      evidenceEvent('CreateUser', {
+        eventId: `evt-${String(i).padStart(2, '0')}`,
+        eventTime: `2026-03-04T01:${String(i).padStart(2, '0')}:00Z`,
+        userAgent: value,
+        errorCode: value,
+        errorMessage: value,
+        requestParameters: { userName: value },
+        provenance: { uri: `s3://bucket/${i}.json.gz`, sha256: 'ab'.repeat(32), recordIndex: i, runId: 'r1' },
+      }),
+    );
+    const findings: Finding[] = events.map((e) => findingOf(e, { ...CREATED_USER, resource: e.userAgent, summary: `IAM user ${e.userAgent ?? ''} created` }));
     const coverage: Coverage = { from: '2026-03-04T00:00:00Z', to: '2026-03-05T00:00:00Z', accounts: ['111122223333'], regions: ['us-east-1'], events: events.length, sources: [{ name: 'file', count: events.length }], gaps: [] };
     const report = buildTimeline({
       findings,

@@ -7,6 +7,7 @@ import { renderPlanMarkdown } from '../../src/report/plan-renderers.js';
 import { buildTimeline, type TimelineReport } from '../../src/report/timeline.js';
 import { renderTimelineCsv, renderTimelineJsonl, renderTimelineMarkdown, renderTimelineTimesketch } from '../../src/report/timeline-renderers.js';
 import { buildPlan } from '../../src/remediate/plan.js';
+import { CREATED_USER, evidenceEvent, findingOf } from '../helpers/evidence.js';
 
 const HOSTILE = {
   script: '<script>alert(1)</script>',
@@ -51,44 +52,19 @@ function parseCsv(text: string): Array<Record<string, string>> {
 const coverage: Coverage = { from: '2026-03-04T00:00:00Z', to: '2026-03-05T00:00:00Z', accounts: ['111122223333'], regions: ['us-east-1'], events: 14, sources: [{ name: 'file', count: 14 }], gaps: [] };
 
 function hostileReport(): TimelineReport {
-  const events: EvidenceEvent[] = Object.entries(HOSTILE).map(([name, value], i) => ({
-    eventId: `evt-${String(i).padStart(2, '0')}`,
-    eventTime: `2026-03-04T01:${String(i).padStart(2, '0')}:00Z`,
-    eventName: 'CreateUser',
-    eventSource: 'iam.amazonaws.com',
-    accessKeyId: 'AKIAEXAMPLEEXPOSED01',
-    principalArn: 'arn:aws:iam::111122223333:user/deploy',
-    identityType: 'IAMUser',
-    userName: 'deploy',
-    sessionIssuerArn: null,
-    sourceIp: '203.0.113.9',
-    userAgent: value,
-    region: 'us-east-1',
-    account: '111122223333',
-    errorCode: null,
-    errorMessage: value,
-    requestParameters: { userName: `${name}${value}` },
-    responseElements: null,
-    provenance: { uri: `s3://bucket/${name}.json.gz`, sha256: 'ab'.repeat(32), recordIndex: i, runId: 'r1' },
-  }));
-  const findings: Finding[] = events.map((e) => ({
-    detection: 'iam_user_created',
-    title: 'IAM user created',
-    severity: 'medium',
-    outcome: 'success',
-    tactics: ['TA0003'],
-    techniques: ['T1136.003'],
-    eventIds: [e.eventId],
-    eventTime: e.eventTime,
-    eventName: e.eventName,
-    actor: e.principalArn,
-    accessKeyId: e.accessKeyId,
-    sourceIp: e.sourceIp,
-    account: e.account,
-    region: e.region,
-    resource: e.userAgent,
-    summary: `IAM user ${String((e.requestParameters as { userName: string }).userName)} created`,
-  }));
+  const events: EvidenceEvent[] = Object.entries(HOSTILE).map(([name, value], i) =>
+    evidenceEvent('CreateUser', {
+      eventId: `evt-${String(i).padStart(2, '0')}`,
+      eventTime: `2026-03-04T01:${String(i).padStart(2, '0')}:00Z`,
+      userAgent: value,
+      errorMessage: value,
+      requestParameters: { userName: `${name}${value}` },
+      provenance: { uri: `s3://bucket/${name}.json.gz`, sha256: 'ab'.repeat(32), recordIndex: i, runId: 'r1' },
+    }),
+  );
+  const findings: Finding[] = events.map((e) =>
+    findingOf(e, { ...CREATED_USER, resource: e.userAgent, summary: `IAM user ${String((e.requestParameters as { userName: string }).userName)} created` }),
+  );
   const plan = buildPlan({ findings, events, containedAt: '2026-03-06T12:00:00Z' });
   return buildTimeline({
     findings,
