@@ -324,7 +324,6 @@ async function loadEventFiles(store: Store, runId: string, eventFiles: readonly 
           duplicates += c.duplicates;
           conflicts += c.conflicts;
           if (c.rejected > 0) warnings.push({ path, reason: `${c.rejected} of ${c.records} records left out: ${describeRejections(c)}` });
-          if (c.repeatedKeys > 0) warnings.push({ path, reason: `${c.repeatedKeys} ${c.repeatedKeys === 1 ? 'object repeats' : 'objects repeat'} a JSON key (read two ways by different tools; trailhound reads the first; record_issues lists them)` });
           if (c.conflicts > 0) warnings.push({ path, reason: `${c.conflicts} events share their eventID and account with a stored record of other content; both are kept (record_issues lists them)` });
         }
         processed += files.length;

@@ -13,7 +13,7 @@ import { isoSeconds } from '../core/time.js';
 import { toolVersion } from '../core/version.js';
 import { parseTrailPath, type Scope } from '../ingest/trail-layout.js';
 import { AwsCredentialsError, clientConfig, withRetries, type AwsOptions } from '../sources/aws.js';
-import { EMPTY_DIGEST, RECORDS_DIGEST } from '../store/bulk-load.js';
+import { EMPTY_DIGEST, flagRepeatedKeys, RECORDS_DIGEST } from '../store/bulk-load.js';
 import type { Store } from '../store/store.js';
 import { contentHashAsync, digestSignatureValid, digestTrail, logFileDeliveryTime, parseDigest, trailKey, type DigestContent } from './digest-chain.js';
 
@@ -65,6 +65,8 @@ export interface VerifyReport {
   readonly unchecked: { readonly files: number; readonly reasons: readonly string[] };
   /** Loaded inputs whose stored records were compared with the digest of the records recorded at load, and how many differ. */
   readonly storedRecords: { readonly inputs: number; readonly modified: number; readonly notRecorded: number };
+  /** Objects of stored events that repeat a JSON key (each listed in record_issues, kind repeated-key). */
+  readonly repeatedKeys: number;
   /** Stored events that share eventID and account with a record of other content (`record_issues`). */
   readonly conflicts: number;
   /**
@@ -294,6 +296,8 @@ export async function verifyEvidence(options: VerifyOptions): Promise<VerifyRepo
   const storedRecords = await checkStoredRecords(store, scope, push);
   const unchecked = await uncheckedInputs(store, scope, listed);
   const conflicts = (await store.one<{ n: number }>(`select count(*)::bigint as n from record_issues where kind = 'conflict'`))?.n ?? 0;
+  const repeatedKeys = await flagRepeatedKeys(store, verifyRunId);
+  if (repeatedKeys > 0) notes.push(`${repeatedKeys} ${repeatedKeys === 1 ? 'object' : 'objects'} of stored events repeat a JSON key: trailhound reads the first, other tools may read another (all kept; trailhound query "select * from record_issues where kind = 'repeated-key'")`);
   if (conflicts > 0) notes.push(`${conflicts} stored events share their eventID and account with a record of other content (all kept; trailhound query "select * from record_issues where kind = 'conflict'")`);
   if (unchecked.files > 0) notes.push(`integrity could not be checked for ${unchecked.files} loaded file${unchecked.files === 1 ? '' : 's'}: ${unchecked.reasons.join('; ')}`);
 
@@ -324,6 +328,7 @@ export async function verifyEvidence(options: VerifyOptions): Promise<VerifyRepo
     unchecked,
     storedRecords,
     conflicts,
+    repeatedKeys,
     intact,
     verdict: !intact ? 'not-intact' : count('log-file', 'verified') === 0 ? 'not-checked' : unchecked.files > 0 ? 'partly-checked' : 'intact',
     problems: results.filter((r) => !['signature-ok', 'unverified', 'verified'].includes(r.status)),

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { shippedCatalog, shippedSensitiveEvents } from '../../src/cli/detect-command.js';
 import { runDetections } from '../../src/detect/runner.js';
+import { verifyEvidence } from '../../src/verify/verify.js';
 import { planFromStore } from '../../src/report/from-store.js';
 import type { Store } from '../../src/store/store.js';
 import { iamUserIdentity, makeRecord } from '../../synth/records.js';
@@ -32,7 +33,7 @@ describe('a record with a repeated JSON key is read the same way by SQL and Java
     expect(JSON.stringify(plan)).not.toContain('backdoor');
   });
 
-  it('lists the record in record_issues and warns, keeping the event', async () => {
+  it('verify lists the record in record_issues and notes it, keeping the event', async () => {
     const identity = iamUserIdentity({ userName: 'leaky', accessKeyId: 'AKIAQ3EGRV7XEXAMPLE1', account: '111122223333' });
     const plain = makeRecord('CreateUser', { eventTime: '2026-03-02T10:00:00Z', userIdentity: identity, recipientAccountId: '111122223333', requestParameters: { userName: 'fine' } }, new Random(2));
     const twice = makeRecord('CreateUser', { eventTime: '2026-03-02T11:00:00Z', userIdentity: identity, recipientAccountId: '111122223333', requestParameters: { userName: 'PLACEHOLDER' } }, new Random(3));
@@ -42,7 +43,12 @@ describe('a record with a repeated JSON key is read the same way by SQL and Java
     const path = ws.write('dup2.json', `{"Records":[${JSON.stringify(plain)},${forged}]}`);
     const summary = await ingest(store, [path]);
     expect(summary.eventsLoaded).toBe(2);
-    expect(summary.warnings).toEqual([{ path, reason: expect.stringMatching(/^2 objects repeat a JSON key .*trailhound reads the first/) }]);
+    const report = await verifyEvidence({ store });
+    expect(report.repeatedKeys).toBe(2);
+    expect(report.notes).toContainEqual(expect.stringMatching(/^2 objects of stored events repeat a JSON key: trailhound reads the first/));
+    // A second verify lists them afresh, not twice.
+    expect((await verifyEvidence({ store })).repeatedKeys).toBe(2);
+    expect(await store.all(`select 1 from events`)).toHaveLength(2);
     const issues = await store.all<{ record_index: number; detail: string }>(`select record_index, detail from record_issues where kind = 'repeated-key' order by detail`);
     expect(issues).toEqual([
       { record_index: 1, detail: 'the key "eventName" appears more than once in $; trailhound reads the first, other tools may read another' },
