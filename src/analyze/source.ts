@@ -4,6 +4,7 @@
  * lineage logic in analyze.ts runs unchanged on both.
  */
 import type { Coverage } from './types.js';
+import type { EventColumnName } from '../store/columns.js';
 
 /** Which events to fetch. Lists are OR-ed within a field, fields are AND-ed; empty = no constraint. */
 export interface EventFilter {
@@ -77,8 +78,11 @@ export interface EvidenceSource {
   coverage(window: { since?: Date; until?: Date; accounts?: readonly string[]; regions?: readonly string[] }): Promise<Coverage>;
 }
 
-/** An event row from a query's columns (the Athena CloudTrail table's names); JSON `null` reads as null. */
-export function eventRowOf(r: Readonly<Record<string, string | null | undefined>>): EventRow {
+/** A query's row by the names of `events` (store/columns.ts), so a renamed column fails to compile here. */
+export type EventColumnsRow = Readonly<Partial<Record<EventColumnName, string | null>>>;
+
+/** An event row from a query's columns (the names of `events`, on both engines); JSON `null` reads as null. */
+export function eventRowOf(r: EventColumnsRow): EventRow {
   return {
     eventId: r['eventid'] ?? r['eventkey'] ?? '',
     eventTime: r['eventtime'] ?? '',

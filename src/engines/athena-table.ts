@@ -7,6 +7,7 @@
 import type { Scope } from '../core/scope.js';
 import { UsageError } from '../core/errors.js';
 import { sqlIdentifier, sqlString } from './dialect.js';
+import { athenaProjection } from '../store/columns.js';
 
 /** How the table is partitioned, as far as trailhound can constrain it. */
 export interface Partitioning {
@@ -143,43 +144,7 @@ export const REQUIRED_COLUMNS = ['eventversion', 'useridentity', 'eventtime', 'e
 export function eventColumns(table: AthenaTable): ReadonlyArray<readonly [string, string]> {
   const missing = REQUIRED_COLUMNS.filter((c) => !table.columns.includes(c));
   if (missing.length > 0) throw new UsageError(`${table.database}.${table.table} lacks ${missing.join(', ')}; is it a CloudTrail table? "trailhound athena ddl" prints one`);
-  const optional = (name: string, expr = name) => (table.columns.includes(name) ? expr : 'cast(null as varchar)');
-  return [
-    ['eventkey', 'eventid'],
-    ['eventtime', 'try(from_iso8601_timestamp(eventtime))'],
-    ['eventsource', 'eventsource'],
-    ['eventname', 'eventname'],
-    ['awsregion', 'awsregion'],
-    ['sourceipaddress', 'sourceipaddress'],
-    ['useragent', 'useragent'],
-    ['errorcode', 'errorcode'],
-    ['readonly', table.columns.includes('readonly') ? "(lower(cast(readonly as varchar)) = 'true')" : 'cast(null as boolean)'],
-    ['recipientaccountid', 'recipientaccountid'],
-    ['sharedeventid', optional('sharedeventid')],
-    ['useridentity_type', 'useridentity.type'],
-    ['principal_arn', 'useridentity.arn'],
-    ['access_key_id', "nullif(useridentity.accesskeyid, '')"],
-    ['user_name', 'useridentity.username'],
-    ['session_issuer_arn', 'useridentity.sessioncontext.sessionissuer.arn'],
-    ['eventid', 'eventid'],
-    ['eventversion', 'eventversion'],
-    ['errormessage', 'errormessage'],
-    ['requestid', 'requestid'],
-    ['eventtype', 'eventtype'],
-    ['apiversion', optional('apiversion')],
-    ['managementevent', table.columns.includes('managementevent') ? "(lower(cast(managementevent as varchar)) = 'true')" : 'cast(null as boolean)'],
-    ['vpcendpointid', optional('vpcendpointid')],
-    ['eventcategory', optional('eventcategory')],
-    ['sessioncredentialfromconsole', optional('sessioncredentialfromconsole')],
-    ['principal_id', 'useridentity.principalid'],
-    ['principal_account', 'useridentity.accountid'],
-    ['session_issuer_name', 'useridentity.sessioncontext.sessionissuer.username'],
-    ['invoked_by', 'useridentity.invokedby'],
-    ['requestparameters', 'requestparameters'],
-    ['responseelements', 'responseelements'],
-    ['additionaleventdata', optional('additionaleventdata')],
-    ['serviceeventdetails', optional('serviceeventdetails')],
-  ];
+  return athenaProjection(table.columns);
 }
 
 /** An instant as a Trino timestamp expression. */

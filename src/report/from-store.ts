@@ -17,6 +17,7 @@ import { buildTimeline, type TimelineReport, type TimelineScope } from './timeli
 import { UsageError } from '../core/errors.js';
 import { SEVERITIES, type Severity } from '../detect/catalog.js';
 import type { Store } from '../store/store.js';
+import type { EventColumnName } from '../store/columns.js';
 import { byTimeThenId, type EvidenceEvent, type Finding } from './evidence.js';
 
 /** Which findings to read. */
@@ -90,25 +91,10 @@ export async function loadFindings(store: Store, filter: FindingFilter = {}): Pr
   }));
 }
 
-type EventRowOut = {
-  eventid: string;
-  eventtime: string;
-  eventname: string;
-  eventsource: string;
-  access_key_id: string | null;
-  principal_arn: string | null;
-  useridentity_type: string | null;
-  user_name: string | null;
-  session_issuer_arn: string | null;
-  sourceipaddress: string | null;
-  useragent: string | null;
-  awsregion: string | null;
-  recipientaccountid: string | null;
-  principal_account: string | null;
-  errorcode: string | null;
-  errormessage: string | null;
-  requestparameters: string | null;
-  responseelements: string | null;
+/** The `events` columns the report reads (typed by the registry's names) and the row's provenance. */
+type EventRowOut = { readonly [K in 'eventid' | 'eventtime' | 'eventname' | 'eventsource']: string } & {
+  readonly [K in Extract<EventColumnName, 'access_key_id' | 'principal_arn' | 'useridentity_type' | 'user_name' | 'session_issuer_arn' | 'sourceipaddress' | 'useragent' | 'awsregion' | 'recipientaccountid' | 'principal_account' | 'errorcode' | 'errormessage' | 'requestparameters' | 'responseelements'>]: string | null;
+} & {
   uri: string | null;
   sha256: string | null;
   record_index: number | null;

@@ -2,6 +2,7 @@ import { BIGINT, LIST, VARCHAR, listValue, type DuckDBValue } from '@duckdb/node
 import { jsonDepth } from '../core/json.js';
 import type { Container } from '../ingest/sniff.js';
 import type { Scope } from '../ingest/trail-layout.js';
+import { loadProjection, recordShape } from './columns.js';
 import { ROW_GROUP_ROWS, segmentTable } from './segments.js';
 import type { Store } from './store.js';
 
@@ -42,47 +43,10 @@ export interface FileCounts {
 }
 
 /** The fields json_transform reads out of each record, in one parse. */
-const RECORD_SHAPE = JSON.stringify({
-  eventTime: 'VARCHAR',
-  eventSource: 'VARCHAR',
-  eventName: 'VARCHAR',
-  awsRegion: 'VARCHAR',
-  sourceIPAddress: 'VARCHAR',
-  userAgent: 'VARCHAR',
-  errorCode: 'VARCHAR',
-  eventID: 'VARCHAR',
-  readOnly: 'VARCHAR',
-  recipientAccountId: 'VARCHAR',
-  sharedEventID: 'VARCHAR',
-  userIdentity: {
-    type: 'VARCHAR',
-    arn: 'VARCHAR',
-    accessKeyId: 'VARCHAR',
-    userName: 'VARCHAR',
-    sessionContext: { sessionIssuer: { arn: 'VARCHAR' } },
-  },
-});
+const RECORD_SHAPE = recordShape();
 
 /** The columns stored beside the record: the ones pivots and detections filter on. The `events` view derives the rest from `record`. */
-const EVENT_COLUMNS = [
-  // An empty or missing eventID is no identity: such a record is keyed by its content.
-  ['eventkey', `coalesce(nullif(s.eventID, ''), 'sha256:' || sha256(r::varchar))`],
-  ['eventtime', 'try_cast(s.eventTime as timestamptz)'],
-  ['eventsource', 's.eventSource'],
-  ['eventname', 's.eventName'],
-  ['awsregion', 's.awsRegion'],
-  ['sourceipaddress', 's.sourceIPAddress'],
-  ['useragent', 's.userAgent'],
-  ['errorcode', 's.errorCode'],
-  ['readonly', 'try_cast(s.readOnly as boolean)'],
-  ['recipientaccountid', 's.recipientAccountId'],
-  ['sharedeventid', 's.sharedEventID'],
-  ['useridentity_type', 's.userIdentity.type'],
-  ['principal_arn', 's.userIdentity.arn'],
-  ['access_key_id', `nullif(s.userIdentity.accessKeyId, '')`],
-  ['user_name', 's.userIdentity.userName'],
-  ['session_issuer_arn', 's.userIdentity.sessionContext.sessionIssuer.arn'],
-] as const;
+const EVENT_COLUMNS = loadProjection();
 
 const STORED = [...EVENT_COLUMNS.map(([name]) => name), 'input_id', 'run_id', 'record_index', 'record'];
 

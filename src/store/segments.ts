@@ -1,3 +1,4 @@
+import { segmentColumnsSql, viewProjection } from './columns.js';
 import type { Store } from './store.js';
 
 /**
@@ -6,28 +7,6 @@ import type { Store } from './store.js';
  * place, but rewrites rows appended to a table that already holds data at the next
  * checkpoint, which doubled the cost of every batch after the first.
  */
-export const SEGMENT_COLUMNS = `
-  eventkey varchar not null,
-  eventtime timestamptz,
-  eventsource varchar,
-  eventname varchar,
-  awsregion varchar,
-  sourceipaddress varchar,
-  useragent varchar,
-  errorcode varchar,
-  readonly boolean,
-  recipientaccountid varchar,
-  sharedeventid varchar,
-  useridentity_type varchar,
-  principal_arn varchar,
-  access_key_id varchar,
-  user_name varchar,
-  session_issuer_arn varchar,
-  input_id bigint not null,
-  run_id varchar not null,
-  record_index integer,
-  record json using compression fsst not null`;
-
 /** Rows per DuckDB row group: the unit `key_groups` points at (a row's group is its rowid divided by this). */
 export const ROW_GROUP_ROWS = 122_880;
 
@@ -39,37 +18,7 @@ export function segmentTable(id: number): string {
 
 /** DDL of one segment table. */
 export function segmentTableSql(id: number): string {
-  return `create table ${segmentTable(id)} (${SEGMENT_COLUMNS}\n);`;
-}
-
-/** Columns of `events` read from the record on demand: name, JSON path, and how to read it. */
-export const DERIVED_COLUMNS: ReadonlyArray<readonly [string, string, 'text' | 'boolean' | 'json']> = [
-  ['eventversion', '$.eventVersion', 'text'],
-  ['errormessage', '$.errorMessage', 'text'],
-  ['requestid', '$.requestID', 'text'],
-  ['eventtype', '$.eventType', 'text'],
-  ['apiversion', '$.apiVersion', 'text'],
-  ['managementevent', '$.managementEvent', 'boolean'],
-  ['vpcendpointid', '$.vpcEndpointId', 'text'],
-  ['eventcategory', '$.eventCategory', 'text'],
-  ['sessioncredentialfromconsole', '$.sessionCredentialFromConsole', 'text'],
-  ['principal_id', '$.userIdentity.principalId', 'text'],
-  ['principal_account', '$.userIdentity.accountId', 'text'],
-  ['session_issuer_name', '$.userIdentity.sessionContext.sessionIssuer.userName', 'text'],
-  ['invoked_by', '$.userIdentity.invokedBy', 'text'],
-  ['useridentity', '$.userIdentity', 'json'],
-  ['requestparameters', '$.requestParameters', 'json'],
-  ['responseelements', '$.responseElements', 'json'],
-  ['additionaleventdata', '$.additionalEventData', 'json'],
-  ['resources', '$.resources', 'json'],
-  ['serviceeventdetails', '$.serviceEventDetails', 'json'],
-  ['tlsdetails', '$.tlsDetails', 'json'],
-];
-
-function derive(path: string, kind: 'text' | 'boolean' | 'json'): string {
-  if (kind === 'json') return `json_extract(record, '${path}')`;
-  const text = `json_extract_string(record, '${path}')`;
-  return kind === 'boolean' ? `try_cast(${text} as boolean)` : text;
+  return `create table ${segmentTable(id)} (${segmentColumnsSql()}\n);`;
 }
 
 /** DDL of the `event_rows` view (all segments, with where each row lives) and the `events` view over it. */
@@ -83,8 +32,7 @@ ${union};
 create or replace view events as
 select
   * exclude (segment_id, segment_row),
-  if(starts_with(eventkey, 'sha256:'), null, eventkey) as eventid,
-  ${DERIVED_COLUMNS.map(([name, path, kind]) => `${derive(path, kind)} as ${name}`).join(',\n  ')}
+  ${viewProjection().map(([name, expr]) => `${expr} as ${name}`).join(',\n  ')}
 from event_rows;
 `;
 }

@@ -1,0 +1,165 @@
+/**
+ * The event schema, written once. Every column of trailhound's `events` is listed here with the
+ * record field it comes from; the segment DDL, the load projection (and the shape DuckDB parses
+ * each record into), the `events` view and the Athena relation are all generated from this
+ * list, and the row mappers are typed by its names, so a column added or renamed here reaches
+ * every engine or fails to compile.
+ *
+ * A column is either stored beside the record (those that pivots and detections filter on, so
+ * DuckDB prunes by them without parsing JSON) or derived from the record when it is read.
+ * Released migrations do not read this list: they are frozen text (store/migrations.ts), and
+ * segments are combined by name, so a store written by an older release still reads.
+ */
+
+/** How a column is typed and read out of the record. */
+export type ColumnKind = 'text' | 'time' | 'boolean' | 'json';
+
+export interface EventColumn {
+  readonly name: string;
+  /** The record field, as its keys from the top (`['userIdentity', 'arn']`). */
+  readonly path: readonly string[];
+  readonly kind: ColumnKind;
+  /** Stored in the segment tables; otherwise derived from `record` by the `events` view. */
+  readonly stored: boolean;
+  /** The DuckDB load expression over the parsed shape `s`, when it is not the plain field. */
+  readonly load?: string;
+  /** The DuckDB view expression, when it is not read from the record by path. */
+  readonly view?: string;
+  /**
+   * The Trino expression over Athena's CloudTrail table, when it is not the field's lower-case
+   * path; `null`: Athena's table has no such column (the event is read locally for it).
+   */
+  readonly athena?: string | null;
+  /** Missing from older CloudTrail table definitions: NULL on Athena where the table lacks it. */
+  readonly athenaOptional?: boolean;
+}
+
+function column<const N extends string>(name: N, path: string, kind: ColumnKind, stored: boolean, more: Partial<EventColumn> = {}): EventColumn & { readonly name: N } {
+  return { ...more, name, path: path.split('.'), kind, stored };
+}
+
+/** Every column of `events`, in the order the view gives them. */
+export const EVENT_COLUMNS = [
+  // An empty or missing eventID is no identity: such a record is keyed by its content.
+  column('eventkey', 'eventID', 'text', true, { load: `coalesce(nullif(s.eventID, ''), 'sha256:' || sha256(r::varchar))`, athena: 'eventid' }),
+  column('eventtime', 'eventTime', 'time', true),
+  column('eventsource', 'eventSource', 'text', true),
+  column('eventname', 'eventName', 'text', true),
+  column('awsregion', 'awsRegion', 'text', true),
+  column('sourceipaddress', 'sourceIPAddress', 'text', true),
+  column('useragent', 'userAgent', 'text', true),
+  column('errorcode', 'errorCode', 'text', true),
+  column('readonly', 'readOnly', 'boolean', true, { athenaOptional: true }),
+  column('recipientaccountid', 'recipientAccountId', 'text', true),
+  column('sharedeventid', 'sharedEventID', 'text', true, { athenaOptional: true }),
+  column('useridentity_type', 'userIdentity.type', 'text', true),
+  column('principal_arn', 'userIdentity.arn', 'text', true),
+  column('access_key_id', 'userIdentity.accessKeyId', 'text', true, { load: `nullif(s.userIdentity.accessKeyId, '')`, athena: `nullif(useridentity.accesskeyid, '')` }),
+  column('user_name', 'userIdentity.userName', 'text', true),
+  column('session_issuer_arn', 'userIdentity.sessionContext.sessionIssuer.arn', 'text', true),
+  column('eventid', 'eventID', 'text', false, { view: `if(starts_with(eventkey, 'sha256:'), null, eventkey)` }),
+  column('eventversion', 'eventVersion', 'text', false),
+  column('errormessage', 'errorMessage', 'text', false),
+  column('requestid', 'requestID', 'text', false),
+  column('eventtype', 'eventType', 'text', false),
+  column('apiversion', 'apiVersion', 'text', false, { athenaOptional: true }),
+  column('managementevent', 'managementEvent', 'boolean', false, { athenaOptional: true }),
+  column('vpcendpointid', 'vpcEndpointId', 'text', false, { athenaOptional: true }),
+  column('eventcategory', 'eventCategory', 'text', false, { athenaOptional: true }),
+  column('sessioncredentialfromconsole', 'sessionCredentialFromConsole', 'text', false, { athenaOptional: true }),
+  column('principal_id', 'userIdentity.principalId', 'text', false),
+  column('principal_account', 'userIdentity.accountId', 'text', false),
+  column('session_issuer_name', 'userIdentity.sessionContext.sessionIssuer.userName', 'text', false),
+  column('invoked_by', 'userIdentity.invokedBy', 'text', false),
+  // Athena's table holds userIdentity as a struct of its own shape, not the record's JSON.
+  column('useridentity', 'userIdentity', 'json', false, { athena: null }),
+  column('requestparameters', 'requestParameters', 'json', false),
+  column('responseelements', 'responseElements', 'json', false),
+  column('additionaleventdata', 'additionalEventData', 'json', false, { athenaOptional: true }),
+  column('resources', 'resources', 'json', false, { athena: null }),
+  column('serviceeventdetails', 'serviceEventDetails', 'json', false, { athenaOptional: true }),
+  column('tlsdetails', 'tlsDetails', 'json', false, { athena: null }),
+] as const;
+
+/** The name of a column of `events`. */
+export type EventColumnName = (typeof EVENT_COLUMNS)[number]['name'];
+
+/** The columns a segment table holds after the event's own: where each row came from, and the record itself. */
+export const PROVENANCE_COLUMNS = `
+  input_id bigint not null,
+  run_id varchar not null,
+  record_index integer,
+  record json using compression fsst not null`;
+
+const DUCKDB_TYPE: Record<ColumnKind, string> = { text: 'varchar', time: 'timestamptz', boolean: 'boolean', json: 'json' };
+
+/** The stored columns, in segment order. */
+export const STORED_COLUMNS: readonly EventColumn[] = EVENT_COLUMNS.filter((c: EventColumn) => c.stored);
+
+/** The column list of a segment table (the current layout; migrations keep their own frozen copy). */
+export function segmentColumnsSql(): string {
+  const own = STORED_COLUMNS.map((c) => `  ${c.name} ${DUCKDB_TYPE[c.kind]}${c.name === 'eventkey' ? ' not null' : ''}`);
+  return `\n${own.join(',\n')},${PROVENANCE_COLUMNS}`;
+}
+
+/**
+ * The shape json_transform parses each record into: the fields of the stored columns, all as
+ * text (a boolean or time is cast afterwards, so a malformed value is NULL, not a failed load).
+ */
+export function recordShape(): string {
+  const shape: Record<string, unknown> = {};
+  for (const c of STORED_COLUMNS) {
+    let node = shape;
+    c.path.forEach((key, i) => {
+      if (i === c.path.length - 1) node[key] = 'VARCHAR';
+      else node = (node[key] ??= {}) as Record<string, unknown>;
+    });
+  }
+  return JSON.stringify(shape);
+}
+
+/** The load projection: each stored column's expression over the parsed shape `s` (and the raw record `r`). */
+export function loadProjection(): ReadonlyArray<readonly [string, string]> {
+  return STORED_COLUMNS.map((c) => {
+    if (c.load) return [c.name, c.load] as const;
+    const field = `s.${c.path.join('.')}`;
+    if (c.kind === 'time') return [c.name, `try_cast(${field} as timestamptz)`] as const;
+    if (c.kind === 'boolean') return [c.name, `try_cast(${field} as boolean)`] as const;
+    return [c.name, field] as const;
+  });
+}
+
+/** A JSON path literal for DuckDB's JSON functions. */
+function jsonPath(path: readonly string[]): string {
+  return `'$.${path.join('.')}'`;
+}
+
+/** The derived columns as the `events` view reads them from `record`. */
+export function viewProjection(): ReadonlyArray<readonly [string, string]> {
+  return (EVENT_COLUMNS as readonly EventColumn[]).filter((c) => !c.stored).map((c) => {
+    if (c.view) return [c.name, c.view] as const;
+    if (c.kind === 'json') return [c.name, `json_extract(record, ${jsonPath(c.path)})`] as const;
+    const text = `json_extract_string(record, ${jsonPath(c.path)})`;
+    return [c.name, c.kind === 'boolean' ? `try_cast(${text} as boolean)` : text] as const;
+  });
+}
+
+/** The Trino expression of each column over Athena's CloudTrail table, given the table's columns. */
+export function athenaProjection(tableColumns: readonly string[]): ReadonlyArray<readonly [string, string]> {
+  const out: Array<readonly [string, string]> = [];
+  for (const c of EVENT_COLUMNS as readonly EventColumn[]) {
+    if (c.athena === null) continue;
+    const top = c.path[0]!.toLowerCase();
+    if (c.athenaOptional && !tableColumns.includes(top)) {
+      out.push([c.name, c.kind === 'boolean' ? 'cast(null as boolean)' : 'cast(null as varchar)']);
+      continue;
+    }
+    const field = c.path.map((k) => k.toLowerCase()).join('.');
+    if (c.athena) out.push([c.name, c.athena]);
+    else if (c.kind === 'time') out.push([c.name, `try(from_iso8601_timestamp(${field}))`]);
+    // Athena's table types these as strings or booleans depending on its DDL: compare as text.
+    else if (c.kind === 'boolean') out.push([c.name, `(lower(cast(${field} as varchar)) = 'true')`]);
+    else out.push([c.name, field]);
+  }
+  return out;
+}
