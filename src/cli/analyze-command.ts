@@ -1,16 +1,13 @@
 import { analyze, MAX_LINEAGE_DEPTH, type AnalyzeOptions } from '../analyze/analyze.js';
-import { duckdbSource } from '../analyze/duckdb-source.js';
 import { renderAnalyzeMarkdown, renderAnalyzeText } from '../analyze/render.js';
 import type { EvidenceSource } from '../analyze/source.js';
 import type { AnalyzeResult, PivotSpec } from '../analyze/types.js';
 import { NoMatchError, UsageError } from '../core/errors.js';
-import { Store } from '../store/store.js';
-import { wantsAthena, type AthenaCliOptions } from './athena-command.js';
-import { parsePivot, parseScope, positiveNumber, storePath, type ScopeOptions } from './options.js';
+import { withEngine, type EngineCliOptions } from './engine-options.js';
+import { parsePivot, parseScope, positiveNumber, type ScopeOptions } from './options.js';
 
 /** The options of `trailhound analyze` as commander gives them. */
-export interface AnalyzeCommandOptions extends ScopeOptions {
-  readonly db?: string;
+export interface AnalyzeCommandOptions extends ScopeOptions, EngineCliOptions {
   readonly key?: string[];
   readonly ip?: string[];
   readonly principal?: string[];
@@ -59,17 +56,7 @@ export function writeAnalyze(result: AnalyzeResult, format: AnalyzeCommandOption
 /** `trailhound analyze`: the pivot's activity, its credential lineage, blast radius and coverage. */
 export async function analyzeCommand(opts: AnalyzeCommandOptions): Promise<void> {
   const spec = pivotSpec(opts); // usage errors before the store or Athena is opened
-  if (wantsAthena(opts as AthenaCliOptions)) {
-    const window = { ...(spec.since ? { since: spec.since } : {}), ...(spec.until ? { until: spec.until } : {}), ...(spec.accounts ? { accounts: spec.accounts } : {}), ...(spec.regions ? { regions: spec.regions } : {}) };
-    const result = await (await import('./athena-command.js')).withAthenaEvidence(opts as AthenaCliOptions, window, (source) => analyzeOn(source, opts));
-    writeAnalyze(result, opts.format);
-    return;
-  }
-  const store = await Store.open(storePath(opts), { readOnly: true });
-  try {
-    const result = await analyzeOn(duckdbSource(store), opts);
-    writeAnalyze(result, opts.format);
-  } finally {
-    store.close();
-  }
+  const scope = { ...(spec.since ? { since: spec.since } : {}), ...(spec.until ? { until: spec.until } : {}), ...(spec.accounts ? { accounts: spec.accounts } : {}), ...(spec.regions ? { regions: spec.regions } : {}) };
+  const result = await withEngine(opts, { readOnly: true }, (engine, signal) => analyzeOn(engine.evidence(scope, signal), opts));
+  writeAnalyze(result, opts.format);
 }

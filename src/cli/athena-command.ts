@@ -6,11 +6,10 @@
 import { Option, type Command } from 'commander';
 import { UsageError } from '../core/errors.js';
 import { parseInstant } from '../core/time.js';
-import type { AthenaRunner, AthenaSettings } from '../engines/athena-client.js';
-import type { AthenaTable, Window as AthenaWindow } from '../engines/athena-table.js';
-import type { EvidenceSource } from '../analyze/source.js';
+import type { AthenaSettings } from '../engines/athena-client.js';
+import type { AthenaPull } from '../engines/athena-ingest.js';
 import { terminalSafe } from '../report/text-safety.js';
-import { commaList, parsePivot, parseScope, positiveNumber, storePath, uniqueList, type ScopeOptions } from './options.js';
+import { commaList, parsePivot, parseScope, positiveNumber, refuseStray, storePath, uniqueList, type ScopeOptions } from './options.js';
 
 /** Options of every command that can read from Athena. */
 export interface AthenaCliOptions {
@@ -64,32 +63,6 @@ export function athenaSettings(opts: AthenaCliOptions): AthenaSettings {
     ...(opts.endpointUrl ? { endpointUrl: opts.endpointUrl } : {}),
     ...(opts.maxScanGb !== undefined ? { maxScanBytes: positiveNumber('--max-scan-gb', opts.maxScanGb) * 1024 ** 3 } : {}),
   };
-}
-
-/** Whether the command was asked to read from Athena; Athena options without it are a usage error. */
-export function wantsAthena(opts: AthenaCliOptions): boolean {
-  if (opts.engine === 'athena') return true;
-  const stray = (['athenaDatabase', 'athenaWorkgroup', 'athenaOutput', 'athenaRegion', 'maxScanGb', 'profile', 'endpointUrl'] as const).find((k) => opts[k] !== undefined);
-  if (stray) throw new UsageError(`--${stray.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} applies to --engine athena only`);
-  return false;
-}
-
-/** An Athena runner whose per-query cost lines go to stderr, and the table it reads. */
-export async function openAthena(opts: AthenaCliOptions): Promise<{ runner: AthenaRunner; table: AthenaTable }> {
-  const { AthenaRunner, statsLine } = await import('../engines/athena-client.js');
-  const runner = new AthenaRunner(athenaSettings(opts), (label, stats) => process.stderr.write(`${terminalSafe(statsLine(label, stats))}\n`));
-  try {
-    return { runner, table: await runner.describeTable() };
-  } catch (error) {
-    runner.close();
-    throw error;
-  }
-}
-
-/** One line on what all the queries of a run scanned and cost. */
-export function totalsLine(runner: AthenaRunner): string {
-  const { queries, dataScannedBytes, costUsd } = runner.totals;
-  return `athena: ${queries} ${queries === 1 ? 'query' : 'queries'}, ${(dataScannedBytes / 1024 ** 3).toFixed(2)} GB scanned in all, about $${costUsd.toFixed(costUsd < 1 ? 4 : 2)}`;
 }
 
 /**
@@ -161,24 +134,6 @@ export function engineOption(): Option {
   return new Option('--engine <engine>', 'where to run: the local store (duckdb) or Amazon Athena (athena)').choices(['duckdb', 'athena']).default('duckdb');
 }
 
-/**
- * Runs `fn` on an evidence source over the organisation's CloudTrail table (what `analyze
- * --engine athena` reads), inside the window; Ctrl-C stops the running queries and the cost
- * totals go to stderr at the end.
- */
-export async function withAthenaEvidence<T>(opts: AthenaCliOptions, window: AthenaWindow, fn: (source: EvidenceSource) => Promise<T>): Promise<T> {
-  const { athenaSource } = await import('../engines/athena-source.js');
-  const { runner, table } = await openAthena(opts);
-  try {
-    return await withInterrupt((signal) =>
-      fn(athenaSource(runner, table, { window, signal, onWarning: (message) => process.stderr.write(`trailhound: ${terminalSafe(message)}\n`) })),
-    );
-  } finally {
-    process.stderr.write(`${totalsLine(runner)}\n`);
-    runner.close();
-  }
-}
-
 /** Options of `trailhound ingest --athena`. */
 export interface IngestAthenaOptions extends AthenaCliOptions, ScopeOptions {
   readonly athena?: boolean;
@@ -210,8 +165,7 @@ export function findingEventIds(path: string, text: string): string[] {
 /** Whether `ingest` was asked to pull from Athena; Athena-only options without --athena are a usage error. */
 export function athenaIngestRequested(opts: IngestAthenaOptions): boolean {
   if (opts.athena) return true;
-  const stray = (['athenaDatabase', 'athenaWorkgroup', 'athenaOutput', 'athenaRegion', 'maxScanGb', 'lineage', 'findings', 'principal', 'session'] as const).find((k) => opts[k] !== undefined);
-  if (stray) throw new UsageError(`--${stray.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} applies to ingest --athena only`);
+  refuseStray(opts, ['athenaDatabase', 'athenaWorkgroup', 'athenaOutput', 'athenaRegion', 'maxScanGb', 'lineage', 'findings', 'principal', 'session'], 'ingest --athena');
   return false;
 }
 
@@ -222,9 +176,7 @@ export async function ingestAthenaCommand(paths: readonly string[], opts: Ingest
   const list = uniqueList;
   const pivot = parsePivot(opts);
   const { readFileSync } = await import('node:fs');
-  const { ingestFromAthena } = await import('../engines/athena-ingest.js');
-  type Pull = Parameters<typeof ingestFromAthena>[0]['pull'];
-  let pull: Pull;
+  let pull: AthenaPull;
   if (opts.findings) {
     let text: string;
     try {
@@ -241,22 +193,15 @@ export async function ingestAthenaCommand(paths: readonly string[], opts: Ingest
     pull = { kind: 'filter', filter: { ...(pivot.keys.length ? { keys: pivot.keys } : {}), ...(pivot.ips.length ? { ips: pivot.ips } : {}), ...(pivot.principals.length ? { principals: pivot.principals } : {}), ...(pivot.sessions.length ? { sessions: pivot.sessions } : {}), ...(names.length ? { eventNames: names } : {}) } };
   }
   const { Store } = await import('../store/store.js');
-  const { runner, table } = await openAthena(opts);
+  const { AthenaEngine } = await import('../engines/athena-engine.js');
+  const engine = await AthenaEngine.open(athenaSettings(opts), {
+    onQuery: (line) => process.stderr.write(`${terminalSafe(line)}\n`),
+    onWarning: (message) => process.stderr.write(`trailhound: ${terminalSafe(message)}\n`),
+  });
   try {
     const store = await Store.open(storePath(opts), opts.memoryLimit ? { memoryLimit: opts.memoryLimit } : {});
     try {
-      const summary = await withInterrupt((signal) =>
-        ingestFromAthena({
-          store,
-          runner,
-          table,
-          window: { ...(scope.since ? { since: scope.since } : {}), ...(scope.until ? { until: scope.until } : {}), ...(scope.regions ? { regions: scope.regions } : {}), ...(scope.accounts ? { accounts: scope.accounts } : {}) },
-          pull,
-          signal,
-          ...(opts.cache ? { cacheDir: opts.cache } : {}),
-          onWarning: (message) => process.stderr.write(`trailhound: ${terminalSafe(message)}\n`),
-        }),
-      );
+      const summary = await withInterrupt((signal) => engine.pull(store, scope, pull, { signal, ...(opts.cache ? { cacheDir: opts.cache } : {}) }));
       if (opts.format === 'json') {
         process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
       } else {
@@ -276,8 +221,8 @@ export async function ingestAthenaCommand(paths: readonly string[], opts: Ingest
       store.close();
     }
   } finally {
-    process.stderr.write(`${totalsLine(runner)}\n`);
-    runner.close();
+    process.stderr.write(`${terminalSafe(engine.totals())}\n`);
+    engine.close();
   }
 }
 

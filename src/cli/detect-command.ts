@@ -1,17 +1,16 @@
 import { join } from 'node:path';
 import { ExitCode, UsageError } from '../core/errors.js';
 import { packageRoot } from '../core/version.js';
-import { loadCatalog, loadSensitiveEvents, type Detection, type SensitiveEvent, type Severity } from '../detect/catalog.js';
+import { loadCatalog, loadSensitiveEvents, type Detection, type SensitiveEvent } from '../detect/catalog.js';
 import { groupAlerts } from '../detect/alerts.js';
-import { runDetections, type DetectResult } from '../detect/runner.js';
+import type { DetectResult } from '../detect/runner.js';
 import { useDatabases } from '../enrich/enricher.js';
-import { iocDetection, loadIocFiles, prepareIocTables } from '../enrich/ioc.js';
+import { iocDetection, loadIocFiles } from '../enrich/ioc.js';
 import { renderTable } from '../report/tabular.js';
 import { terminalSafe } from '../report/text-safety.js';
-import { Store } from '../store/store.js';
 import { sigmaForCli, sigmaSummary, type SigmaCliOptions } from './sigma-options.js';
-import { openAthena, totalsLine, wantsAthena, withInterrupt, type AthenaCliOptions } from './athena-command.js';
-import { commaList, memoryLimit, parseMinSeverity, parseScope, positiveNumber, storePath } from './options.js';
+import { withEngine, type EngineCliOptions } from './engine-options.js';
+import { commaList, memoryLimit, parseMinSeverity, parseScope } from './options.js';
 
 /** The detections shipped in queries/. */
 export function shippedCatalog(): Detection[] {
@@ -32,20 +31,14 @@ function pick(catalog: Detection[], only: readonly string[] | undefined): Detect
 }
 
 /** Options of `trailhound detect`. */
-export interface DetectCliOptions extends AthenaCliOptions, SigmaCliOptions {
-  readonly db?: string;
+export interface DetectCliOptions extends EngineCliOptions, SigmaCliOptions {
   readonly only?: string[];
   readonly minSeverity?: string;
   readonly since?: string;
   readonly until?: string;
   readonly region?: string[];
   readonly account?: string[];
-  readonly athenaConcurrency?: string;
-  readonly pullCandidates?: boolean;
   readonly memoryLimit?: string;
-  readonly ioc?: string[];
-  readonly geoipDb?: string;
-  readonly asnDb?: string;
   readonly format: 'table' | 'json';
 }
 
@@ -58,38 +51,6 @@ function printFindings(result: DetectResult, format: 'table' | 'json', extra: Re
     const rows = alerts.map((a) => ({ time: a.firstTime, severity: a.severity, detection: a.detection, count: a.count, actor: a.actor, ip: a.sourceIp, region: a.region, summary: a.summary }));
     process.stdout.write(renderTable({ columns: ['time', 'severity', 'detection', 'count', 'actor', 'ip', 'region', 'summary'], rows }, 'table'));
     for (const failure of result.failures) process.stderr.write(`trailhound: detection ${failure.detection} failed: ${terminalSafe(failure.reason)}\n`);
-  }
-}
-
-/** `trailhound detect --engine athena`: the same detections over the organisation's CloudTrail table. */
-async function detectOnAthena(opts: DetectCliOptions, detections: Detection[], catalog: Detection[], sigma: Record<string, unknown>, minSeverity: Severity | undefined): Promise<void> {
-  const scope = parseScope(opts);
-  const { runAthenaDetections, runAthenaDetectionsPulling } = await import('../engines/athena-detect.js');
-  const { mkdtempSync, rmSync } = await import('node:fs');
-  const { tmpdir } = await import('node:os');
-  const { join } = await import('node:path');
-  const { runner, table } = await openAthena(opts);
-  const cacheDir = opts.pullCandidates ? mkdtempSync(join(tmpdir(), 'trailhound-candidates-')) : undefined;
-  try {
-    const result = await withInterrupt((signal) => {
-      const options = {
-        window: { ...(scope.since ? { since: scope.since } : {}), ...(scope.until ? { until: scope.until } : {}), ...(scope.regions ? { regions: scope.regions } : {}), ...(scope.accounts ? { accounts: scope.accounts } : {}) },
-        sensitive: shippedSensitiveEvents(),
-        catalog,
-        signal,
-        ...(minSeverity ? { minSeverity } : {}),
-        ...(opts.athenaConcurrency ? { concurrency: Math.floor(positiveNumber('--athena-concurrency', opts.athenaConcurrency)) } : {}),
-        onWarning: (message: string) => process.stderr.write(`trailhound: ${terminalSafe(message)}\n`),
-      };
-      return cacheDir ? runAthenaDetectionsPulling(runner, table, detections, { ...options, cacheDir }) : runAthenaDetections(runner, table, detections, options);
-    });
-    const candidates = 'candidates' in result ? { candidates: result.candidates } : {};
-    printFindings(result, opts.format, { ...sigma, skipped: result.skipped, athena: { queries: result.queries, dataScannedBytes: result.dataScannedBytes, costUsd: result.costUsd, ...candidates } });
-    process.exitCode = result.failures.length > 0 ? ExitCode.partial : ExitCode.ok;
-  } finally {
-    process.stderr.write(`${totalsLine(runner)}\n`);
-    runner.close();
-    if (cacheDir) rmSync(cacheDir, { recursive: true, force: true });
   }
 }
 
@@ -109,30 +70,21 @@ export async function detectCommand(opts: DetectCliOptions): Promise<void> {
   for (const p of iocs?.problems ?? []) process.stderr.write(`trailhound: ${terminalSafe(p.source)}${p.line ? `:${p.line}` : ''}: ${terminalSafe(p.reason)}; the other indicators are used\n`);
   const detections = pick([...(opts.builtin === false ? [] : catalog), ...sigma.detections, ...(iocs?.indicators.length ? [iocDetection()] : [])], opts.only);
   if (detections.length === 0) throw new UsageError('no detection to run: --no-builtin needs --sigma with at least one rule that translates, or --ioc with indicators');
-  if (wantsAthena(opts)) {
-    if (iocs || opts.geoipDb || opts.asnDb) throw new UsageError('--ioc, --geoip-db and --asn-db apply to the local store only; pull the events with ingest --athena, then detect locally');
-    return detectOnAthena(opts, detections, catalog, sigmaSummary(sigma), minSeverity);
-  }
-  if (opts.geoipDb || opts.asnDb) useDatabases({ ...(opts.geoipDb ? { geoipDb: opts.geoipDb } : {}), ...(opts.asnDb ? { asnDb: opts.asnDb } : {}) });
-  if (opts.region?.length || opts.account?.length || opts.athenaConcurrency || opts.pullCandidates) {
-    throw new UsageError('--region, --account, --athena-concurrency and --pull-candidates apply to --engine athena only; the store is searched whole');
-  }
   const scope = parseScope(opts);
-  const store = await Store.open(storePath(opts), { mustExist: true, sealed: true, memoryLimit: memoryLimit(opts.memoryLimit ?? DETECT_MEMORY_LIMIT) });
-  try {
-    if (iocs?.indicators.length) await prepareIocTables(store, iocs.indicators);
-    const result = await runDetections(store, detections, {
+  if (opts.geoipDb || opts.asnDb) useDatabases({ ...(opts.geoipDb ? { geoipDb: opts.geoipDb } : {}), ...(opts.asnDb ? { asnDb: opts.asnDb } : {}) });
+  await withEngine(opts, { mustExist: true, sealed: true, memoryLimit: memoryLimit(opts.memoryLimit ?? DETECT_MEMORY_LIMIT) }, async (engine, signal) => {
+    const result = await engine.detect({
+      detections,
       sensitive: shippedSensitiveEvents(),
       catalog,
-      ...(scope.since ? { since: scope.since } : {}),
-      ...(scope.until ? { until: scope.until } : {}),
+      scope,
       ...(minSeverity ? { minSeverity } : {}),
+      ...(iocs?.indicators.length ? { indicators: iocs.indicators } : {}),
+      ...(signal ? { signal } : {}),
     });
-    printFindings(result, opts.format, { ...sigmaSummary(sigma), ...(iocs ? { ioc: { indicators: iocs.indicators.length, problems: iocs.problems } } : {}) });
+    printFindings(result, opts.format, { ...sigmaSummary(sigma), ...(iocs ? { ioc: { indicators: iocs.indicators.length, problems: iocs.problems } } : {}), ...result.extra });
     process.exitCode = result.failures.length > 0 ? ExitCode.partial : ExitCode.ok;
-  } finally {
-    store.close();
-  }
+  });
 }
 
 /** `trailhound detections`: the catalog. */

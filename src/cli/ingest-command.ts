@@ -6,10 +6,10 @@ import { terminalSafe } from '../report/text-safety.js';
 import type { AwsOptions } from '../sources/aws.js';
 import type { RemoteIngestSummary, RemoteProgress } from '../sources/remote-ingest.js';
 import { Store } from '../store/store.js';
-import { athenaIngestRequested } from './athena-command.js';
+import { athenaIngestRequested, type IngestAthenaOptions } from './athena-command.js';
 import { commaList, ingestLimits, parseScope, positiveNumber, storePath, type ScopeOptions } from './options.js';
 
-interface IngestCliOptions extends ScopeOptions {
+interface IngestCliOptions extends ScopeOptions, Omit<IngestAthenaOptions, 'format' | keyof ScopeOptions> {
   readonly db?: string;
   readonly maxFileMb?: string;
   readonly batchMb: string;
@@ -36,7 +36,7 @@ interface IngestCliOptions extends ScopeOptions {
  * anything was skipped or failed).
  */
 export async function ingestCommand(paths: readonly string[], opts: IngestCliOptions): Promise<void> {
-  if (athenaIngestRequested(opts as never)) return (await import('./athena-command.js')).ingestAthenaCommand(paths, opts as never);
+  if (athenaIngestRequested(opts)) return (await import('./athena-command.js')).ingestAthenaCommand(paths, opts);
   const scope = parseScope(opts);
   const { maxFileBytes, memoryLimit } = ingestLimits(opts);
   const batchBytes = Math.round(positiveNumber('--batch-mb', opts.batchMb) * 1024 * 1024);

@@ -128,3 +128,14 @@ export function ingestLimits(opts: { readonly maxFileMb?: string; readonly memor
 }
 
 const MIN_MEMORY_BYTES = 64 * 1000 ** 2;
+
+/** An option's flag from its commander name: `maxScanGb` → `--max-scan-gb`. */
+export function flagOf(name: string): string {
+  return `--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+}
+
+/** Throws `<flag> applies to <where> only` for the first of `names` that was given. */
+export function refuseStray<T extends object>(opts: T, names: ReadonlyArray<keyof T & string>, where: string): void {
+  const stray = names.find((k) => opts[k] !== undefined);
+  if (stray) throw new UsageError(`${flagOf(stray)} applies to ${where} only`);
+}
