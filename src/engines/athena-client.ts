@@ -12,9 +12,11 @@ import {
   StartQueryExecutionCommand,
   StopQueryExecutionCommand,
   type QueryExecution,
+  type GetQueryResultsCommandOutput,
 } from '@aws-sdk/client-athena';
 import { ExitCode, TrailhoundError } from '../core/errors.js';
-import { classifyAwsError, clientConfig, homeRegion, redact, sleep, withRetries, type AwsOptions } from '../sources/aws.js';
+import { classifyAwsError, clientConfig, homeRegion, redact, sleep, withRetries, type AwsFailure, type AwsOptions } from '../sources/aws.js';
+import { pages, type PageRequest } from '../sources/pages.js';
 import { partitioningFrom, type AthenaTable } from './athena-table.js';
 
 /** Where queries run and where their results go. */
@@ -142,8 +144,12 @@ export class AthenaRunner {
   private async call<T>(what: string, permission: string, fn: () => Promise<T>, signal?: AbortSignal): Promise<T> {
     const attempt = await withRetries(fn, { permission, maxAttempts: this.settings.maxAttempts ?? 5, backoffMs: this.settings.backoffMs ?? 500, ...(signal ? { signal } : {}) });
     if (attempt.ok) return attempt.value;
-    const hint = /output location/i.test(attempt.failure.reason) ? '; pass --athena-output s3://bucket/prefix/ or use a workgroup that sets one' : '';
-    throw new AthenaQueryError(`Athena ${what} failed in ${this.region}: ${printable(attempt.failure.reason)}${hint}`, { cause: attempt.error });
+    throw this.failed(what, attempt.failure, attempt.error);
+  }
+
+  private failed(what: string, failure: AwsFailure, error: unknown): AthenaQueryError {
+    const hint = /output location/i.test(failure.reason) ? '; pass --athena-output s3://bucket/prefix/ or use a workgroup that sets one' : '';
+    return new AthenaQueryError(`Athena ${what} failed in ${this.region}: ${printable(failure.reason)}${hint}`, { cause: error });
   }
 
   /** Reads the table's columns and partition keys (GetTableMetadata) to know how to constrain it. */
@@ -245,21 +251,29 @@ export class AthenaRunner {
   private async results(id: string, signal: AbortSignal | undefined): Promise<{ columns: string[]; rows: Array<Record<string, string | null>> }> {
     let columns: string[] | undefined;
     const rows: Array<Record<string, string | null>> = [];
-    let token: string | undefined;
     let first = true;
-    do {
-      if (signal?.aborted) throw new AthenaCancelledError(`interrupted while reading the results of query ${id}`);
-      const page = await this.call('GetQueryResults', 'athena:GetQueryResults and s3:GetObject on the output location', () =>
-        this.client.send(new GetQueryResultsCommand({ QueryExecutionId: id, MaxResults: 1000, ...(token ? { NextToken: token } : {}) })),
-      );
+    let last = false;
+    const request: PageRequest<GetQueryResultsCommandOutput> = {
+      send: (token) => this.client.send(new GetQueryResultsCommand({ QueryExecutionId: id, MaxResults: 1000, ...(token ? { NextToken: token } : {}) })),
+      nextToken: (page) => page.NextToken,
+      permission: 'athena:GetQueryResults and s3:GetObject on the output location',
+      maxAttempts: this.settings.maxAttempts ?? 5,
+      backoffMs: this.settings.backoffMs ?? 500,
+      ...(signal ? { signal } : {}),
+    };
+    for await (const item of pages(request)) {
+      if (signal?.aborted) break;
+      if (!item.ok) throw this.failed('GetQueryResults', item.failure, item.error);
+      const page = item.page;
       columns ??= (page.ResultSet?.ResultSetMetadata?.ColumnInfo ?? []).map((c) => c.Name ?? c.Label ?? '');
       const names = columns;
       let data = (page.ResultSet?.Rows ?? []).map((r) => (r.Data ?? []).map((d) => d.VarCharValue ?? null));
       if (first && data.length > 0 && data[0]!.every((v, i) => v === names[i])) data = data.slice(1);
       first = false;
       for (const values of data) rows.push(Object.fromEntries(names.map((n, i) => [n, values[i] ?? null])));
-      token = page.NextToken;
-    } while (token);
+      last = !item.nextToken;
+    }
+    if (!last) throw new AthenaCancelledError(`interrupted while reading the results of query ${id}`);
     return { columns: columns ?? [], rows };
   }
 }

@@ -6,12 +6,13 @@
  */
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CloudWatchLogsClient, FilterLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
+import { CloudWatchLogsClient, FilterLogEventsCommand, type FilterLogEventsCommandOutput } from '@aws-sdk/client-cloudwatch-logs';
 import { UsageError } from '../core/errors.js';
 import { isoSeconds } from '../core/time.js';
 import { ingestFiles, type FailedInput, type RemoteInputInfo } from '../ingest/pipeline.js';
-import { AwsCredentialsError, AwsResourceNotFoundError, Pacer, clientConfig, resolveHomeRegion, withRetries } from './aws.js';
-import { cachePath, cacheRoot, loadCheckpoint, pullFolder, saveCheckpoint, writeCacheFile, type PullIdentity } from './evidence-cache.js';
+import { AwsCredentialsError, AwsResourceNotFoundError, Pacer, clientConfig, resolveHomeRegion } from './aws.js';
+import { cachePath, cacheRoot, pullFolder, writeCacheFile, type PullIdentity } from './evidence-cache.js';
+import { pullPages } from './pages.js';
 import type { RemoteIngestOptions, RemoteIngestSummary } from './remote-ingest.js';
 
 /** What to push down to CloudWatch Logs: values OR-ed within a field, fields AND-ed. */
@@ -48,6 +49,11 @@ export function filterPattern(filters: LogFilters): string | undefined {
   return clauses.length ? `{ ${clauses.join(' && ')} }` : undefined;
 }
 
+/** The CloudTrail records of a FilterLogEvents page: the messages that are JSON objects. */
+function messages(page: FilterLogEventsCommandOutput): string[] {
+  return (page.events ?? []).map((e) => (e.message ?? '').trim()).filter((m) => m.startsWith('{'));
+}
+
 /** Pulls CloudTrail events from CloudWatch Logs log groups into the store. */
 export async function ingestCloudWatchLogs(options: CloudWatchLogsOptions): Promise<RemoteIngestSummary> {
   const started = performance.now();
@@ -78,63 +84,49 @@ export async function ingestCloudWatchLogs(options: CloudWatchLogsOptions): Prom
       const dir = cachePath(root, 'cloudwatch-logs', region, group.replace(/^arn:.*:log-group:/, ''), folder);
       folders.push({ dir, group, folder });
       const pull: PullIdentity = { source: 'cloudwatch-logs', key, region, target: group, since, until, filter: pattern ?? null };
-      let state = (await loadCheckpoint(store, 'cloudwatch-logs', key)) ?? { nextToken: null, pages: 0, events: 0, done: false };
-      if (state.done) {
-        reused += state.pages;
-        continue;
-      }
-      let restarted = false;
-      while (!signal?.aborted) {
-        const token = state.nextToken;
-        const result = await withRetries(
-          () => {
+      const outcome = await pullPages({
+        store,
+        pull,
+        request: {
+          send: (token) => {
             requests++;
             return client.send(
               new FilterLogEventsCommand({ ...identifier, startTime: since.getTime(), endTime: until.getTime() - 1, ...(pattern ? { filterPattern: pattern } : {}), ...(token ? { nextToken: token } : {}) }),
               signal ? { abortSignal: signal } : {},
             );
           },
-          {
-            permission: `logs:FilterLogEvents on ${group}`,
-            maxAttempts: options.maxAttempts ?? 8,
-            backoffMs: options.backoffMs ?? 500,
-            ...(signal ? { signal } : {}),
-            beforeAttempt: () => pacer.wait(signal),
-            onRetry: () => retries++,
-          },
-        );
-        if (!result.ok) {
-          if (signal?.aborted) break;
-          const f = result.failure;
-          if (f.kind === 'invalid-token' && !restarted) {
-            restarted = true;
-            state = { ...state, nextToken: null };
-            continue;
+          // FilterLogEvents may return empty pages with a token while it searches: the pull goes on until there is no token.
+          nextToken: (page) => page.nextToken,
+          permission: `logs:FilterLogEvents on ${group}`,
+          maxAttempts: options.maxAttempts ?? 8,
+          backoffMs: options.backoffMs ?? 500,
+          ...(signal ? { signal } : {}),
+          beforeAttempt: () => pacer.wait(signal),
+          onRetry: () => retries++,
+        },
+        count: (page) => messages(page).length,
+        keep: async (page, saved) => {
+          const lines = messages(page);
+          if (lines.length > 0) {
+            const body = `${lines.join('\n')}\n`;
+            await writeCacheFile(join(dir, `page-${String(saved.pages).padStart(6, '0')}.jsonl`), body);
+            bytes += Buffer.byteLength(body);
           }
-          if (f.kind === 'credentials' && requests <= 1) throw new AwsCredentialsError(f.reason, { cause: result.error });
-          if (f.kind === 'not-found' && options.logGroups.length === 1) {
-            throw new AwsResourceNotFoundError(`no log group ${group} in ${region} (${f.code}); check the name and --region`, { cause: result.error });
-          }
-          const reason = f.kind === 'not-found' ? `no log group ${group} in ${region} (${f.code}); check the name and --region` : f.reason;
-          failures.push({ uri: `cloudwatch-logs://${region}/${group}`, status: 'failed', reason: `${reason}${state.pages ? ` (after ${state.pages} pages; the next run resumes there)` : ''}`, region });
-          break;
-        }
-        const page = result.value;
-        const lines = (page.events ?? []).map((e) => e.message ?? '').filter((m) => m.trim().startsWith('{'));
-        if (lines.length > 0) {
-          const body = `${lines.map((l) => l.trim()).join('\n')}\n`;
-          await writeCacheFile(join(dir, `page-${String(state.pages + 1).padStart(6, '0')}.jsonl`), body);
-          bytes += Buffer.byteLength(body);
-        }
-        // FilterLogEvents may return empty pages with a token while it searches: keep going until there is no token.
-        state = { nextToken: page.nextToken ?? null, pages: state.pages + 1, events: state.events + lines.length, done: !page.nextToken };
-        await saveCheckpoint(store, pull, state);
-        pages++;
-        events += lines.length;
-        const newest = page.events?.at(-1)?.timestamp;
-        const groupShare = state.done ? 1 : newest !== undefined ? Math.min(1, Math.max(0, (newest - since.getTime()) / (until.getTime() - since.getTime()))) : 0;
-        options.onProgress?.({ phase: 'pages', done: pages, events, bytes, fraction: (options.logGroups.indexOf(group) + groupShare) / options.logGroups.length });
-        if (state.done) break;
+          pages++;
+          events += lines.length;
+          const newest = page.events?.at(-1)?.timestamp;
+          const groupShare = saved.done ? 1 : newest !== undefined ? Math.min(1, Math.max(0, (newest - since.getTime()) / (until.getTime() - since.getTime()))) : 0;
+          options.onProgress?.({ phase: 'pages', done: pages, events, bytes, fraction: (options.logGroups.indexOf(group) + groupShare) / options.logGroups.length });
+        },
+      });
+      if (outcome.status === 'reused') reused += outcome.state.pages;
+      else if (outcome.status === 'failed') {
+        const { failure: f, error, state } = outcome;
+        if (f.kind === 'credentials' && requests <= 1) throw new AwsCredentialsError(f.reason, { cause: error });
+        const missing = `no log group ${group} in ${region} (${f.code}); check the name and --region`;
+        if (f.kind === 'not-found' && options.logGroups.length === 1) throw new AwsResourceNotFoundError(missing, { cause: error });
+        const reason = f.kind === 'not-found' ? missing : f.reason;
+        failures.push({ uri: `cloudwatch-logs://${region}/${group}`, status: 'failed', reason: `${reason}${state.pages ? ` (after ${state.pages} pages; the next run resumes there)` : ''}`, region });
       }
     }
   } finally {

@@ -11,8 +11,9 @@ import { CloudTrailClient, LookupEventsCommand, type LookupAttribute, type Looku
 import { UsageError } from '../core/errors.js';
 import { isoSeconds } from '../core/time.js';
 import { ingestFiles, type FailedInput, type RemoteInputInfo } from '../ingest/pipeline.js';
-import { AwsCredentialsError, Pacer, clientConfig, withRetries, type AwsFailure } from './aws.js';
-import { cachePath, cacheRoot, loadCheckpoint, pullFolder, saveCheckpoint, writeCacheFile, type PullIdentity } from './evidence-cache.js';
+import { AwsCredentialsError, Pacer, clientConfig, type AwsFailure } from './aws.js';
+import { cachePath, cacheRoot, pullFolder, writeCacheFile, type PullIdentity } from './evidence-cache.js';
+import { pullPages } from './pages.js';
 import { enabledRegions } from './regions.js';
 import type { RemoteIngestOptions, RemoteIngestSummary } from './remote-ingest.js';
 
@@ -96,74 +97,55 @@ export async function ingestEventHistory(options: EventHistoryOptions): Promise<
           const dir = cachePath(root, 'event-history', region, folder);
           folders.push({ dir, region, folder });
           const pull: PullIdentity = { source: 'event-history', key, region, target: null, since, until, filter };
-          let state = (await loadCheckpoint(store, 'event-history', key)) ?? { nextToken: null, pages: 0, events: 0, done: false };
-          if (state.done) {
-            reused += state.pages;
-            continue;
-          }
-          let restarted = false;
-          let persisted: Promise<void> = Promise.resolve();
-          while (!signal?.aborted) {
-            if (stopped) {
-              failures.push(regionFailure(region, filter, `not read: ${stopped.reason}`));
-              break;
-            }
-            const token = state.nextToken;
-            const result = await withRetries(
-              () => {
+          const outcome = await pullPages({
+            store,
+            pull,
+            request: {
+              send: (token) => {
                 requests++;
                 return client.send(
                   new LookupEventsCommand({ StartTime: since, EndTime: until, MaxResults: 50, ...(attribute ? { LookupAttributes: [attribute] } : {}), ...(token ? { NextToken: token } : {}) }),
                   signal ? { abortSignal: signal } : {},
                 );
               },
-              {
-                permission: `cloudtrail:LookupEvents in ${region}`,
-                maxAttempts: options.maxAttempts ?? 8,
-                backoffMs: options.backoffMs ?? 500,
-                ...(signal ? { signal } : {}),
-                beforeAttempt: () => pacer.wait(signal),
-                onRetry: (f) => {
-                  retries++;
-                  if (f.kind === 'throttled') pacer.delay(pacer.intervalMs);
-                },
+              nextToken: (page) => page.NextToken,
+              permission: `cloudtrail:LookupEvents in ${region}`,
+              maxAttempts: options.maxAttempts ?? 8,
+              backoffMs: options.backoffMs ?? 500,
+              ...(signal ? { signal } : {}),
+              beforeAttempt: () => pacer.wait(signal),
+              onRetry: (f) => {
+                retries++;
+                if (f.kind === 'throttled') pacer.delay(pacer.intervalMs);
               },
-            );
-            if (!result.ok) {
-              if (signal?.aborted) break;
-              if (result.failure.kind === 'invalid-token' && !restarted) {
-                // A saved token AWS no longer takes: read the region again from the start (events already stored are not added twice).
-                restarted = true;
-                state = { nextToken: null, pages: state.pages, events: state.events, done: false };
-                continue;
-              }
-              if (result.failure.kind === 'credentials' && requests <= regions.length) throw new AwsCredentialsError(result.failure.reason, { cause: result.error });
-              if (result.failure.kind === 'credentials' || result.failure.kind === 'expired') stopped ??= result.failure;
-              failures.push(regionFailure(region, filter, `${result.failure.reason}${state.pages ? ` (after ${state.pages} pages; the next run resumes there)` : ''}`));
-              break;
-            }
-            const page = result.value;
-            const list = page.Events ?? [];
-            state = { nextToken: page.NextToken ?? null, pages: state.pages + 1, events: state.events + list.length, done: !page.NextToken };
-            // The page is written and checkpointed while the next request waits for its slot; checkpoints stay in page order.
-            const saved = state;
-            persisted = persisted.then(async () => {
+            },
+            count: (page) => page.Events?.length ?? 0,
+            // The page is written and checkpointed while the next request waits for its slot.
+            overlap: true,
+            keep: async (page, saved) => {
+              const list = page.Events ?? [];
               if (list.length > 0) {
                 const body = JSON.stringify({ Events: list.map((e) => ({ ...e, EventTime: e.EventTime ? isoSeconds(e.EventTime) : undefined })) });
                 await writeCacheFile(join(dir, `page-${String(saved.pages).padStart(6, '0')}.json`), body);
                 bytes += Buffer.byteLength(body);
               }
-              await saveCheckpoint(store, pull, saved);
               pages++;
               events += list.length;
               const oldest = list.at(-1)?.EventTime?.getTime();
               if (saved.done) covered.set(region, 1);
               else if (oldest !== undefined) covered.set(region, Math.min(1, Math.max(covered.get(region) ?? 0, (until.getTime() - oldest) / span)));
               options.onProgress?.({ phase: 'pages', done: pages, events, bytes, fraction: fraction() });
-            });
-            if (state.done) break;
+            },
+            stop: () => stopped?.reason,
+          });
+          if (outcome.status === 'reused') reused += outcome.state.pages;
+          else if (outcome.status === 'stopped') failures.push(regionFailure(region, filter, `not read: ${outcome.reason}`));
+          else if (outcome.status === 'failed') {
+            const { failure, error, state } = outcome;
+            if (failure.kind === 'credentials' && requests <= regions.length) throw new AwsCredentialsError(failure.reason, { cause: error });
+            if (failure.kind === 'credentials' || failure.kind === 'expired') stopped ??= failure;
+            failures.push(regionFailure(region, filter, `${failure.reason}${state.pages ? ` (after ${state.pages} pages; the next run resumes there)` : ''}`));
           }
-          await persisted;
         }
       } finally {
         client.destroy();

@@ -5,7 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import type { Readable } from 'node:stream';
-import { GetObjectCommand, ListObjectsV2Command, S3Client, type _Object } from '@aws-sdk/client-s3';
+import { GetObjectCommand, ListObjectsV2Command, S3Client, type ListObjectsV2CommandOutput, type _Object } from '@aws-sdk/client-s3';
 import { UsageError } from '../core/errors.js';
 import { mapLimit } from '../core/pool.js';
 import { isoSeconds } from '../core/time.js';
@@ -14,6 +14,7 @@ import { parseTrailPath, trailPathInScope, type Scope, type TrailPathInfo } from
 import { AwsCredentialsError, AwsResourceNotFoundError, SerialQueue, clientConfig, resolveHomeRegion, withRetries, type AwsFailure } from './aws.js';
 import { TruncatedBodyError, cachePath, cacheRoot, variantPath, knownRemoteObjects, recordRemoteObjects, streamToCacheFile, writeCacheFile, type RemoteObject } from './evidence-cache.js';
 import type { RemoteIngestOptions, RemoteIngestSummary } from './remote-ingest.js';
+import { pages, type PageRequest } from './pages.js';
 
 /** Options of an S3 trail archive ingest. */
 export interface S3IngestOptions extends RemoteIngestOptions {
@@ -93,31 +94,34 @@ export async function ingestS3Archive(options: S3IngestOptions): Promise<RemoteI
   async function list(listing: Listing): Promise<{ keys: _Object[]; prefixes: string[] } | undefined> {
     const keys: _Object[] = [];
     const prefixes: string[] = [];
-    let token: string | undefined;
-    do {
-      if (stopped) {
-        fail(s3uri(listing.prefix), `not listed: ${stopped.reason}`, listing.prefix);
+    const request: PageRequest<ListObjectsV2CommandOutput> = {
+      send: (token) => {
+        requests++;
+        return client.send(
+          new ListObjectsV2Command({ Bucket: location.bucket, Prefix: listing.prefix, ...(listing.delimited ? { Delimiter: '/' } : {}), ...(token ? { ContinuationToken: token } : {}) }),
+          signal ? { abortSignal: signal } : {},
+        );
+      },
+      nextToken: (page) => (page.IsTruncated ? page.NextContinuationToken : undefined),
+      ...retry,
+      permission: `s3:ListBucket on arn:aws:s3:::${location.bucket}`,
+      onRetry: () => retries++,
+    };
+    const notListed = () => {
+      if (stopped) fail(s3uri(listing.prefix), `not listed: ${stopped.reason}`, listing.prefix);
+      return Boolean(stopped);
+    };
+    if (notListed()) return undefined;
+    for await (const item of pages(request)) {
+      if (!item.ok) {
+        triage(item.failure, s3uri(listing.prefix), listing.prefix, item.error);
         return undefined;
       }
-      const result = await withRetries(
-        () => {
-          requests++;
-          return client.send(
-            new ListObjectsV2Command({ Bucket: location.bucket, Prefix: listing.prefix, ...(listing.delimited ? { Delimiter: '/' } : {}), ...(token ? { ContinuationToken: token } : {}) }),
-            signal ? { abortSignal: signal } : {},
-          );
-        },
-        { ...retry, permission: `s3:ListBucket on arn:aws:s3:::${location.bucket}`, onRetry: () => retries++ },
-      );
-      if (!result.ok) {
-        triage(result.failure, s3uri(listing.prefix), listing.prefix, result.error);
-        return undefined;
-      }
-      for (const object of result.value.Contents ?? []) keys.push(object);
-      for (const p of result.value.CommonPrefixes ?? []) if (p.Prefix) prefixes.push(p.Prefix);
-      token = result.value.IsTruncated ? result.value.NextContinuationToken : undefined;
+      for (const object of item.page.Contents ?? []) keys.push(object);
+      for (const p of item.page.CommonPrefixes ?? []) if (p.Prefix) prefixes.push(p.Prefix);
       options.onProgress?.({ phase: 'list', done: requests, events: 0, bytes: 0 });
-    } while (token && !signal?.aborted);
+      if (item.nextToken && notListed()) return undefined;
+    }
     return { keys, prefixes };
   }
 
