@@ -1,4 +1,3 @@
-import { UsageError } from '../core/errors.js';
 import { parseInstant } from '../core/time.js';
 import { planFromStore, timelineFromStore, type ReportOptions } from '../report/from-store.js';
 import { renderTimelineHtml } from '../report/html-renderer.js';

@@ -71,6 +71,49 @@ const roleOfArn = (arn: string | null) => (arn ? (/^arn:aws[\w-]*:(?:iam::\d{12}
 
 /** Builds the plan. The same input gives the same plan, action for action. */
 export function buildPlan(input: PlanInput): RemediationPlan {
+  const who = whoActed(input);
+  const sweep = regionSweep(who.attacker);
+  const hygiene = hygieneActions(who, input.findings);
+  const actions = [
+    ...exposedKeyActions(who),
+    ...temporaryCredentialActions(who, input.containedAt),
+    ...leftBehindActions(who),
+    sweep.action,
+    ...dataReadActions(who.attacker),
+    ...hygiene.actions,
+  ];
+  const { byId, attacker, exposed, exposedSessions } = who;
+  // One action per step, kind, target and region, in the order the steps give them.
+  const seen = new Set<string>();
+  const unique = actions.filter((a) => {
+    const id = `${a.step}|${a.kind}|${a.target}|${a.region ?? ''}`;
+    if (seen.has(id)) return false;
+    seen.add(id);
+    return true;
+  });
+  const order = STEPS.map((s) => s.id);
+  const steps: RemediationStep[] = STEPS.map((s, i) => ({ ...s, number: i + 1, actions: sortStep(s.id, unique.filter((a) => a.step === s.id), byId) })).filter((s) => order.includes(s.id));
+  const caveats = [...(input.gaps ?? [])];
+  if (attacker.length === 0 && exposed.size === 0) caveats.push('No finding at or above the chosen severity and no pivot: the plan holds only the checks every incident needs.');
+  return { containedAt: input.containedAt, accounts: hygiene.accounts, exposedKeys: [...exposed.keys(), ...exposedSessions.keys()].sort(), steps, regions: sweep.regions, caveats };
+}
+
+
+/** Who acted for the attacker: the exposed keys and sessions, what they derived, and the attacker's events. */
+interface Suspects {
+  /** Every event, by time. */
+  readonly events: readonly EvidenceEvent[];
+  readonly byId: Map<string, EvidenceEvent>;
+  readonly investigations: readonly AnalyzeResult[];
+  /** Long-term keys the investigation pivoted on, or that acted in a high or critical finding. */
+  readonly exposed: Map<string, { principalArn: string | null; account: string | null; evidence: string[]; usability: string | null }>;
+  /** Session keys given as pivots. */
+  readonly exposedSessions: Map<string, LineageNode>;
+  readonly attacker: readonly EvidenceEvent[];
+}
+
+/** Step 0: the exposed credentials, those derived from them, and the events they made. */
+function whoActed(input: PlanInput): Suspects {
   const events = [...input.events].sort(byTimeThenId);
   const byId = new Map(events.map((e) => [e.eventId, e]));
   const investigations = input.investigations ?? [];
@@ -135,10 +178,13 @@ export function buildPlan(input: PlanInput): RemediationPlan {
       (e.accessKeyId !== null && exposed.has(e.accessKeyId) && e.sourceIp !== null && suspectIps.has(e.sourceIp)),
   );
 
+  return { events, byId, investigations, exposed, exposedSessions, attacker };
+}
+
+/** Step 1: replace, deactivate, later delete each exposed long-term key (root keys: delete). */
+function exposedKeyActions({ exposed, attacker }: Suspects): RemediationAction[] {
   const actions: RemediationAction[] = [];
   const push = (a: RemediationAction) => actions.push(a);
-
-  // 1. Exposed keys.
   for (const [key, info] of [...exposed].sort(([a], [b]) => (a < b ? -1 : 1))) {
     const evidence = info.evidence.length ? info.evidence : attacker.filter((e) => e.accessKeyId === key).slice(0, 1).map((e) => e.eventId);
     const account = info.account ?? accountOfArn(info.principalArn);
@@ -158,8 +204,14 @@ export function buildPlan(input: PlanInput): RemediationPlan {
     push({ step: 'exposed-keys', kind: 'delete-access-key', target: key, region: null, account, reason: `Later, once nothing legitimate needs it: delete ${key}.`, evidence: [], ...command(['aws iam delete-access-key', userArg, ['--access-key-id', key, 'accessKeyId']]) });
   }
 
-  // 2. Temporary credentials.
-  const policy = revokeOlderSessionsPolicy(input.containedAt);
+  return actions;
+}
+
+/** Step 2: deny the sessions minted before containment, on the users and roles that own them, and fix what leaked a service's session. */
+function temporaryCredentialActions({ events, investigations, exposed, exposedSessions, attacker }: Suspects, containedAt: string): RemediationAction[] {
+  const actions: RemediationAction[] = [];
+  const push = (a: RemediationAction) => actions.push(a);
+  const policy = revokeOlderSessionsPolicy(containedAt);
   const policyArg = `--policy-document='${JSON.stringify(policy)}'`;
   const users = new Map<string, { arn: string; account: string | null; sessions: Set<string>; evidence: Set<string> }>();
   for (const info of exposed.values()) {
@@ -230,12 +282,12 @@ export function buildPlan(input: PlanInput): RemediationPlan {
       target: arn,
       region: null,
       account: entry.account,
-      reason: `${seen} Attach this policy to ${user}: it denies every session issued before ${input.containedAt} and leaves the user's new long-term key working.`,
+      reason: `${seen} Attach this policy to ${user}: it denies every session issued before ${containedAt} and leaves the user's new long-term key working.`,
       evidence: [...entry.evidence].sort(),
       ...command(['aws iam put-user-policy', ['--user-name', user, 'iamUserName'], '--policy-name TrailhoundRevokeOlderSessions', policyArg]),
       policy,
     });
-    const until = isoSeconds(new Date(Date.parse(input.containedAt) + MAX_USER_SESSION_SECONDS * 1000));
+    const until = isoSeconds(new Date(Date.parse(containedAt) + MAX_USER_SESSION_SECONDS * 1000));
     push({
       step: 'temporary-credentials',
       kind: 'deny-all-temporarily',
@@ -265,7 +317,13 @@ export function buildPlan(input: PlanInput): RemediationPlan {
 
   leaks.forEach(push);
 
-  // 3–6. What each attacker call left behind.
+  return actions;
+}
+
+/** Steps 3–6: what each attacker call created or changed, and the principals the investigation found without details. */
+function leftBehindActions({ attacker, investigations, byId }: Suspects): RemediationAction[] {
+  const actions: RemediationAction[] = [];
+  const push = (a: RemediationAction) => actions.push(a);
   for (const e of attacker) for (const d of actionsFor(e)) push({ ...d, account: d.account ?? null, evidence: [e.eventId] });
   // Principals the investigation found but whose event did not come with details.
   for (const inv of investigations) {
@@ -275,7 +333,11 @@ export function buildPlan(input: PlanInput): RemediationPlan {
     }
   }
 
-  // Regions: every one, attacker activity first.
+  return actions;
+}
+
+/** Every region to sweep, attacker activity first, and the inventory action over all of them. */
+function regionSweep(attacker: readonly EvidenceEvent[]): { regions: RegionCheck[]; action: RemediationAction } {
   const activity = new Map<string, { events: number; launches: number }>();
   for (const e of attacker) {
     if (!e.region) continue;
@@ -289,7 +351,7 @@ export function buildPlan(input: PlanInput): RemediationPlan {
     .map((region) => ({ region, attackerActivity: activity.has(region), launches: activity.get(region)?.launches ?? 0 }))
     .sort((a, b) => Number(b.attackerActivity) - Number(a.attackerActivity) || (a.region < b.region ? -1 : 1));
   const active = regions.filter((r) => r.attackerActivity).map((r) => r.region);
-  push({
+  const action: RemediationAction = {
     step: 'launched-resources',
     kind: 'inventory-all-regions',
     target: 'all regions',
@@ -299,9 +361,14 @@ export function buildPlan(input: PlanInput): RemediationPlan {
     evidence: [],
     command: `for r in $(aws ec2 describe-regions --query 'Regions[].RegionName' --output text); do echo "== $r"; aws ec2 describe-instances --region "$r" --query 'Reservations[].Instances[].[InstanceId,InstanceType,State.Name,LaunchTime]' --output text; aws ec2 describe-spot-instance-requests --region "$r" --query 'SpotInstanceRequests[].[SpotInstanceRequestId,State]' --output text; aws autoscaling describe-auto-scaling-groups --region "$r" --query 'AutoScalingGroups[].AutoScalingGroupName' --output text; done`,
     readOnly: true,
-  });
+  };
+  return { regions, action };
+}
 
-  // 6. What may have been read.
+/** Step 6: what may have been read, by bucket or kind of secret. */
+function dataReadActions(attacker: readonly EvidenceEvent[]): RemediationAction[] {
+  const actions: RemediationAction[] = [];
+  const push = (a: RemediationAction) => actions.push(a);
   const reads = new Map<string, { what: string; items: Set<string>; evidence: string[]; region: string | null; account: string | null }>();
   for (const e of attacker) {
     const read = DATA_READS[e.eventName];
@@ -330,28 +397,24 @@ export function buildPlan(input: PlanInput): RemediationPlan {
     });
   }
 
+  return actions;
+}
+
+/** Step 7: the checks every incident needs (root user, passwords, contacts, AWS Support), with the evidence some of them have. */
+function hygieneActions({ events, attacker }: Suspects, findings: readonly Finding[]): { actions: RemediationAction[]; accounts: string[] } {
+  const actions: RemediationAction[] = [];
+  const push = (a: RemediationAction) => actions.push(a);
   // 7. Account hygiene: every incident needs these; some come with evidence.
   const consoleUsers = [...new Set(attacker.filter((e) => (e.eventName === 'CreateLoginProfile' || e.eventName === 'UpdateLoginProfile' || e.eventName === 'ConsoleLogin') && !e.errorCode).map((e) => firstUnder(e.requestParameters, 'userName') ?? e.userName ?? userNameOfArn(e.principalArn)).filter((u): u is string => !!u))].sort();
   const contactEvents = attacker.filter((e) => ['PutContactInformation', 'PutAlternateContact', 'DeleteAlternateContact', 'UpdateAccountName', 'PutAccountName'].includes(e.eventName));
-  const accounts = [...new Set([...events.map((e) => e.account), ...input.findings.map((f) => f.account)].filter((a): a is string => !!a))].sort();
+  const accounts = [...new Set([...events.map((e) => e.account), ...findings.map((f) => f.account)].filter((a): a is string => !!a))].sort();
   const accountTarget = accounts.join(', ') || 'the account';
   push({ step: 'account-hygiene', kind: 'secure-root-user', target: accountTarget, region: null, account: accounts[0] ?? null, reason: 'Change the root user password, turn on MFA for it, and confirm it has no access keys (aws iam get-account-summary shows AccountAccessKeysPresent).', evidence: [], command: 'aws iam get-account-summary', readOnly: true });
   push({ step: 'account-hygiene', kind: 'reset-iam-passwords', target: consoleUsers.length ? consoleUsers.join(', ') : 'IAM users with console access', region: null, account: accounts[0] ?? null, reason: `Reset the passwords of the IAM users your team keeps${consoleUsers.length ? `; the attacker touched console access of ${consoleUsers.join(', ')}` : ''}. The credential report lists every password and key with its last use.`, evidence: attacker.filter((e) => e.eventName === 'CreateLoginProfile' || e.eventName === 'UpdateLoginProfile' || e.eventName === 'ConsoleLogin').map((e) => e.eventId), command: 'aws iam generate-credential-report && aws iam get-credential-report --query Content --output text | base64 -d', readOnly: true });
   push({ step: 'account-hygiene', kind: 'check-account-contacts', target: accountTarget, region: null, account: accounts[0] ?? null, reason: contactEvents.length ? `The attacker changed account contact details (${contactEvents.map((e) => e.eventName).join(', ')}): restore them so that AWS reaches you.` : 'Check the account name, root email and the primary and alternate contacts are yours.', evidence: contactEvents.map((e) => e.eventId), command: 'aws account get-contact-information', readOnly: true });
   push({ step: 'account-hygiene', kind: 'contact-aws-support', target: accountTarget, region: null, account: accounts[0] ?? null, reason: 'Answer any AWS notice in the Support Center with what was done, and open a case about charges the attacker caused. Never put keys or passwords in the case.', evidence: [], command: null });
 
-  const seen = new Set<string>();
-  const unique = actions.filter((a) => {
-    const id = `${a.step}|${a.kind}|${a.target}|${a.region ?? ''}`;
-    if (seen.has(id)) return false;
-    seen.add(id);
-    return true;
-  });
-  const order = STEPS.map((s) => s.id);
-  const steps: RemediationStep[] = STEPS.map((s, i) => ({ ...s, number: i + 1, actions: sortStep(s.id, unique.filter((a) => a.step === s.id), byId) })).filter((s) => order.includes(s.id));
-  const caveats = [...(input.gaps ?? [])];
-  if (attacker.length === 0 && exposed.size === 0) caveats.push('No finding at or above the chosen severity and no pivot: the plan holds only the checks every incident needs.');
-  return { containedAt: input.containedAt, accounts, exposedKeys: [...exposed.keys(), ...exposedSessions.keys()].sort(), steps, regions, caveats };
+  return { actions, accounts };
 }
 
 /** The role behind a role ARN or a role session's ARN (an IAM path, if any, is not in a session ARN). */

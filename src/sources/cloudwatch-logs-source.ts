@@ -4,15 +4,14 @@
  * throttle-aware, and resumable (the nextToken is checkpointed after each page is cached).
  * Each page lands in the evidence cache as JSON Lines (one CloudTrail record per line).
  */
-import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CloudWatchLogsClient, FilterLogEventsCommand, type FilterLogEventsCommandOutput } from '@aws-sdk/client-cloudwatch-logs';
 import { UsageError } from '../core/errors.js';
 import { isoSeconds } from '../core/time.js';
-import { ingestFiles, type FailedInput, type RemoteInputInfo } from '../ingest/pipeline.js';
+import { ingestFiles, type FailedInput } from '../ingest/pipeline.js';
 import { AwsCredentialsError, AwsResourceNotFoundError, Pacer, clientConfig, resolveHomeRegion } from './aws.js';
 import { cachePath, cacheRoot, pullFolder, writeCacheFile, type PullIdentity } from './evidence-cache.js';
-import { pullPages } from './pages.js';
+import { cachedPages, pullPages, type PageFolder } from './pages.js';
 import type { RemoteIngestOptions, RemoteIngestSummary } from './remote-ingest.js';
 
 /** What to push down to CloudWatch Logs: values OR-ed within a field, fields AND-ed. */
@@ -69,7 +68,7 @@ export async function ingestCloudWatchLogs(options: CloudWatchLogsOptions): Prom
   const client = new CloudWatchLogsClient(clientConfig(options, region));
   const pacer = new Pacer(1000 / (options.requestsPerSecond ?? 5));
   const failures: FailedInput[] = [];
-  const folders: Array<{ dir: string; group: string; folder: string }> = [];
+  const folders: PageFolder[] = [];
   let requests = 0;
   let retries = 0;
   let pages = 0;
@@ -82,7 +81,7 @@ export async function ingestCloudWatchLogs(options: CloudWatchLogsOptions): Prom
       const key = `${region}|${group}|${since.getTime()}|${until.getTime()}|${pattern ?? '*'}`;
       const folder = pullFolder(key);
       const dir = cachePath(root, 'cloudwatch-logs', region, group.replace(/^arn:.*:log-group:/, ''), folder);
-      folders.push({ dir, group, folder });
+      folders.push({ dir, uri: `cloudwatch-logs://${region}/${group}/${folder}`, region });
       const pull: PullIdentity = { source: 'cloudwatch-logs', key, region, target: group, since, until, filter: pattern ?? null };
       const outcome = await pullPages({
         store,
@@ -133,22 +132,13 @@ export async function ingestCloudWatchLogs(options: CloudWatchLogsOptions): Prom
     client.destroy();
   }
 
-  const uris = new Map<string, RemoteInputInfo>();
-  const paths: string[] = [];
-  for (const { dir, group, folder } of folders) {
-    const names = await readdir(dir).catch(() => [] as string[]);
-    for (const name of names.filter((n) => /^page-\d+\.jsonl$/.test(n)).sort()) {
-      const path = join(dir, name);
-      paths.push(path);
-      uris.set(path, { uri: `cloudwatch-logs://${region}/${group}/${folder}/${name.replace(/\.jsonl$/, '')}`, region });
-    }
-  }
+  const { paths, describe } = await cachedPages(folders, '.jsonl');
   const summary = await ingestFiles({
     paths,
     store,
     scope,
     source: 'cloudwatch-logs',
-    describeInput: (path) => uris.get(path),
+    describeInput: describe,
     failures,
     arguments: { logGroups: options.logGroups, region, since: isoSeconds(since), until: isoSeconds(until), filterPattern: pattern ?? null, endpoint: options.endpointUrl ?? null, profile: options.profile ?? null },
     ...(signal ? { signal } : {}),

@@ -5,15 +5,15 @@
  * interrupted pull resumes. Each page lands in the evidence cache as `{"Events":[…]}` (the
  * shape `aws cloudtrail lookup-events` prints) and loads through the bulk path.
  */
-import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CloudTrailClient, LookupEventsCommand, type LookupAttribute, type LookupAttributeKey } from '@aws-sdk/client-cloudtrail';
 import { UsageError } from '../core/errors.js';
+import type { Scope } from '../core/scope.js';
 import { isoSeconds } from '../core/time.js';
-import { ingestFiles, type FailedInput, type RemoteInputInfo } from '../ingest/pipeline.js';
+import { ingestFiles, type FailedInput } from '../ingest/pipeline.js';
 import { AwsCredentialsError, Pacer, clientConfig, type AwsFailure } from './aws.js';
 import { cachePath, cacheRoot, pullFolder, writeCacheFile, type PullIdentity } from './evidence-cache.js';
-import { pullPages } from './pages.js';
+import { cachedPages, pullPages, type PageFolder } from './pages.js';
 import { enabledRegions } from './regions.js';
 import type { RemoteIngestOptions, RemoteIngestSummary } from './remote-ingest.js';
 
@@ -50,24 +50,9 @@ export async function ingestEventHistory(options: EventHistoryOptions): Promise<
   const rate = options.requestsPerSecond ?? 1.95;
   if (!(rate > 0 && rate <= 2)) throw new UsageError('LookupEvents allows at most 2 requests per second per region; pass a rate in (0, 2]');
   const failures: FailedInput[] = [];
-  const oldest = new Date(now.getTime() - EVENT_HISTORY_DAYS * DAY);
-  const until = scope.until && scope.until < now ? scope.until : now;
-  let since = scope.since ?? oldest;
-  if (since < oldest) {
-    failures.push({ uri: 'event-history://*', status: 'skipped', reason: `Event History keeps ${EVENT_HISTORY_DAYS} days: events before ${isoSeconds(oldest)} are not in it (use the S3 trail archive for older ones)` });
-    since = oldest;
-  }
-  if (since >= until) throw new UsageError(`the window ${isoSeconds(since)} .. ${isoSeconds(until)} is empty; Event History covers the last ${EVENT_HISTORY_DAYS} days`);
+  const { since, until } = lookupWindow(scope, now, failures);
 
-  let regions = options.regions?.length ? [...options.regions] : undefined;
-  if (!regions) {
-    const found = await enabledRegions(options, signal);
-    if (found.failure && (found.failure.kind === 'credentials' || found.failure.kind === 'expired')) throw new AwsCredentialsError(found.failure.reason);
-    if (found.failure) failures.push({ uri: 'ec2://DescribeRegions', status: 'failed', reason: `${found.failure.reason}; read the default regions instead (name opt-in regions with --regions)` });
-    regions = [...found.regions];
-  }
-  if (scope.regions?.length) regions = regions.filter((r) => scope.regions!.includes(r));
-  regions = [...new Set(regions)].sort();
+  const regions = await regionsToRead(options, failures);
 
   const attributes = lookupAttributes(options.filters ?? {});
   let requests = 0;
@@ -77,7 +62,7 @@ export async function ingestEventHistory(options: EventHistoryOptions): Promise<
   let bytes = 0;
   let reused = 0;
   let stopped: AwsFailure | undefined;
-  const folders: Array<{ dir: string; region: string; folder: string }> = [];
+  const folders: PageFolder[] = [];
   // LookupEvents returns the newest events first: how far back a region's pages reach says how much of its window is read.
   const covered = new Map<string, number>(regions.map((r) => [r, 0]));
   const fraction = () => [...covered.values()].reduce((a, b) => a + b, 0) / Math.max(1, covered.size);
@@ -95,7 +80,7 @@ export async function ingestEventHistory(options: EventHistoryOptions): Promise<
           const key = `${region}|${isoSeconds(since)}|${isoSeconds(until)}|${filter ?? '*'}`;
           const folder = pullFolder(key);
           const dir = cachePath(root, 'event-history', region, folder);
-          folders.push({ dir, region, folder });
+          folders.push({ dir, uri: `event-history://${region}/${folder}`, region });
           const pull: PullIdentity = { source: 'event-history', key, region, target: null, since, until, filter };
           const outcome = await pullPages({
             store,
@@ -155,23 +140,13 @@ export async function ingestEventHistory(options: EventHistoryOptions): Promise<
   const fatal = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
   if (fatal) throw fatal.reason;
 
-  // Every page in the cache folders of these pulls, including those of an earlier, interrupted run.
-  const uris = new Map<string, RemoteInputInfo>();
-  const paths: string[] = [];
-  for (const { dir, region, folder } of folders) {
-    const names = await readdir(dir).catch(() => [] as string[]);
-    for (const name of names.filter((n) => /^page-\d+\.json$/.test(n)).sort()) {
-      const path = join(dir, name);
-      paths.push(path);
-      uris.set(path, { uri: `event-history://${region}/${folder}/${name.replace(/\.json$/, '')}`, region });
-    }
-  }
+  const { paths, describe } = await cachedPages(folders, '.json');
   const summary = await ingestFiles({
     paths,
     store,
     scope,
     source: 'event-history',
-    describeInput: (path) => uris.get(path),
+    describeInput: describe,
     failures,
     arguments: {
       regions,
@@ -191,6 +166,36 @@ export async function ingestEventHistory(options: EventHistoryOptions): Promise<
     source: 'event-history',
     remote: { requests, retries, fetched: pages, reused, bytes, failed: failures.length, seconds: Math.round((performance.now() - started) / 10) / 100 },
   };
+}
+
+/** The window LookupEvents can answer: the scope's, cut to the last 90 days (what is cut is recorded as skipped) and to now. */
+function lookupWindow(scope: Scope, now: Date, failures: FailedInput[]): { since: Date; until: Date } {
+  const oldest = new Date(now.getTime() - EVENT_HISTORY_DAYS * DAY);
+  const until = scope.until && scope.until < now ? scope.until : now;
+  let since = scope.since ?? oldest;
+  if (since < oldest) {
+    failures.push({ uri: 'event-history://*', status: 'skipped', reason: `Event History keeps ${EVENT_HISTORY_DAYS} days: events before ${isoSeconds(oldest)} are not in it (use the S3 trail archive for older ones)` });
+    since = oldest;
+  }
+  if (since >= until) throw new UsageError(`the window ${isoSeconds(since)} .. ${isoSeconds(until)} is empty; Event History covers the last ${EVENT_HISTORY_DAYS} days`);
+
+  return { since, until };
+}
+
+/** The regions to read: those given, or those the account has enabled (the default list when DescribeRegions fails), narrowed by the scope. */
+async function regionsToRead(options: EventHistoryOptions, failures: FailedInput[]): Promise<string[]> {
+  const scope = options.scope ?? {};
+  let regions = options.regions?.length ? [...options.regions] : undefined;
+  if (!regions) {
+    const found = await enabledRegions(options, options.signal);
+    if (found.failure && (found.failure.kind === 'credentials' || found.failure.kind === 'expired')) throw new AwsCredentialsError(found.failure.reason);
+    if (found.failure) failures.push({ uri: 'ec2://DescribeRegions', status: 'failed', reason: `${found.failure.reason}; read the default regions instead (name opt-in regions with --regions)` });
+    regions = [...found.regions];
+  }
+  if (scope.regions?.length) regions = regions.filter((r) => scope.regions!.includes(r));
+  regions = [...new Set(regions)].sort();
+
+  return regions;
 }
 
 /** One lookup per filter value (the API takes a single attribute per call); `undefined` means no filter. */

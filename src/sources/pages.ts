@@ -5,6 +5,9 @@
  * token. `pages` is that loop; `pullPages` adds the checkpoint that makes a long pull resume
  * where it stopped, and the one restart that an expired token calls for.
  */
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { RemoteInputInfo } from '../ingest/pipeline.js';
 import type { Store } from '../store/store.js';
 import { withRetries, type AwsFailure } from './aws.js';
 import { loadCheckpoint, saveCheckpoint, type Checkpoint, type PullIdentity } from './evidence-cache.js';
@@ -136,4 +139,31 @@ export async function pullPages<P>(options: CheckpointedPull<P>): Promise<PullOu
   } finally {
     await kept.catch(() => undefined);
   }
+}
+
+/** A pull's cache folder, and the URI its pages are named by in the inputs manifest. */
+export interface PageFolder {
+  readonly dir: string;
+  /** e.g. `event-history://us-east-1/<folder>`; each page adds `/page-000001`. */
+  readonly uri: string;
+  readonly region: string;
+}
+
+/**
+ * Every page in the pulls' cache folders, including those an earlier, interrupted run fetched,
+ * in page order, with the URI each is recorded under.
+ */
+export async function cachedPages(folders: readonly PageFolder[], extension: '.json' | '.jsonl'): Promise<{ paths: string[]; describe: (path: string) => RemoteInputInfo | undefined }> {
+  const uris = new Map<string, RemoteInputInfo>();
+  const paths: string[] = [];
+  const pattern = new RegExp(`^page-\\d+\\${extension}$`);
+  for (const { dir, uri, region } of folders) {
+    const names = await readdir(dir).catch(() => [] as string[]);
+    for (const name of names.filter((n) => pattern.test(n)).sort()) {
+      const path = join(dir, name);
+      paths.push(path);
+      uris.set(path, { uri: `${uri}/${name.slice(0, -extension.length)}`, region });
+    }
+  }
+  return { paths, describe: (path) => uris.get(path) };
 }

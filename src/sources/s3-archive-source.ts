@@ -12,7 +12,7 @@ import { isoSeconds } from '../core/time.js';
 import { ingestFiles, type FailedInput, type RemoteInputInfo } from '../ingest/pipeline.js';
 import { parseTrailPath, trailPathInScope, type Scope, type TrailPathInfo } from '../ingest/trail-layout.js';
 import { AwsCredentialsError, AwsResourceNotFoundError, SerialQueue, clientConfig, resolveHomeRegion, withRetries, type AwsFailure } from './aws.js';
-import { TruncatedBodyError, cachePath, cacheRoot, variantPath, knownRemoteObjects, recordRemoteObjects, streamToCacheFile, writeCacheFile, type RemoteObject } from './evidence-cache.js';
+import { TruncatedBodyError, cachePath, cacheRoot, variantPath, knownRemoteObjects, recordRemoteObjects, streamToCacheFile, writeCacheFile, type KnownObject, type RemoteObject } from './evidence-cache.js';
 import type { RemoteIngestOptions, RemoteIngestSummary } from './remote-ingest.js';
 import { pages, type PageRequest } from './pages.js';
 
@@ -144,17 +144,7 @@ export async function ingestS3Archive(options: S3IngestOptions): Promise<RemoteI
       return writer.run(() => recordRemoteObjects(store, batch));
     };
     const uris = new Map<string, RemoteInputInfo>();
-    // Which object each cache file belongs to: paths are one to one with keys, but a file system
-    // that folds case (macOS, Windows) can still make two keys one file; the second is refused.
-    const owners = new Map<string, string>();
-    const foldCase = process.platform !== 'linux';
-    for (const [k, v] of known) owners.set(foldCase ? v.cachePath.toLowerCase() : v.cachePath, k.split('\u0000')[0]!);
-    const claim = (path: string, uri: string): string => {
-      const id = foldCase ? path.toLowerCase() : path;
-      const owner = owners.get(id);
-      if (owner === undefined) owners.set(id, uri);
-      return owner ?? uri;
-    };
+    const claim = cacheClaims(known);
     const paths: string[] = [];
     const madeDirs = new Set<string>();
     let reused = 0;
@@ -183,17 +173,9 @@ export async function ingestS3Archive(options: S3IngestOptions): Promise<RemoteI
         if (stopped) fail(uri, `not fetched: ${stopped.reason}`, key);
       } else {
         const result = await withRetries(
-          async () => {
+          () => {
             requests++;
-            const response = await client.send(new GetObjectCommand({ Bucket: location.bucket, Key: key }), signal ? { abortSignal: signal } : {});
-            const expected = response.ContentLength;
-            if (expected === undefined || expected > BUFFER_BYTES || !response.Body) {
-              return { response, written: await streamToCacheFile(path, response.Body as Readable, expected) };
-            }
-            // Log files are small: reading them whole costs less than a stream pipeline per object.
-            const body = Buffer.from(await response.Body.transformToByteArray());
-            if (body.length !== expected) throw new TruncatedBodyError(body.length, expected);
-            return { response, written: { sha256: await writeCacheFile(path, body, madeDirs), bytes: body.length } };
+            return fetchToCache(client, location.bucket, key, path, madeDirs, signal);
           },
           { ...retry, permission: `s3:GetObject on arn:aws:s3:::${location.bucket}/*`, onRetry: () => retries++ },
         );
@@ -253,6 +235,37 @@ export async function ingestS3Archive(options: S3IngestOptions): Promise<RemoteI
   } finally {
     client.destroy();
   }
+}
+
+/** Downloads one object into its cache file: whole when it is small (most log files), streamed otherwise; a short body is an error to retry. */
+async function fetchToCache(client: S3Client, bucket: string, key: string, path: string, madeDirs: Set<string>, signal: AbortSignal | undefined) {
+  const response = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }), signal ? { abortSignal: signal } : {});
+  const expected = response.ContentLength;
+  if (expected === undefined || expected > BUFFER_BYTES || !response.Body) {
+    return { response, written: await streamToCacheFile(path, response.Body as Readable, expected) };
+  }
+  // Log files are small: reading them whole costs less than a stream pipeline per object.
+  const body = Buffer.from(await response.Body.transformToByteArray());
+  if (body.length !== expected) throw new TruncatedBodyError(body.length, expected);
+  return { response, written: { sha256: await writeCacheFile(path, body, madeDirs), bytes: body.length } };
+}
+
+/**
+ * Which object each cache file belongs to: paths are one to one with keys, but a file system
+ * that folds case (macOS, Windows) can still make two keys one file. `claim(path, uri)` gives
+ * the file's owner: `uri` itself when the file is free or already its own, another URI (to be
+ * refused) otherwise.
+ */
+function cacheClaims(known: ReadonlyMap<string, KnownObject>): (path: string, uri: string) => string {
+  const owners = new Map<string, string>();
+  const foldCase = process.platform !== 'linux';
+  for (const [k, v] of known) owners.set(foldCase ? v.cachePath.toLowerCase() : v.cachePath, k.split('\u0000')[0]!);
+  return (path, uri) => {
+    const id = foldCase ? path.toLowerCase() : path;
+    const owner = owners.get(id);
+    if (owner === undefined) owners.set(id, uri);
+    return owner ?? uri;
+  };
 }
 
 /** The prefixes to list whole (day folders, or region folders without a window), found level by level. */

@@ -113,10 +113,65 @@ export async function verifyEvidence(options: VerifyOptions): Promise<VerifyRepo
   const scope = options.scope ?? {};
   const verifyRunId = `${isoSeconds(new Date()).replace(/[-:]/g, '')}-${randomBytes(3).toString('hex')}`;
   const results: VerifyResult[] = [];
-  const push = (r: Omit<VerifyResult, 'uri' | 'digestUri' | 'account' | 'region' | 'from' | 'to' | 'expected' | 'actual'> & Partial<VerifyResult>) =>
-    results.push({ uri: null, digestUri: null, account: null, region: null, from: null, to: null, expected: null, actual: null, ...r });
+  const push: Push = (r) => results.push({ uri: null, digestUri: null, account: null, region: null, from: null, to: null, expected: null, actual: null, ...r });
 
-  // Digest files in the evidence, read from where they were stored (a local path, or the evidence cache for S3).
+  const digests = await loadDigests(store, scope, push);
+  const notes: string[] = [];
+  const keys = await publicKeys(options, digests, notes);
+  const logsByKey = await storedLogFiles(store);
+  const hashes = await hashListedLogFiles(digests, logsByKey);
+  const { chains, listed, logFilesListed } = checkChains({ digests, keys, logsByKey, hashes, scope }, push);
+  checkUnlistedLogFiles(chains, logsByKey, listed, results, push);
+  const silentHours = checkSilentHours(logsByKey, listed, push);
+
+  const storedRecords = await checkStoredRecords(store, scope, push);
+  const unchecked = await uncheckedInputs(store, scope, listed);
+  const conflicts = (await store.one<{ n: number }>(`select count(*)::bigint as n from record_issues where kind = 'conflict'`))?.n ?? 0;
+  const repeatedKeys = await flagRepeatedKeys(store, verifyRunId);
+  if (repeatedKeys > 0) notes.push(`${repeatedKeys} ${repeatedKeys === 1 ? 'object' : 'objects'} of stored events repeat a JSON key: trailhound reads the first, other tools may read another (all kept; trailhound query "select * from record_issues where kind = 'repeated-key'")`);
+  if (conflicts > 0) notes.push(`${conflicts} stored events share their eventID and account with a record of other content (all kept; trailhound query "select * from record_issues where kind = 'conflict'")`);
+  if (unchecked.files > 0) notes.push(`integrity could not be checked for ${unchecked.files} loaded file${unchecked.files === 1 ? '' : 's'}: ${unchecked.reasons.join('; ')}`);
+
+  results.sort((a, b) => cmp(a.from ?? '', b.from ?? '') || cmp(a.uri ?? '', b.uri ?? '') || cmp(a.kind, b.kind));
+  const count = (kind: VerifyResult['kind'], status: string) => results.filter((r) => r.kind === kind && r.status === status).length;
+  const digestCount = results.filter((r) => r.kind === 'digest' && r.status !== 'missing').length;
+  const intact = !results.some((r) => ['modified', 'missing', 'signature-invalid', 'unreadable', 'not-in-digest'].includes(r.status));
+  const report: Omit<VerifyReport, 'seconds'> = {
+    verifyRunId,
+    digests: {
+      total: digestCount,
+      signatureOk: count('digest', 'signature-ok'),
+      unverified: count('digest', 'unverified'),
+      invalid: count('digest', 'signature-invalid') + count('digest', 'unreadable'),
+      missing: count('digest', 'missing'),
+      modified: count('digest', 'modified'),
+    },
+    logFiles: {
+      listed: logFilesListed,
+      verified: count('log-file', 'verified'),
+      modified: count('log-file', 'modified'),
+      missing: count('log-file', 'missing'),
+      notInDigest: count('log-file', 'not-in-digest'),
+      unreadable: count('log-file', 'unreadable'),
+    },
+    digestGaps: count('gap', 'digest-gap'),
+    silentHours,
+    unchecked,
+    storedRecords,
+    conflicts,
+    repeatedKeys,
+    intact,
+    verdict: !intact ? 'not-intact' : count('log-file', 'verified') === 0 ? 'not-checked' : unchecked.files > 0 ? 'partly-checked' : 'intact',
+    problems: results.filter((r) => !['signature-ok', 'unverified', 'verified'].includes(r.status)),
+    results,
+    notes,
+  };
+  await record(store, verifyRunId, report, options);
+  return { ...report, seconds: Math.round((performance.now() - started) / 10) / 100 };
+}
+
+/** The digest files in the evidence within the scope, read from where they were stored (a local path, or the evidence cache for S3). */
+async function loadDigests(store: Store, scope: Scope, push: Push): Promise<LoadedDigest[]> {
   const digestFiles = await store.all<{ uri: string; cache_path: string | null; signature: string | null; account: string | null; region: string | null }>(
     `select d.uri, r.cache_path, r.signature, d.account, d.region
      from digests d
@@ -145,10 +200,11 @@ export async function verifyEvidence(options: VerifyOptions): Promise<VerifyRepo
     if (scope.until && Date.parse(content.digestStartTime) >= scope.until.getTime()) continue;
     digests.push({ file, key, content, sha256: inflatedSha256, trail: digestTrail(key) });
   }
-  const notes: string[] = [];
-  const keys = await publicKeys(options, digests, notes);
+  return digests;
+}
 
-  // Log files in the evidence, by their AWSLogs/… key.
+/** The log files in the evidence, by their AWSLogs/… key, with what each load of them stored. */
+async function storedLogFiles(store: Store): Promise<Map<string, StoredFile>> {
   const logRows = await store.all<{ uri: string; cache_path: string | null; account: string | null; region: string | null; loaded: Array<{ input_id: number; sha256: string }> | null }>(
     `select distinct on (i.uri) i.uri, r.cache_path, i.account, i.region,
             (select list({input_id: l.input_id, sha256: l.sha256} order by l.input_id) from inputs l where l.uri = i.uri and l.status = 'loaded') as loaded
@@ -164,7 +220,11 @@ export async function verifyEvidence(options: VerifyOptions): Promise<VerifyRepo
     if (key && parseTrailPath(key)?.kind === 'log') logsByKey.set(key, { uri: row.uri, readPath: row.cache_path ?? row.uri, signature: null, account: row.account, region: row.region, loaded });
   }
 
-  // The content hashes of the listed log files in the evidence, read in parallel (gunzip runs on libuv's pool).
+  return logsByKey;
+}
+
+/** The content hashes of the log files the digests list, read in parallel (gunzip runs on libuv's pool). */
+async function hashListedLogFiles(digests: readonly LoadedDigest[], logsByKey: ReadonlyMap<string, StoredFile>): Promise<Map<string, { sha256: string; fileSha256: string } | { error: string }>> {
   const wanted = [...new Set(digests.flatMap((d) => d.content.logFiles.map((l) => trailKey(l.s3Object) ?? l.s3Object)))].filter((k) => logsByKey.has(k));
   const hashes = new Map<string, { sha256: string; fileSha256: string } | { error: string }>();
   await mapLimit(wanted, 8, async (key) => {
@@ -176,7 +236,24 @@ export async function verifyEvidence(options: VerifyOptions): Promise<VerifyRepo
     }
   });
 
-  // Chains: one per account, region and trail, in time order.
+  return hashes;
+}
+
+/** What the chain check reads. */
+interface ChainInput {
+  readonly digests: readonly LoadedDigest[];
+  readonly keys: ReadonlyMap<string, PublicKey>;
+  readonly logsByKey: ReadonlyMap<string, StoredFile>;
+  readonly hashes: ReadonlyMap<string, { sha256: string; fileSha256: string } | { error: string }>;
+  readonly scope: Scope;
+}
+
+/**
+ * The digest chains, one per account, region and trail, in time order: each digest against its
+ * successor's record of it and its signature, its predecessor present or the chain restarting,
+ * and each log file it lists against its hash.
+ */
+function checkChains({ digests, keys, logsByKey, hashes, scope }: ChainInput, push: Push): { chains: Map<string, LoadedDigest[]>; listed: Set<string>; logFilesListed: number } {
   const byKey = new Map(digests.map((d) => [d.key, d]));
   const chains = new Map<string, LoadedDigest[]>();
   for (const d of digests) {
@@ -258,7 +335,11 @@ export async function verifyEvidence(options: VerifyOptions): Promise<VerifyRepo
     }
   }
 
-  // Log files in the evidence that no digest lists although digests cover their time.
+  return { chains, listed, logFilesListed };
+}
+
+/** Log files in the evidence that no digest lists although digests cover their time. */
+function checkUnlistedLogFiles(chains: ReadonlyMap<string, readonly LoadedDigest[]>, logsByKey: ReadonlyMap<string, StoredFile>, listed: ReadonlySet<string>, results: readonly VerifyResult[], push: Push): void {
   const spans = [...chains.entries()].map(([id, chain]) => ({ id, from: Date.parse(chain[0]!.content.digestStartTime), to: Date.parse(chain[chain.length - 1]!.content.digestEndTime) }));
   for (const [key, file] of logsByKey) {
     if (listed.has(key)) continue;
@@ -271,7 +352,10 @@ export async function verifyEvidence(options: VerifyOptions): Promise<VerifyRepo
     if (covered) push({ kind: 'log-file', status: 'not-in-digest', uri: file.uri, account: info.account ?? null, region: info.region ?? null, from: isoSeconds(new Date(at)), detail: `in the evidence but in no digest covering its delivery time: ${why}` });
   }
 
-  // Hours with no log file for a region that was active (between its first and last delivery).
+}
+
+/** Hours with no log file for a region that was active (between its first and last delivery); gives their number. */
+function checkSilentHours(logsByKey: ReadonlyMap<string, StoredFile>, listed: ReadonlySet<string>, push: Push): number {
   const deliveries = new Map<string, number[]>();
   for (const key of new Set([...logsByKey.keys(), ...listed])) {
     const info = parseTrailPath(key);
@@ -293,50 +377,7 @@ export async function verifyEvidence(options: VerifyOptions): Promise<VerifyRepo
     }
   }
 
-  const storedRecords = await checkStoredRecords(store, scope, push);
-  const unchecked = await uncheckedInputs(store, scope, listed);
-  const conflicts = (await store.one<{ n: number }>(`select count(*)::bigint as n from record_issues where kind = 'conflict'`))?.n ?? 0;
-  const repeatedKeys = await flagRepeatedKeys(store, verifyRunId);
-  if (repeatedKeys > 0) notes.push(`${repeatedKeys} ${repeatedKeys === 1 ? 'object' : 'objects'} of stored events repeat a JSON key: trailhound reads the first, other tools may read another (all kept; trailhound query "select * from record_issues where kind = 'repeated-key'")`);
-  if (conflicts > 0) notes.push(`${conflicts} stored events share their eventID and account with a record of other content (all kept; trailhound query "select * from record_issues where kind = 'conflict'")`);
-  if (unchecked.files > 0) notes.push(`integrity could not be checked for ${unchecked.files} loaded file${unchecked.files === 1 ? '' : 's'}: ${unchecked.reasons.join('; ')}`);
-
-  results.sort((a, b) => cmp(a.from ?? '', b.from ?? '') || cmp(a.uri ?? '', b.uri ?? '') || cmp(a.kind, b.kind));
-  const count = (kind: VerifyResult['kind'], status: string) => results.filter((r) => r.kind === kind && r.status === status).length;
-  const digestCount = results.filter((r) => r.kind === 'digest' && r.status !== 'missing').length;
-  const intact = !results.some((r) => ['modified', 'missing', 'signature-invalid', 'unreadable', 'not-in-digest'].includes(r.status));
-  const report: Omit<VerifyReport, 'seconds'> = {
-    verifyRunId,
-    digests: {
-      total: digestCount,
-      signatureOk: count('digest', 'signature-ok'),
-      unverified: count('digest', 'unverified'),
-      invalid: count('digest', 'signature-invalid') + count('digest', 'unreadable'),
-      missing: count('digest', 'missing'),
-      modified: count('digest', 'modified'),
-    },
-    logFiles: {
-      listed: logFilesListed,
-      verified: count('log-file', 'verified'),
-      modified: count('log-file', 'modified'),
-      missing: count('log-file', 'missing'),
-      notInDigest: count('log-file', 'not-in-digest'),
-      unreadable: count('log-file', 'unreadable'),
-    },
-    digestGaps: count('gap', 'digest-gap'),
-    silentHours,
-    unchecked,
-    storedRecords,
-    conflicts,
-    repeatedKeys,
-    intact,
-    verdict: !intact ? 'not-intact' : count('log-file', 'verified') === 0 ? 'not-checked' : unchecked.files > 0 ? 'partly-checked' : 'intact',
-    problems: results.filter((r) => !['signature-ok', 'unverified', 'verified'].includes(r.status)),
-    results,
-    notes,
-  };
-  await record(store, verifyRunId, report, options);
-  return { ...report, seconds: Math.round((performance.now() - started) / 10) / 100 };
+  return silentHours;
 }
 
 type Push = (r: Omit<VerifyResult, 'uri' | 'digestUri' | 'account' | 'region' | 'from' | 'to' | 'expected' | 'actual'> & Partial<VerifyResult>) => void;
