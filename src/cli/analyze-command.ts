@@ -3,6 +3,7 @@ import { renderAnalyzeMarkdown, renderAnalyzeText } from '../analyze/render.js';
 import type { EvidenceSource } from '../analyze/source.js';
 import type { AnalyzeResult, PivotSpec } from '../analyze/types.js';
 import { NoMatchError, UsageError } from '../core/errors.js';
+import { scopeOf } from '../core/scope.js';
 import { withEngine, type EngineCliOptions } from './engine-options.js';
 import { parsePivot, parseScope, positiveNumber, type ScopeOptions } from './options.js';
 
@@ -56,7 +57,7 @@ export function writeAnalyze(result: AnalyzeResult, format: AnalyzeCommandOption
 /** `trailhound analyze`: the pivot's activity, its credential lineage, blast radius and coverage. */
 export async function analyzeCommand(opts: AnalyzeCommandOptions): Promise<void> {
   const spec = pivotSpec(opts); // usage errors before the store or Athena is opened
-  const scope = { ...(spec.since ? { since: spec.since } : {}), ...(spec.until ? { until: spec.until } : {}), ...(spec.accounts ? { accounts: spec.accounts } : {}), ...(spec.regions ? { regions: spec.regions } : {}) };
+  const scope = scopeOf(spec);
   const result = await withEngine(opts, { readOnly: true }, (engine, signal) => analyzeOn(engine.evidence(scope, signal), opts));
   writeAnalyze(result, opts.format);
 }

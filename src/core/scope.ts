@@ -8,3 +8,13 @@ export interface Scope {
   readonly accounts?: readonly string[];
   readonly regions?: readonly string[];
 }
+
+/** The scope part of a larger value (a pivot, say), without its undefined fields. */
+export function scopeOf(value: Scope): Scope {
+  return {
+    ...(value.since ? { since: value.since } : {}),
+    ...(value.until ? { until: value.until } : {}),
+    ...(value.accounts ? { accounts: value.accounts } : {}),
+    ...(value.regions ? { regions: value.regions } : {}),
+  };
+}
