@@ -43,6 +43,8 @@ define('data', 'ec2:image', 'CreateImage CopyImage ModifyImageAttribute');
 define('data', 'rds:snapshot', 'CreateDBSnapshot ModifyDBSnapshotAttribute CreateDBClusterSnapshot ModifyDBClusterSnapshotAttribute');
 define('data', 's3:bucket', 'CreateBucket DeleteBucket PutBucketPolicy DeleteBucketPolicy PutBucketAcl PutBucketPublicAccessBlock DeleteBucketPublicAccessBlock PutBucketReplication PutBucketVersioning PutBucketLifecycle');
 define('data', 's3:account', 'PutAccountPublicAccessBlock DeleteAccountPublicAccessBlock');
+define('data', 'rds:instance', 'CreateDBInstance DeleteDBInstance ModifyDBInstance RestoreDBInstanceFromDBSnapshot RestoreDBInstanceToPointInTime CreateDBCluster DeleteDBCluster ModifyDBCluster RestoreDBClusterFromSnapshot');
+define('data', 'dynamodb:table', 'DeleteTable UpdateTable DeleteBackup');
 define('data', 'kms:key', 'ScheduleKeyDeletion DisableKey PutKeyPolicy CreateGrant');
 define('data', 'secretsmanager:secret', 'PutResourcePolicy');
 define('logging', 'cloudtrail:trail', 'StopLogging DeleteTrail UpdateTrail PutEventSelectors PutInsightSelectors');
@@ -66,10 +68,13 @@ const BULK_CALLS: Record<string, string> = {
   GetSecretValue: 'secretsmanager:secret-read',
   GetParameter: 'ssm:parameter-read',
   GetParameters: 'ssm:parameter-read',
+  // Container images pulled: the manifest, then each layer's download URL.
+  BatchGetImage: 'ecr:image-pulled',
+  GetDownloadUrlForLayer: 'ecr:image-pulled',
 };
 
 /** The read-only calls among them, whose request names the bucket, secret or parameter read. */
-export const BULK_READS = ['GetObject', 'GetSecretValue', 'GetParameter', 'GetParameters'];
+export const BULK_READS = ['GetObject', 'GetSecretValue', 'GetParameter', 'GetParameters', 'BatchGetImage', 'GetDownloadUrlForLayer'];
 
 /** Reads the calls whose names say they only read. */
 const READ_ONLY = /^(Get|List|Describe|Head|Lookup|Search|Select|Scan|Query|BatchGet|Check|Decrypt|Generate|Estimate|Preview|Simulate|Test|Validate|Verify|View|Download|ConsoleLogin|Assume|Switch|Filter)/;
@@ -89,6 +94,16 @@ const ID_FIELDS = [
   ['requestParameters', 'snapshotId'],
   ['requestParameters', 'imageId'],
   ['requestParameters', 'dBSnapshotIdentifier'],
+  ['requestParameters', 'dBClusterSnapshotIdentifier'],
+  ['requestParameters', 'dBInstanceIdentifier'],
+  ['requestParameters', 'dBClusterIdentifier'],
+  ['requestParameters', 'clusterIdentifier'],
+  ['requestParameters', 'cacheClusterId'],
+  ['requestParameters', 'replicationGroupId'],
+  ['requestParameters', 'tableName'],
+  ['requestParameters', 'fileSystemId'],
+  ['requestParameters', 'stackName'],
+  ['requestParameters', 'instanceId'],
   ['requestParameters', 'keyName'],
   ['requestParameters', 'groupId'],
   ['requestParameters', 'launchTemplateName'],
@@ -108,6 +123,9 @@ const ID_FIELDS = [
   ['requestParameters', 'name'],
   ['requestParameters', 'trailName'],
 ] as const;
+
+/** A request field that names a resource by its key: `…Name`, `…Id`, `…Arn`, `…Identifier`, `…Url`. */
+const NAMING_KEY = /(Name|Id|Arn|ARN|Identifier|Url)$/;
 
 /** vCPUs and GPUs of the instance types used for mining, for the cost view. */
 const INSTANCE_SHAPES: Record<string, readonly [number, number]> = {
@@ -139,6 +157,10 @@ export function resourceId(event: EventRow): string | null {
   for (const [where, ...path] of ID_FIELDS) {
     const value = field(parts[where], ...path);
     if (value) return value;
+  }
+  // Any other service: the first top-level request field that names something.
+  for (const [key, value] of Object.entries(parts.requestParameters ?? {})) {
+    if (typeof value === 'string' && value && NAMING_KEY.test(key)) return value;
   }
   return null;
 }
@@ -227,6 +249,8 @@ function detailOf(event: EventRow): string | null {
     case 'ModifyDBSnapshotAttribute': {
       const text = event.requestParameters ?? '';
       const accounts = [...new Set(text.match(/\b\d{12}\b/g) ?? [])];
+      // The same call removes sharing: `remove` lists, `valuesToRemove` or operationType remove.
+      if (/"(remove|valuesToRemove)"\s*:/.test(text) && !/"(add|valuesToAdd)"\s*:/.test(text) || /"operationType"\s*:\s*"remove"/i.test(text)) return accounts.length ? `sharing with ${accounts.join(', ')} removed` : 'sharing removed';
       const everyone = /"group"\s*:\s*"all"|"valuesToAdd"\s*:\s*\[[^\]]*"all"/i.test(text);
       return everyone ? 'shared publicly' : accounts.length ? `shared with ${accounts.join(', ')}` : null;
     }

@@ -117,7 +117,10 @@ export function renderAnalyzeText(result: AnalyzeResult): string {
     out.push(`  launched ${l.instances} x ${t(l.instanceType)} in ${t(l.region)}${l.vcpus !== null ? ` (${n(l.vcpus)} vCPU${l.gpus ? `, ${n(l.gpus)} GPU` : ''})` : ''}`);
   }
   for (const c of [...b.logging, ...b.cost.quotaRequests, ...b.cost.regionsEnabled]) out.push(`  ${t(changeLine(c))}`);
-  for (const c of b.data.filter((d) => /Modify(Snapshot|Image|DBSnapshot)Attribute|PutBucketPolicy|PutBucketAcl/.test(d.action))) out.push(`  ${t(changeLine(c))}`);
+  for (const c of b.data.filter((d) => /Modify(Snapshot|Image|DBSnapshot)Attribute|PutBucketPolicy|PutBucketAcl|^Delete/.test(d.action))) out.push(`  ${t(changeLine(c))}`);
+  // Calls of services outside the groups: each named, since nothing else on the screen says what they were.
+  for (const c of b.other.slice(0, TOP)) out.push(`  ${t(changeLine(c))}`);
+  if (b.other.length > TOP) out.push(`  … ${b.other.length - TOP} more other changes (--format json lists them)`);
   out.push('', 'Coverage:');
   out.push(...coverageLines(result.coverage).map((l) => `  ${t(l)}`));
   out.push('', `${counted(result.events.length, 'event')} of the lineage${result.eventsTruncated ? ' (cut at --max-events)' : ''}; --format json lists them.`);

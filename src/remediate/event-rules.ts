@@ -393,11 +393,33 @@ function sharedWith(accounts: readonly string[], groupOption: string): Array<str
   return [...(users.length ? [['--user-ids', users, 'accountId'] as const] : []), ...(users.length < accounts.length ? [`${groupOption} all`] : [])];
 }
 
+/**
+ * The accounts (or `all`) a sharing call adds and removes: ModifySnapshotAttribute and
+ * ModifyImageAttribute write `createVolumePermission` / `launchPermission` with `add` and
+ * `remove` lists (older records: `operationType` and the ids beside it), the RDS calls
+ * `valuesToAdd` and `valuesToRemove`.
+ */
+export function sharingChange(e: EvidenceEvent): { added: string[]; removed: string[] } {
+  const rp = (e.requestParameters ?? {}) as Record<string, unknown>;
+  const perm = (rp['createVolumePermission'] ?? rp['launchPermission']) as Record<string, unknown> | undefined;
+  const ids = (v: unknown) => [...stringsUnder(v, 'userId'), ...stringsUnder(v, 'group')];
+  let added: string[];
+  let removed: string[];
+  if (perm && typeof perm === 'object' && ('add' in perm || 'remove' in perm)) {
+    added = ids(perm['add']);
+    removed = ids(perm['remove']);
+  } else {
+    const operation = String(rp['operationType'] ?? 'add').toLowerCase();
+    added = operation === 'remove' ? [] : ids(perm ?? rp);
+    removed = operation === 'remove' ? ids(perm ?? rp) : [];
+  }
+  return { added: [...added, ...stringsUnder(rp, 'valuesToAdd')], removed: [...removed, ...stringsUnder(rp, 'valuesToRemove')] };
+}
+
 function share(e: EvidenceEvent, idKey: string, kind: string, what: string, cli: (id: string, accounts: string[]) => ReadonlyArray<string | Arg>): Draft[] {
   const id = req(e, idKey);
   if (!id) return [];
-  const add = (e.requestParameters as Record<string, unknown> | null)?.['createVolumePermission'] ?? (e.requestParameters as Record<string, unknown> | null)?.['launchPermission'] ?? e.requestParameters;
-  const accounts = [...new Set([...stringsUnder(add, 'userId'), ...stringsUnder(add, 'group'), ...stringsUnder(e.requestParameters, 'valuesToAdd')])].sort();
+  const accounts = [...new Set(sharingChange(e).added)].sort();
   if (accounts.length === 0) return [];
   return [
     draft('shared-data', kind, id, e.region, `${what} ${id} was shared with ${accounts.join(', ')} by ${describedAs(e)}. Revoke the sharing; a copy already taken cannot be recalled.`, command([...cli(id, accounts), regionArg(e)])),
@@ -420,6 +442,8 @@ export const DATA_READS: Record<string, { readonly what: string; readonly keys: 
   GetParameter: { what: 'SSM parameter', keys: ['name'] },
   GetParameters: { what: 'SSM parameters', keys: ['names'] },
   GetPasswordData: { what: 'instance password', keys: ['instanceId'] },
+  BatchGetImage: { what: 'container images (ECR repositories)', keys: ['repositoryName'] },
+  GetDownloadUrlForLayer: { what: 'container images (ECR repositories)', keys: ['repositoryName'] },
   ExportTableToPointInTime: { what: 'DynamoDB export', keys: ['tableArn', 's3Bucket'] },
   CreateInstanceExportTask: { what: 'instance export', keys: ['instanceId'] },
   CopySnapshot: { what: 'snapshot copy', keys: ['sourceSnapshotId'] },

@@ -5,6 +5,7 @@
 import type { AnalyzeResult, LineageNode } from '../analyze/types.js';
 import { SEVERITIES } from '../detect/catalog.js';
 import { byTimeThenId, firstUnder, stringsUnder, type EvidenceEvent, type Finding } from '../report/evidence.js';
+import { doneInEvidence } from './done.js';
 import { actionsFor, DATA_READS } from './event-rules.js';
 import { isoSeconds } from '../core/time.js';
 import { denyAllPolicy, MAX_ROLE_SESSION_SECONDS, MAX_USER_SESSION_SECONDS, revokeOlderSessionsPolicy } from './policies.js';
@@ -23,6 +24,11 @@ export interface PlanInput {
   readonly containedAt: string;
   /** Evidence gaps to repeat as caveats (logging stopped, skipped inputs…). */
   readonly gaps?: readonly string[];
+  /**
+   * Calls by anyone that may have carried actions out (the names in COMPLETION_EVENT_NAMES):
+   * with `events`, what marks an action done in the evidence.
+   */
+  readonly laterEvents?: readonly EvidenceEvent[];
 }
 
 const STEPS: ReadonlyArray<{ id: StepId; title: string; guidance: string }> = [
@@ -91,13 +97,21 @@ export function buildPlan(input: PlanInput): RemediationPlan {
     seen.add(id);
     return true;
   });
-  const order = STEPS.map((s) => s.id);
-  const steps: RemediationStep[] = STEPS.map((s, i) => ({ ...s, number: i + 1, actions: sortStep(s.id, unique.filter((a) => a.step === s.id), byId) })).filter((s) => order.includes(s.id));
+  const marked = markDone(unique, who.events, input.laterEvents ?? []);
+  const steps: RemediationStep[] = STEPS.map((s, i) => ({ ...s, number: i + 1, actions: sortStep(s.id, marked.filter((a) => a.step === s.id), byId) }));
   const caveats = [...(input.gaps ?? [])];
   if (attacker.length === 0 && exposed.size === 0) caveats.push('No finding at or above the chosen severity and no pivot: the plan holds only the checks every incident needs.');
   return { containedAt: input.containedAt, accounts: hygiene.accounts, exposedKeys: [...exposed.keys(), ...exposedSessions.keys()].sort(), steps, regions: sweep.regions, caveats };
 }
 
+
+/** Each action with the call that already carried it out, where the evidence shows one. */
+function markDone(actions: readonly RemediationAction[], events: readonly EvidenceEvent[], later: readonly EvidenceEvent[]): RemediationAction[] {
+  const all = new Map(events.map((e) => [e.eventId, e]));
+  for (const e of later) if (!all.has(e.eventId)) all.set(e.eventId, e);
+  const done = doneInEvidence(actions, [...all.values()].sort(byTimeThenId), (id) => all.get(id)?.eventTime);
+  return actions.map((a, i) => (done.has(i) ? { ...a, done: done.get(i)! } : a));
+}
 
 /** Who acted for the attacker: the exposed keys and sessions, what they derived, and the attacker's events. */
 interface Suspects {

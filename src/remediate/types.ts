@@ -54,6 +54,8 @@ export interface RemediationAction {
   readonly policy?: PolicyDocument;
   /** True for actions that only read (inventory, verification). */
   readonly readOnly?: boolean;
+  /** The call in the evidence that already carried this action out (by the responder, or the attacker cleaning up). */
+  readonly done?: DoneInEvidence;
 }
 
 /** One step of the plan with its actions. */
@@ -85,4 +87,13 @@ export interface RemediationPlan {
   readonly regions: readonly RegionCheck[];
   /** What the plan could not know, e.g. evidence gaps; one line each. */
   readonly caveats: readonly string[];
+}
+
+/** A successful call, after the one an action answers, that did what the action asks. */
+export interface DoneInEvidence {
+  readonly eventId: string;
+  readonly eventName: string;
+  readonly eventTime: string;
+  readonly actor: string;
+  readonly sourceIp: string | null;
 }

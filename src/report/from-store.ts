@@ -11,6 +11,7 @@ import type { AnalyzeResult, Coverage, LineageNode } from '../analyze/types.js';
 import { parseJsonFirstWins } from '../core/json.js';
 import { isoSeconds } from '../core/time.js';
 import { toolVersion } from '../core/version.js';
+import { COMPLETION_EVENT_NAMES } from '../remediate/done.js';
 import { buildPlan } from '../remediate/plan.js';
 import type { RemediationPlan } from '../remediate/types.js';
 import { buildTimeline, type TimelineReport, type TimelineScope } from './timeline.js';
@@ -167,6 +168,28 @@ export async function loadCredentialEvents(store: Store, which: CredentialEvents
   return rows.map(toEvidence).sort(byTimeThenId);
 }
 
+/** Most follow-up calls read: cleanup is a few hundred calls, not a scan of the account's history. */
+const MAX_FOLLOW_UPS = 20_000;
+
+/**
+ * The successful calls that can carry a plan action out (COMPLETION_EVENT_NAMES), from the
+ * first of the plan's events on, by anyone: a responder's or the attacker's own cleanup.
+ * On the stored name column, so no record outside them is parsed.
+ */
+async function loadFollowUps(store: Store, planEvents: readonly EvidenceEvent[]): Promise<EvidenceEvent[]> {
+  const first = planEvents[0]?.eventTime;
+  if (!first) return [];
+  const rows = await store.all<EventRowOut>(
+    `select ${EVENT_COLUMNS} from events e left join inputs i using (input_id)
+     where list_contains($names, e.eventname) and e.errorcode is null and e.eventtime >= $since::timestamptz
+     order by e.eventtime, e.eventid
+     limit ${MAX_FOLLOW_UPS}`,
+    { names: listValue([...COMPLETION_EVENT_NAMES]), since: first },
+    { names: LIST(VARCHAR) },
+  );
+  return rows.map(toEvidence);
+}
+
 function parse(text: string | null): unknown {
   if (text === null || text === 'null') return null;
   try {
@@ -227,6 +250,8 @@ export interface GatheredEvidence {
   /** The plan's events: the findings' and those of the investigated lineage. */
   readonly planEvents: readonly EvidenceEvent[];
   readonly investigations: readonly AnalyzeResult[];
+  /** Successful calls, by anyone, that may have carried plan actions out (deletions, deactivations, revocations). */
+  readonly followUps: readonly EvidenceEvent[];
   readonly coverage: Coverage;
   /** What the gathering left out, one line each (repeated in the plan's caveats). */
   readonly notes: readonly string[];
@@ -275,7 +300,8 @@ export async function gatherEvidence(store: Store, options: ReportOptions = {}):
     const ips = new Set(pivot.ips);
     const findings = all.filter((f) => f.eventIds.some((id) => lineageIds.has(id)) || (f.accessKeyId !== null && lineageKeys.has(f.accessKeyId)) || (f.sourceIp !== null && ips.has(f.sourceIp)));
     const events = await loadEvents(store, [...lineageIds, ...findings.flatMap((f) => f.eventIds)]);
-    return { scope, findings, events, planEvents: events, investigations: [result], coverage, notes: result.eventsTruncated ? [`The lineage had more events than the event limit; only the earliest were read (raise --max-events).`] : [] };
+    const followUps = await loadFollowUps(store, events);
+    return { scope, findings, events, planEvents: events, investigations: [result], followUps, coverage, notes: result.eventsTruncated ? [`The lineage had more events than the event limit; only the earliest were read (raise --max-events).`] : [] };
   }
 
   // Long-term keys in high or critical findings, worst first; the first few are followed as pivots.
@@ -300,7 +326,8 @@ export async function gatherEvidence(store: Store, options: ReportOptions = {}):
   const cited = await loadEvents(store, findingIds);
   const byId = new Map([...cited, ...lineage].map((e) => [e.eventId, e]));
   const planEvents = [...byId.values()].sort(byTimeThenId);
-  return { scope, findings: all, events: cited, planEvents, investigations, coverage, notes };
+  const followUps = await loadFollowUps(store, planEvents);
+  return { scope, findings: all, events: cited, planEvents, investigations, followUps, coverage, notes };
 }
 
 /** The remediation plan for a scope (see gatherEvidence). */
@@ -308,7 +335,7 @@ export function planOf(evidence: GatheredEvidence, containedAt: Date): Remediati
   const gaps = evidence.coverage.gaps.slice(0, 10).map((g) => `Evidence gap (${g.kind}${g.region ? `, ${g.region}` : ''}${g.from ? `, ${g.from} .. ${g.to ?? '?'}` : ''}): ${g.detail}`);
   if (evidence.coverage.gaps.length > 10) gaps.push(`${evidence.coverage.gaps.length - 10} more evidence gap(s) not listed.`);
   gaps.push(...evidence.notes);
-  return buildPlan({ findings: evidence.findings, events: evidence.planEvents, investigations: evidence.investigations, containedAt: isoSeconds(containedAt), gaps });
+  return buildPlan({ findings: evidence.findings, events: evidence.planEvents, investigations: evidence.investigations, containedAt: isoSeconds(containedAt), gaps, laterEvents: evidence.followUps });
 }
 
 /** `trailhound remediate` as a library call. */

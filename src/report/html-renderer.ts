@@ -12,7 +12,7 @@ import type { LineageNode } from '../analyze/types.js';
 import { SEVERITIES } from '../detect/catalog.js';
 import type { RemediationPlan } from '../remediate/types.js';
 import { REPORT_CSS, REPORT_JS } from './html-assets.js';
-import { noCommand } from './plan-renderers.js';
+import { doneLine, noCommand } from './plan-renderers.js';
 import { entryRecord } from './timeline-renderers.js';
 import type { TimelineEntry, TimelineReport } from './timeline.js';
 
@@ -148,7 +148,7 @@ function planHtml(plan: RemediationPlan): string {
         ? `<ul>${s.actions
             .map(
               (a) =>
-                `<li><label><input type="checkbox"> <strong>${escapeHtml(a.kind)}</strong> <span class="mono">${escapeHtml(a.target)}</span>${a.region ? ` <span class="muted">${escapeHtml(a.region)}</span>` : ''}</label><div>${escapeHtml(a.reason)}</div>${a.evidence.length ? `<div class="muted mono">evidence: ${escapeHtml(a.evidence.join(' '))}</div>` : ''}${a.command ? `<pre><code>${escapeHtml(a.command)}</code></pre>` : a.rejected ? `<div class="muted">${escapeHtml(noCommand(a))}</div>` : ''}</li>`,
+                `<li><label><input type="checkbox"${a.done ? ' checked' : ''}> <strong>${escapeHtml(a.kind)}</strong> <span class="mono">${escapeHtml(a.target)}</span>${a.region ? ` <span class="muted">${escapeHtml(a.region)}</span>` : ''}</label><div>${escapeHtml(a.reason)}</div>${a.done ? `<div class="done">${escapeHtml(doneLine(a)!)}</div>` : ''}${a.evidence.length ? `<div class="muted mono">evidence: ${escapeHtml(a.evidence.join(' '))}</div>` : ''}${a.command ? `<pre><code>${escapeHtml(a.command)}</code></pre>` : a.rejected ? `<div class="muted">${escapeHtml(noCommand(a))}</div>` : ''}</li>`,
             )
             .join('')}</ul>`
         : '<p class="muted">Nothing in the evidence for this step.</p>';

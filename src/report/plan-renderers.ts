@@ -16,9 +16,17 @@ export function noCommand(a: RemediationAction): string {
   return a.rejected ? `no command: "${clipMiddle(a.rejected.value, 80)}" from the logs is not a valid ${a.rejected.kind}; handle it by hand` : 'no command: do this in the console or by hand';
 }
 
+/** The call that already did an action, as one sentence: `DeleteUser at 2026-… by arn:… from 203.0.113.7 (event …)`. */
+export function doneLine(a: RemediationAction): string | null {
+  const d = a.done;
+  return d ? `Done in the evidence: ${d.eventName} at ${d.eventTime} by ${d.actor}${d.sourceIp ? ` from ${d.sourceIp}` : ''} (event ${d.eventId}); check it still holds.` : null;
+}
+
 function actionLine(a: RemediationAction): string[] {
   const where = [a.region, a.account].filter(Boolean).map((v) => markdownSafe(v!)).join(', ');
-  const lines = [`- [ ] **${markdownSafe(a.kind)}** ${markdownSafe(a.target)}${where ? ` (${where})` : ''}: ${markdownSafe(a.reason)}`];
+  const lines = [`- [${a.done ? 'x' : ' '}] **${markdownSafe(a.kind)}** ${markdownSafe(a.target)}${where ? ` (${where})` : ''}: ${markdownSafe(a.reason)}`];
+  const done = doneLine(a);
+  if (done) lines.push(`  ${markdownSafe(done)}`);
   if (a.evidence.length) lines.push(`  Evidence: ${a.evidence.slice(0, 8).map((id) => markdownSafe(id)).join(', ')}${a.evidence.length > 8 ? ` and ${a.evidence.length - 8} more` : ''}`);
   if (a.command) lines.push(`  ${markdownCode(a.command)}`);
   else if (a.rejected) lines.push(`  ${markdownSafe(`${noCommand(a).replace(/^n/, 'N')}.`)}`);
@@ -31,7 +39,7 @@ export function renderPlanMarkdown(plan: RemediationPlan, level = 2): string {
   const out: string[] = [];
   if (level === 2) out.push(`# Remediation plan`, '');
   out.push(
-    `Containment time for the session deny policies: ${markdownSafe(plan.containedAt)}. Exposed keys: ${plan.exposedKeys.map(markdownSafe).join(', ') || 'none identified'}. Nothing here has been run: trailhound only reads.`,
+    `Containment time for the session deny policies: ${markdownSafe(plan.containedAt)}. Exposed keys: ${plan.exposedKeys.map(markdownSafe).join(', ') || 'none identified'}. Nothing here has been run: trailhound only reads.${doneCount(plan) ? ` ${doneCount(plan) === 1 ? 'One action is' : `${doneCount(plan)} actions are`} already done in the evidence (checked, with the call that did them).` : ''}`,
     '',
   );
   for (const step of plan.steps) {
@@ -46,6 +54,11 @@ export function renderPlanMarkdown(plan: RemediationPlan, level = 2): string {
   }
   if (plan.caveats.length) out.push(`${h} Caveats`, '', ...plan.caveats.map((c) => `- ${markdownSafe(c)}`), '');
   return `${out.join('\n').replace(/\n{3,}/g, '\n\n').trimEnd()}\n`;
+}
+
+/** How many actions the evidence shows done. */
+export function doneCount(plan: RemediationPlan): number {
+  return plan.steps.reduce((n, s) => n + s.actions.filter((a) => a.done).length, 0);
 }
 
 /** The plan as JSON: every action with kind, target, region, reason, evidence and command. */
@@ -90,6 +103,8 @@ export function renderPlanShell(plan: RemediationPlan): string {
     for (const a of step.actions) {
       out.push(`# [${comment(a.kind)}] ${comment(a.target)}${a.region ? ` (${comment(a.region)})` : ''}`);
       out.push(...wrap(a.reason).map((l) => `#   ${l}`));
+      const done = doneLine(a);
+      if (done) out.push(...wrap(done).map((l) => `#   ${l}`));
       if (a.evidence.length) out.push(...wrap(`evidence: ${a.evidence.join(' ')}`).map((l) => `#   ${l}`));
       out.push(a.command ? `# ${comment(a.command)}` : `#   (${comment(noCommand(a))})`, '');
     }

@@ -262,13 +262,14 @@ function summarize(input: TimelineInput, events: readonly EvidenceEvent[]): stri
   const impact = findingsOf(f, ['TA0040', 'TA0002']);
   const evasion = findingsOf(f, ['TA0005']).filter((x) => x.detection !== 'region_first_used');
   const gaps = input.coverage.gaps.filter((g) => g.kind !== 'logging-stopped').length;
-  const first1 = input.plan.steps.flatMap((s) => s.actions).find((a) => !a.readOnly && a.kind !== 'create-replacement-key');
+  const first1 = input.plan.steps.flatMap((s) => s.actions).find((a) => !a.readOnly && !a.done && a.kind !== 'create-replacement-key');
+  const doneActions = input.plan.steps.reduce((n, s) => n + s.actions.filter((a) => a.done).length, 0);
   return [
     line1,
     `Persistence and credentials: ${persistence.length ? summaries(persistence) : 'no finding'}.`,
     `Impact: ${impact.length ? summaries(impact) : 'no finding'}.`,
     `Defense evasion and coverage: ${evasion.length ? summaries(evasion) : 'no finding'}${gaps ? `; ${counted(gaps, 'input')} could not be read` : ''}.`,
-    `First action: ${first1 ? actionPhrase(first1) : 'none'}; the plan has ${counted(input.plan.steps.reduce((n, s) => n + s.actions.length, 0), 'action')} in ${counted(input.plan.steps.filter((s) => s.actions.length).length, 'step')}.`,
+    `First action: ${first1 ? actionPhrase(first1) : 'none'}; the plan has ${counted(input.plan.steps.reduce((n, s) => n + s.actions.length, 0), 'action')} in ${counted(input.plan.steps.filter((s) => s.actions.length).length, 'step')}${doneActions ? `, ${doneActions} already done in the evidence` : ''}.`,
   ];
 }
 

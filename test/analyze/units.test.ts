@@ -101,6 +101,23 @@ describe('blast radius', () => {
     expect(b.cost.regionsEnabled.map((c) => c.id)).toEqual(['me-south-1']);
     expect(b.other.map((c) => c.kind)).toEqual(['widgets:CreateWidget']);
   });
+
+  it('names what each change touched: databases by identifier, any service by its naming field, image pulls as data read', () => {
+    const b = blastRadius([
+      row({ eventId: 'db', eventName: 'DeleteDBInstance', eventSource: 'rds.amazonaws.com', requestParameters: JSON.stringify({ dBInstanceIdentifier: 'orders-prod', skipFinalSnapshot: true }) }),
+      row({ eventId: 'w', eventName: 'CreateWidget', eventSource: 'widgets.amazonaws.com', requestParameters: JSON.stringify({ colour: 'red', widgetName: 'w-1' }) }),
+      row({ eventId: 'i1', eventName: 'BatchGetImage', eventSource: 'ecr.amazonaws.com', requestParameters: JSON.stringify({ repositoryName: 'payments-api', imageIds: [{ imageTag: 'latest' }] }) }),
+      row({ eventId: 'i2', eventName: 'GetDownloadUrlForLayer', eventSource: 'ecr.amazonaws.com', requestParameters: JSON.stringify({ repositoryName: 'payments-api', layerDigest: 'sha256:ab' }) }),
+      row({ eventId: 'u', eventName: 'ModifySnapshotAttribute', eventSource: 'ec2.amazonaws.com', requestParameters: JSON.stringify({ snapshotId: 'snap-2', createVolumePermission: { remove: { items: [{ userId: '999988887777' }] } } }) }),
+    ]);
+    expect(b.data.find((c) => c.action === 'DeleteDBInstance')).toMatchObject({ kind: 'rds:instance', id: 'orders-prod' });
+    expect(b.other).toMatchObject([{ kind: 'widgets:CreateWidget', id: 'w-1' }]);
+    expect(b.data.filter((c) => c.kind === 'ecr:image-pulled').map((c) => [c.id, c.detail])).toEqual([
+      ['payments-api', '1 BatchGetImage call, the first shown'],
+      ['payments-api', '1 GetDownloadUrlForLayer call, the first shown'],
+    ]);
+    expect(b.data.find((c) => c.id === 'snap-2')?.detail).toBe('sharing with 999988887777 removed');
+  });
 });
 
 describe('markdownSafe', () => {

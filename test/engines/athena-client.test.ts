@@ -105,7 +105,8 @@ describe('an Athena query from start to finish', () => {
   it('reports a query cancelled by someone else as cancelled', async () => {
     await start({ answer: () => rows(1), runningPolls: 1000 });
     const pending = runner.query('select 1', { label: 'x' });
-    await new Promise((resolve) => setTimeout(resolve, 30));
+    // Once the query has started (a loaded machine may take longer than a poll or two).
+    while (fake.queries.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
     fake.queries[0]!.stopped = true;
     await expect(pending).rejects.toThrow(/^x: query .* was cancelled on Athena \(Query cancelled by user\)$/);
   });

@@ -184,6 +184,9 @@ set -eu
 #   StopLogging on arn:aws:cloudtrail:us-east-1:111122223333:trail/management-events by StopLogging
 #   at 2026-03-04T02:22:12Z by AKIAQ3EGRV7XCIDEPLOY from 203.0.113.77 in us-east-1. Start logging
 #   again; the events of the gap are lost for good.
+#   Done in the evidence: StartLogging at 2026-03-04T08:41:37Z by
+#   arn:aws:iam::111122223333:user/alice from 198.51.100.10 (event
+#   f7a380b8-ebf2-433a-912e-cdea1da029c9); check it still holds.
 #   evidence: 16dd1640-7112-4f53-a2ea-05cc1ed2d212
 # aws cloudtrail start-logging --name=arn:aws:cloudtrail:us-east-1:111122223333:trail/management-events --region=us-east-1
 
