@@ -59,7 +59,7 @@ export function coverageLines(coverage: Coverage): string[] {
   const lines = [
     coverage.events === 0
       ? 'the store holds no events for this window: an empty answer here means no evidence, not no activity'
-      : `${coverage.from} .. ${coverage.to}: ${n(coverage.events)} events, accounts ${coverage.accounts.join(', ') || '-'}, regions ${coverage.regions.join(', ') || '-'}`,
+      : `${coverage.from} .. ${coverage.to}: ${counted(coverage.events, 'event')}, accounts ${coverage.accounts.join(', ') || '-'}, regions ${coverage.regions.join(', ') || '-'}`,
     `sources: ${coverage.sources.map((s) => `${s.name} (${n(s.count)} events)`).join(', ') || 'none'}`,
   ];
   if (coverage.gaps.length === 0) lines.push('gaps: none seen (no logging stops, no days without events, no skipped inputs)');

@@ -10,6 +10,7 @@ import type { AthenaSettings } from '../engines/athena-client.js';
 import type { AthenaPull } from '../engines/athena-ingest.js';
 import { terminalSafe } from '../report/text-safety.js';
 import { commaList, parsePivot, parseScope, positiveNumber, refuseStray, storePath, uniqueList, type ScopeOptions } from './options.js';
+import { counted } from '../core/words.js';
 
 /** Options of every command that can read from Athena. */
 export interface AthenaCliOptions {
@@ -207,7 +208,7 @@ export async function ingestAthenaCommand(paths: readonly string[], opts: Ingest
       } else {
         const a = summary.athena;
         process.stdout.write(
-          `Loaded ${summary.eventsLoaded.toLocaleString('en-US')} events from Athena into ${storePath(opts)} (run ${summary.runId}, ${summary.seconds.toFixed(2)} s)\n` +
+          `Loaded ${counted(summary.eventsLoaded, 'event')} from Athena into ${storePath(opts)} (run ${summary.runId}, ${summary.seconds.toFixed(2)} s)\n` +
             `  ${a.rows.toLocaleString('en-US')} rows from ${a.queries} ${a.queries === 1 ? 'query' : 'queries'}, ${(a.dataScannedBytes / 1024 ** 3).toFixed(2)} GB scanned, about $${a.costUsd.toFixed(a.costUsd < 1 ? 4 : 2)}\n` +
             `  duplicate events ${summary.duplicates}` +
             (summary.firstEventTime ? `\n  time range ${summary.firstEventTime} .. ${summary.lastEventTime}` : '') +

@@ -39,11 +39,11 @@ export interface DetectCliOptions extends EngineCliOptions, SigmaCliOptions {
   readonly region?: string[];
   readonly account?: string[];
   readonly memoryLimit?: string;
-  readonly format: 'table' | 'json';
+  readonly format: 'text' | 'json';
 }
 
 /** Prints a run as alerts (raw matches grouped); JSON keeps them under `findings`, with `matches` the raw count. */
-function printFindings(result: DetectResult, format: 'table' | 'json', extra: Record<string, unknown> = {}): void {
+function printFindings(result: DetectResult, format: 'text' | 'json', extra: Record<string, unknown> = {}): void {
   const alerts = groupAlerts(result.findings);
   if (format === 'json') {
     process.stdout.write(`${JSON.stringify({ runId: result.runId, detections: result.detections, matches: result.findings.length, findings: alerts, failures: result.failures, ...extra }, null, 2)}\n`);
@@ -88,7 +88,7 @@ export async function detectCommand(opts: DetectCliOptions): Promise<void> {
 }
 
 /** `trailhound detections`: the catalog. */
-export function detectionsCommand(opts: { readonly format: 'table' | 'json' } & SigmaCliOptions): void {
+export function detectionsCommand(opts: { readonly format: 'text' | 'json' } & SigmaCliOptions): void {
   const catalog = shippedCatalog();
   const sigma = sigmaForCli({ ...opts, quiet: true });
   if (opts.format === 'json') {

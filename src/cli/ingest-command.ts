@@ -1,3 +1,4 @@
+import { existsSync, rmSync } from 'node:fs';
 import { SingleBar } from 'cli-progress';
 import { ExitCode, UsageError } from '../core/errors.js';
 import { ingestFiles, type IngestProgress, type IngestSummary } from '../ingest/pipeline.js';
@@ -8,6 +9,7 @@ import type { RemoteIngestSummary, RemoteProgress } from '../sources/remote-inge
 import { Store } from '../store/store.js';
 import { athenaIngestRequested, type IngestAthenaOptions } from './athena-command.js';
 import { commaList, ingestLimits, parseScope, positiveNumber, storePath, type ScopeOptions } from './options.js';
+import { counted } from '../core/words.js';
 
 interface IngestCliOptions extends ScopeOptions, Omit<IngestAthenaOptions, 'format' | keyof ScopeOptions> {
   readonly db?: string;
@@ -57,6 +59,9 @@ export async function ingestCommand(paths: readonly string[], opts: IngestCliOpt
 
   // The SDK warns on Node 20 about its own future releases; trailhound pins the SDK it was tested with.
   process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] ??= 'true';
+  // A profile that does not exist fails here, before a store is made for nothing.
+  if (opts.eventHistory || opts.logGroup?.length || remoteUris.length) (await import('../sources/aws.js')).checkProfile(aws);
+  const created = !existsSync(storePath(opts));
   const store = await Store.open(storePath(opts), { memoryLimit });
   const controller = new AbortController();
   const onSignal = () => {
@@ -69,6 +74,7 @@ export async function ingestCommand(paths: readonly string[], opts: IngestCliOpt
   const progress = opts.progress && process.stderr.isTTY ? new ProgressView() : undefined;
   const remoteProgress = opts.progress && process.stderr.isTTY ? new RemoteProgressView() : undefined;
   const summaries: Array<IngestSummary | RemoteIngestSummary> = [];
+  let failed = true;
   try {
     const signal = controller.signal;
     const load = { maxFileBytes, batchBytes, onProgress: (p: IngestProgress) => (remoteProgress?.stop(), progress?.update(p)) };
@@ -107,17 +113,25 @@ export async function ingestCommand(paths: readonly string[], opts: IngestCliOpt
         }
       }
     }
+    failed = false;
   } finally {
     progress?.stop();
     remoteProgress?.stop();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     store.close();
+    // A run that failed before loading anything leaves no empty store behind it (one that existed stays).
+    if (failed && created && summaries.length === 0) removeStoreFiles(store.path);
   }
   const json = summaries.length === 1 ? summaries[0] : summaries;
   process.stdout.write(opts.format === 'json' ? `${JSON.stringify(json, null, 2)}\n` : summaries.map((s) => formatSummary(s, store.path)).join(''));
   const interrupted = summaries.some((s) => s.status === 'interrupted');
   process.exitCode = interrupted ? 130 : summaries.some((s) => s.skipped.length > 0) ? ExitCode.partial : ExitCode.ok;
+}
+
+/** Removes a store file this run created, with its write-ahead log. */
+function removeStoreFiles(path: string): void {
+  for (const file of [path, `${path}.wal`]) rmSync(file, { force: true });
 }
 
 /** Only loopback or http(s) endpoints with a host; anything else is a typo. */
@@ -145,7 +159,7 @@ export function formatSummary(s: IngestSummary | RemoteIngestSummary, dbPath: st
   const n = (x: number) => x.toLocaleString('en-US');
   const remote = 'remote' in s ? s : undefined;
   const lines = [
-    `${s.status === 'interrupted' ? 'Interrupted: loaded' : 'Loaded'} ${n(s.eventsLoaded)} events from ${n(s.filesRead - s.digestFiles)} ${remote && remote.source !== 's3' ? 'pages' : 'log files'} into ${terminalSafe(dbPath)} (run ${s.runId}, ${s.seconds} s)`,
+    `${s.status === 'interrupted' ? 'Interrupted: loaded' : 'Loaded'} ${counted(s.eventsLoaded, 'event')} from ${counted(s.filesRead - s.digestFiles, remote && remote.source !== 's3' ? 'page' : 'log file')} into ${terminalSafe(dbPath)} (run ${s.runId}, ${s.seconds} s)`,
     `  files found ${n(s.filesFound)}, already ingested ${n(s.alreadyIngested)}, digest files recorded ${n(s.digestFiles)}, skipped ${n(s.skipped.length)}`,
     `  duplicate events ${n(s.duplicates)} (exact copies, not stored again), records left out ${n(s.rejectedRecords)}, conflicting events ${n(s.conflicts)} (kept)`,
   ];

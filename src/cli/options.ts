@@ -1,4 +1,5 @@
 import { totalmem } from 'node:os';
+import { InvalidArgumentError, Option } from 'commander';
 import { UsageError } from '../core/errors.js';
 import { parseInstant } from '../core/time.js';
 import { SEVERITIES, type Severity } from '../detect/catalog.js';
@@ -138,4 +139,24 @@ export function flagOf(name: string): string {
 export function refuseStray<T extends object>(opts: T, names: ReadonlyArray<keyof T & string>, where: string): void {
   const stray = names.find((k) => opts[k] !== undefined);
   if (stray) throw new UsageError(`${flagOf(stray)} applies to ${where} only`);
+}
+
+/**
+ * Output format names, the same in every command: `text` for a person at a terminal (aligned
+ * tables, summaries), `json` one document, `jsonl` one object a line, `csv`, `md` (Markdown
+ * for a ticket), `html`, `sh` (a commented script), `timesketch`. Each command takes those it
+ * can write and documents them; `table`, the name some commands used for `text`, still works.
+ */
+export type FormatName = 'text' | 'json' | 'jsonl' | 'csv' | 'md' | 'html' | 'sh' | 'timesketch';
+
+/** The --format option of a command: `choices` in the order the help lists them. */
+export function formatOption(choices: readonly FormatName[], fallback: FormatName, description = 'output format'): Option {
+  return new Option('--format <format>', description)
+    .choices(choices)
+    .default(fallback)
+    .argParser((value: string) => {
+      const name = value === 'table' ? 'text' : value;
+      if (!(choices as readonly string[]).includes(name)) throw new InvalidArgumentError(`Allowed choices are ${choices.join(', ')}.`);
+      return name;
+    });
 }

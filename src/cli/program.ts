@@ -2,6 +2,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { ExitCode, TrailhoundError } from '../core/errors.js';
 import { toolVersion } from '../core/version.js';
 import { MCP_HELP } from './mcp-help.js';
+import { formatOption } from './options.js';
 import { addAthenaOptions, addIngestAthenaOptions, engineOption, registerAthenaCommand } from './athena-command.js';
 
 /** The help headings of `ingest`'s options by source; options not named here stay under "Options:". */
@@ -61,7 +62,7 @@ export function buildProgram(): Command {
     .option('--endpoint-url <url>', 'another endpoint for the AWS APIs (LocalStack, MinIO)')
     .option('--concurrency <n>', 's3://: parallel requests (default 16)')
     .option('--cache <dir>', 'evidence cache for fetched files (default: <store>.evidence)')
-    .addOption(new Option('--format <format>', 'summary format').choices(['text', 'json']).default('text'))
+    .addOption(formatOption(['text', 'json'], 'text', 'summary format'))
     .option('--no-progress', 'no progress bar on stderr');
   groupIngestHelp(addIngestAthenaOptions(program.commands.at(-1)!))
     .action(async (paths: string[], opts) => {
@@ -80,7 +81,7 @@ export function buildProgram(): Command {
     .option('--fetch-keys', "fetch CloudTrail's public keys (ListPublicKeys) to check digest signatures")
     .option('--profile <name>', 'AWS profile for --fetch-keys')
     .option('--endpoint-url <url>', 'another endpoint for CloudTrail')
-    .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
+    .addOption(formatOption(['text', 'json'], 'text'))
     .action(async (opts) => {
       const { verifyCommand } = await import('./verify-command.js');
       await verifyCommand(opts);
@@ -91,7 +92,7 @@ export function buildProgram(): Command {
     .description('run a read-only SQL query on the store (table: events, inputs, ingest_runs, digests)')
     .argument('<sql>', 'one SQL statement, e.g. "select eventname, count(*) from events group by 1"')
     .addOption(db())
-    .addOption(new Option('--format <format>', 'output format').choices(['table', 'csv', 'json', 'jsonl']).default('table'))
+    .addOption(formatOption(['text', 'csv', 'json', 'jsonl'], 'text'))
     .option('--max-rows <n>', 'rows returned at most; the rest are counted as left out (default 100000)')
     .action(async (sql: string, opts) => {
       const { queryCommand } = await import('./small-commands.js');
@@ -102,7 +103,7 @@ export function buildProgram(): Command {
     .command('stats')
     .description('what the store holds: events by account, region, day and event source')
     .addOption(db())
-    .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']).default('table'))
+    .addOption(formatOption(['text', 'json'], 'text'))
     .action(async (opts) => {
       const { statsCommand } = await import('./small-commands.js');
       await statsCommand(opts);
@@ -112,7 +113,7 @@ export function buildProgram(): Command {
     .command('compact')
     .description('merge the store\'s segments into one, ordered by access key and time (faster key lookups); safe to kill')
     .addOption(db())
-    .addOption(new Option('--format <format>', 'summary format').choices(['text', 'json']).default('text'))
+    .addOption(formatOption(['text', 'json'], 'text', 'summary format'))
     .action(async (opts) => {
       const { compactCommand } = await import('./small-commands.js');
       await compactCommand(opts);
@@ -132,7 +133,7 @@ export function buildProgram(): Command {
     .option('--ioc <files...>', 'also match indicators from these files: addresses, CIDR blocks, access keys, ARNs, event ids, user-agent substrings (one per line or kind,value CSV), or STIX 2.1 bundles')
     .option('--geoip-db <file>', 'a geolocation MMDB file (MaxMind City/Country layout, or ip-location-db) instead of the packaged DB-IP Lite data')
     .option('--asn-db <file>', 'an ASN MMDB file (MaxMind GeoLite2-ASN layout) instead of the packaged ip-location-db data')
-    .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']).default('table'))
+    .addOption(formatOption(['text', 'json'], 'text'))
     .addOption(engineOption())
     .option('--region <names...>', 'Athena: only these regions (constrains the region partition)')
     .option('--account <ids...>', 'Athena: only these accounts (constrains the account partition)')
@@ -158,7 +159,7 @@ export function buildProgram(): Command {
     .option('--region <names...>', 'only these regions')
     .option('--depth <n>', 'credential hops to follow, 0 to 50 (default 5)')
     .option('--max-events <n>', 'events listed in --format json (default 10000; counts are always complete)')
-    .addOption(new Option('--format <format>', 'output format').choices(['text', 'json', 'md']).default('text'))
+    .addOption(formatOption(['text', 'json', 'md'], 'text'))
     .addOption(engineOption());
   addAthenaOptions(program.commands.at(-1)!)
     .action(async (opts) => {
@@ -185,7 +186,7 @@ export function buildProgram(): Command {
       .command('timeline')
       .description('incident timeline: findings interleaved with their events, for a ticket (md), a spreadsheet (csv), tools (jsonl, timesketch) or a browser (html)'),
   )
-    .addOption(new Option('--format <format>', 'output format').choices(['md', 'csv', 'jsonl', 'timesketch', 'html']).default('md'))
+    .addOption(formatOption(['md', 'json', 'jsonl', 'csv', 'timesketch', 'html'], 'md'))
     .option('--limit <n>', 'md: timeline rows shown at most (default 500; the document also stays within 65 KB); the rest are counted')
     .addOption(new Option('--max-rows <n>', 'the former name of --limit').hideHelp())
     .option('--findings-only', 'md: the summary, alerts and findings, without the events behind them')
@@ -200,7 +201,7 @@ export function buildProgram(): Command {
       .command('remediate')
       .description('remediation plan in the order of AWS guidance: a checklist (md), JSON, or an aws-cli script with every command commented out (sh)'),
   )
-    .addOption(new Option('--format <format>', 'output format').choices(['md', 'json', 'sh']).default('md'))
+    .addOption(formatOption(['md', 'json', 'sh'], 'md'))
     .action(async (opts) => {
       const { remediateCommand } = await import('./report-commands.js');
       await remediateCommand(opts);
@@ -210,7 +211,7 @@ export function buildProgram(): Command {
     .command('detections')
     .description('list the detection catalog: id, severity, ATT&CK techniques')
     .option('--sigma <paths...>', 'also list the Sigma rules in these files or directories, and whether each runs')
-    .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']).default('table'))
+    .addOption(formatOption(['text', 'json'], 'text'))
     .action(async (opts) => {
       const { detectionsCommand } = await import('./detect-command.js');
       detectionsCommand(opts);
@@ -220,7 +221,7 @@ export function buildProgram(): Command {
     .command('demo')
     .description('ingest the bundled demo scenario (a leaked access key) into a fresh store and show what was loaded')
     .option('--db <path>', 'the store to (re)create', 'trailhound-demo.duckdb')
-    .addOption(new Option('--format <format>', 'summary format').choices(['text', 'json']).default('text'))
+    .addOption(formatOption(['text', 'json'], 'text', 'summary format'))
     .action(async (opts) => {
       const { demoCommand } = await import('./small-commands.js');
       await demoCommand(opts);

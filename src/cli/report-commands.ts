@@ -2,7 +2,7 @@ import { parseInstant } from '../core/time.js';
 import { planFromStore, timelineFromStore, type ReportOptions } from '../report/from-store.js';
 import { renderTimelineHtml } from '../report/html-renderer.js';
 import { renderPlanJson, renderPlanMarkdown, renderPlanShell } from '../report/plan-renderers.js';
-import { renderTimelineCsv, renderTimelineJsonl, renderTimelineMarkdown, renderTimelineTimesketch } from '../report/timeline-renderers.js';
+import { renderTimelineCsv, renderTimelineJson, renderTimelineJsonl, renderTimelineMarkdown, renderTimelineTimesketch } from '../report/timeline-renderers.js';
 import { Store } from '../store/store.js';
 import { checkOutputPath, writeOutputFile } from './output-file.js';
 import { parseMinSeverity, parsePivot, parseScope, positiveNumber, storePath, type ScopeOptions } from './options.js';
@@ -22,7 +22,7 @@ export interface ReportCommandOptions extends ScopeOptions {
 
 /** The options of `trailhound timeline`. */
 export interface TimelineCommandOptions extends ReportCommandOptions {
-  readonly format: 'md' | 'csv' | 'jsonl' | 'timesketch' | 'html';
+  readonly format: 'md' | 'json' | 'csv' | 'jsonl' | 'timesketch' | 'html';
   readonly maxRows?: string;
   readonly limit?: string;
   readonly findingsOnly?: boolean;
@@ -71,6 +71,9 @@ export async function timelineCommand(opts: TimelineCommandOptions): Promise<voi
     switch (opts.format) {
       case 'csv':
         text = renderTimelineCsv(report);
+        break;
+      case 'json':
+        text = renderTimelineJson(report);
         break;
       case 'jsonl':
         text = renderTimelineJsonl(report);

@@ -24,12 +24,12 @@ import { positiveNumber, storePath } from './options.js';
 import { writeOutputFile } from './output-file.js';
 
 /** `trailhound query SQL`: a read-only statement, rendered as a table, CSV or JSON. */
-export async function queryCommand(sql: string, opts: { readonly db?: string; readonly format: TableFormat; readonly maxRows?: string }): Promise<void> {
+export async function queryCommand(sql: string, opts: { readonly db?: string; readonly format: 'text' | Exclude<TableFormat, 'table'>; readonly maxRows?: string }): Promise<void> {
   const maxRows = opts.maxRows === undefined ? QUERY_MAX_ROWS : Math.floor(positiveNumber('--max-rows', opts.maxRows));
   const store = await Store.open(storePath(opts), { readOnly: true });
   try {
     const result = await runQuery(store, sql, maxRows);
-    process.stdout.write(renderTable(result, opts.format));
+    process.stdout.write(renderTable(result, opts.format === 'text' ? 'table' : opts.format));
     if (result.truncated) process.stderr.write(`query: more than ${maxRows.toLocaleString('en-US')} rows; only the first are shown (aggregate, add a where clause, or raise --max-rows)\n`);
   } finally {
     store.close();
@@ -37,7 +37,7 @@ export async function queryCommand(sql: string, opts: { readonly db?: string; re
 }
 
 /** `trailhound stats`: what the store holds. */
-export async function statsCommand(opts: { readonly db?: string; readonly format: 'table' | 'json' }): Promise<void> {
+export async function statsCommand(opts: { readonly db?: string; readonly format: 'text' | 'json' }): Promise<void> {
   const store = await Store.open(storePath(opts), { readOnly: true });
   try {
     const stats = await storeStats(store);
@@ -58,7 +58,7 @@ export async function compactCommand(opts: { readonly db?: string; readonly form
   const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
   const n = (x: number) => x.toLocaleString('en-US');
   process.stdout.write(
-    `Compacted ${n(s.events)} events in ${terminalSafe(path)} (${s.seconds} s)\n` +
+    `Compacted ${counted(s.events, 'event')} in ${terminalSafe(path)} (${s.seconds} s)\n` +
       `  segments ${s.segmentsBefore} -> ${s.segmentsAfter}\n` +
       `  row groups of the most spread access key ${n(s.busiestKeyRowGroupsBefore)} -> ${n(s.busiestKeyRowGroupsAfter)}\n` +
       `  store file ${mib(s.bytesBefore)} -> ${mib(s.bytesAfter)}\n`,
@@ -81,8 +81,8 @@ function statsJson(stats: StoreStats): Record<string, unknown> {
 
 function formatStats(stats: StoreStats): string {
   const head = [
-    `${stats.events.toLocaleString('en-US')} events, ${stats.firstEventTime ?? '-'} .. ${stats.lastEventTime ?? '-'}`,
-    `inputs: ${stats.inputs.loaded} loaded, ${stats.inputs.skipped} skipped, ${stats.inputs.digests} digests; ${stats.runs} ingest runs`,
+    `${counted(stats.events, 'event')}, ${stats.firstEventTime ?? '-'} .. ${stats.lastEventTime ?? '-'}`,
+    `inputs: ${stats.inputs.loaded} loaded, ${stats.inputs.skipped} skipped, ${counted(stats.inputs.digests, 'digest')}; ${counted(stats.runs, 'ingest run')}`,
     `records left out ${stats.records.rejected}, conflicting events ${stats.records.conflicts} (trailhound query "select * from record_issues")`,
   ].join('\n');
   const sections = [

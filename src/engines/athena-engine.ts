@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { Scope } from '../core/scope.js';
 import { UsageError } from '../core/errors.js';
 import type { Store } from '../store/store.js';
+import { checkProfile } from '../sources/aws.js';
 import { AthenaRunner, statsLine, type AthenaSettings } from './athena-client.js';
 import { runAthenaDetections, runAthenaDetectionsPulling } from './athena-detect.js';
 import { ingestFromAthena, type AthenaIngestOptions, type AthenaIngestSummary, type AthenaPull } from './athena-ingest.js';
@@ -35,6 +36,7 @@ export class AthenaEngine implements Engine {
 
   /** Connects and reads the table's columns and partitioning (one Glue call). */
   static async open(settings: AthenaSettings, options: AthenaEngineOptions = {}): Promise<AthenaEngine> {
+    checkProfile(settings);
     const runner = new AthenaRunner(settings, (label, stats) => options.onQuery?.(statsLine(label, stats)));
     try {
       return new AthenaEngine(runner, await runner.describeTable(), options);

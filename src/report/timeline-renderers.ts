@@ -227,6 +227,11 @@ export function renderTimelineCsv(report: TimelineReport): string {
   return renderTable({ columns: CSV_COLUMNS, rows }, 'csv');
 }
 
+/** The timeline as one JSON document: the summary, alerts, entries (each as in JSON Lines), lineage, coverage and plan. */
+export function renderTimelineJson(report: TimelineReport): string {
+  return `${JSON.stringify({ ...report, entries: report.entries.map(entryRecord) }, null, 2)}\n`;
+}
+
 /** The timeline as JSON Lines: one object per entry, full detail. */
 export function renderTimelineJsonl(report: TimelineReport): string {
   return report.entries.map((e) => `${JSON.stringify(entryRecord(e))}\n`).join('');

@@ -3,6 +3,9 @@
  * endpoint), triage of AWS errors into one-line reasons, retries with backoff, request pacing,
  * and scrubbing of secrets from anything that may be printed.
  */
+import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
 import { ExitCode, TrailhoundError } from '../core/errors.js';
 
@@ -18,6 +21,39 @@ export interface AwsOptions {
   readonly maxAttempts?: number;
   /** Base delay of the exponential backoff between attempts, in ms (default 500). */
   readonly backoffMs?: number;
+}
+
+/** The profile a client will use: --profile, else AWS_PROFILE. */
+export function profileInUse(options: AwsOptions, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  return options.profile ?? (env['AWS_PROFILE'] || undefined);
+}
+
+/** The section names of an AWS shared config or credentials file: `[name]` and `[profile name]`. */
+export function profileNames(text: string): string[] {
+  return [...text.matchAll(/^\s*\[\s*(?:profile\s+)?([^\]\s]+)\s*\]/gm)].map((m) => m[1]!);
+}
+
+/**
+ * Refuses a named profile that neither shared file holds, before anything is created: the SDK
+ * only says "Could not load credentials from any providers", which reads as if no profile were
+ * set. Environment keys (AWS_ACCESS_KEY_ID) are not consulted when a profile is named, as in the SDK.
+ */
+export function checkProfile(options: AwsOptions, env: NodeJS.ProcessEnv = process.env): void {
+  const profile = profileInUse(options, env);
+  if (!profile || profile === 'default') return;
+  const home = env['HOME'] ?? env['USERPROFILE'] ?? homedir();
+  const files = [env['AWS_CONFIG_FILE'] ?? join(home, '.aws', 'config'), env['AWS_SHARED_CREDENTIALS_FILE'] ?? join(home, '.aws', 'credentials')];
+  const names = files.flatMap((file) => {
+    try {
+      return profileNames(readFileSync(file, 'utf8'));
+    } catch {
+      return [];
+    }
+  });
+  if (!names.includes(profile)) {
+    const from = options.profile ? '--profile' : 'AWS_PROFILE';
+    throw new AwsCredentialsError(`AWS profile "${profile}" (from ${from}) is not in ${files.join(' or ')}; check the name ("aws configure list-profiles" lists them) or unset ${from}`);
+  }
 }
 
 /** The region used when neither the options nor the environment name one. */
@@ -108,7 +144,14 @@ export function classifyAwsError(error: unknown, permission: string): AwsFailure
   const message = redact(String(e?.message ?? error)).split('\n')[0] ?? '';
   const short = message.length > 160 ? `${message.slice(0, 157)}...` : message;
   if (code === 'CredentialsProviderError' || /could not load credentials/i.test(message)) {
-    return { kind: 'credentials', code, reason: 'no AWS credentials found; set AWS_PROFILE or pass --profile, run "aws sso login", or set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY' };
+    const profile = process.env['AWS_PROFILE'];
+    return {
+      kind: 'credentials',
+      code,
+      reason: profile
+        ? `no AWS credentials found for profile "${profile}" (AWS_PROFILE): its keys or SSO session may be missing or expired; run "aws sso login --profile ${profile}" or check ~/.aws/config`
+        : 'no AWS credentials found; set AWS_PROFILE or pass --profile, run "aws sso login", or set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY',
+    };
   }
   if (EXPIRED_CODES.has(code) || /expired/i.test(code)) {
     return { kind: 'expired', code, reason: `the AWS session token has expired (${code}); refresh the credentials (e.g. "aws sso login") and run the same command again to resume` };
