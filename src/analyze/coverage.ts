@@ -117,7 +117,23 @@ async function loggingGaps(store: Store, window: CoverageWindow): Promise<Covera
      where list_contains(['StopLogging', 'StartLogging', 'DeleteTrail'], eventname) and errorcode is null
      order by eventtime, eventkey`,
   );
-  return pairLoggingGaps(rows, window);
+  const gaps = pairLoggingGaps(rows, window);
+  // A gap is one trail's. Events of the same account and region recorded after the stop come
+  // from another trail (or a multi-region one): for coverage, the gap ends at the first of them.
+  return Promise.all(
+    gaps.map(async (gap) => {
+      if (!gap.from || !gap.account || !gap.region) return gap;
+      const next = await store.one<{ t: string | null }>(
+        `select strftime(min(eventtime), '%Y-%m-%dT%H:%M:%SZ') as t from events
+         where recipientaccountid = ? and awsregion = ? and eventtime > ?::timestamptz
+           and (?::timestamptz is null or eventtime < ?::timestamptz)
+           and not (eventsource = 'cloudtrail.amazonaws.com' and list_contains(['StopLogging', 'StartLogging', 'DeleteTrail'], eventname))`,
+        [gap.account, gap.region, gap.from, gap.to, gap.to],
+      );
+      if (!next?.t) return gap;
+      return { ...gap, to: next.t, detail: `${gap.detail}; events of this account and region were still recorded from ${next.t} (another trail delivers them), so coverage resumes there` };
+    }),
+  );
 }
 
 /** Days without a single event for an account and region that has events before and after them. */

@@ -258,9 +258,10 @@ function summarize(input: TimelineInput, events: readonly EvidenceEvent[]): stri
   const line1 = f.length
     ? `${counted(f.length, 'finding')} (${bySeverity}) from ${first} to ${last}${keys.length ? `, by ${keys.length === 1 ? 'key' : 'keys'} ${joinList(keys, 4)}` : ''}${ips.length ? `, from ${joinList(ips, 4)}` : ''}.`
     : `No finding at or above ${input.scope.minSeverity} in this scope${events.length ? `; ${counted(events.length, 'event')} listed` : ''}.`;
-  const persistence = findingsOf(f, ['TA0003', 'TA0004', 'TA0006']);
-  const impact = findingsOf(f, ['TA0040', 'TA0002']);
+  // Each finding in one line only: evasion first (the most specific), then persistence, then impact.
   const evasion = findingsOf(f, ['TA0005']).filter((x) => x.detection !== 'region_first_used');
+  const persistence = findingsOf(f, ['TA0003', 'TA0004', 'TA0006']).filter((x) => !evasion.includes(x));
+  const impact = findingsOf(f, ['TA0040', 'TA0002']).filter((x) => !evasion.includes(x) && !persistence.includes(x));
   const gaps = input.coverage.gaps.filter((g) => g.kind !== 'logging-stopped').length;
   const first1 = input.plan.steps.flatMap((s) => s.actions).find((a) => !a.readOnly && !a.done && a.kind !== 'create-replacement-key');
   const doneActions = input.plan.steps.reduce((n, s) => n + s.actions.filter((a) => a.done).length, 0);
