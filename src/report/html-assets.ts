@@ -15,6 +15,9 @@ h2 { font-size: 17px; margin: 32px 0 8px; padding-bottom: 4px; border-bottom: 1p
 h3 { font-size: 15px; margin: 20px 0 6px; }
 .meta, .muted { color: var(--muted); }
 .done { color: var(--ok, #1a7f37); font-weight: 600; }
+button.fold { margin-left: 6px; font: inherit; font-size: 12px; cursor: pointer; }
+tr.child td:first-child { padding-left: 20px; }
+#show-more { margin: 8px 0; }
 table { border-collapse: collapse; width: 100%; }
 th, td { text-align: left; vertical-align: top; padding: 4px 8px; border-bottom: 1px solid var(--line); overflow-wrap: anywhere; }
 th { background: var(--band); position: sticky; top: 0; overflow-wrap: normal; white-space: nowrap; }
@@ -85,13 +88,32 @@ export const REPORT_JS = `
     return v === null || v === undefined ? '' : String(v);
   }
 
+  // Long log strings are cut in the cell (the whole text stays in its tooltip and in the data).
+  var CELL_CHARS = 300;
   function cell(tr, text, className) {
     var td = document.createElement('td');
     if (className) td.className = className;
-    td.textContent = text === null || text === undefined ? '' : String(text);
+    var full = text === null || text === undefined ? '' : String(text);
+    td.textContent = full.length > CELL_CHARS ? full.slice(0, CELL_CHARS - 1) + '\u2026' : full;
+    if (full.length > CELL_CHARS) td.title = full;
     tr.appendChild(td);
     return td;
   }
+
+  // Each event is folded under the first finding that cites it; the finding's row opens them.
+  var byFirstId = {};
+  entries.forEach(function (e) { if (e.kind !== 'finding' && e.eventIds.length) byFirstId[e.eventIds[0]] = e; });
+  entries.forEach(function (f) {
+    if (f.kind !== 'finding') return;
+    f._children = [];
+    f.eventIds.forEach(function (id) {
+      var e = byFirstId[id];
+      if (e && !e._owner) { e._owner = f; f._children.push(e); }
+    });
+  });
+  var PAGE = 500;
+  var limit = PAGE;
+  var more = document.getElementById('show-more');
 
   function row(e) {
     var tr = document.createElement('tr');
@@ -105,6 +127,16 @@ export const REPORT_JS = `
     sevCell.appendChild(badge);
     tr.appendChild(sevCell);
     var what = cell(tr, e.kind === 'finding' ? e.detection + (e.outcome === 'attempt' ? ' (attempt)' : '') + ': ' + e.summary : e.summary);
+    if (e._owner && folding()) tr.className += ' child';
+    if (e._children && e._children.length && folding()) {
+      var toggle = document.createElement('button');
+      toggle.type = 'button';
+      toggle.className = 'fold';
+      toggle.setAttribute('aria-expanded', e._open ? 'true' : 'false');
+      toggle.textContent = (e._open ? '\u25be ' : '\u25b8 ') + e._children.length + (e._children.length === 1 ? ' event' : ' events');
+      toggle.addEventListener('click', function () { e._open = !e._open; render(); });
+      what.appendChild(toggle);
+    }
     if (e.techniques.length) {
       var small = document.createElement('div');
       small.className = 'muted';
@@ -121,15 +153,33 @@ export const REPORT_JS = `
     cell(tr, e.sourceIp, 'mono nowrap');
     cell(tr, e.userAgent, 'ua');
     cell(tr, e.region, 'nowrap');
-    var ids = cell(tr, e.eventIds.join(' '), 'mono');
+    // A finding may cite hundreds of events: three ids in the cell, the rest behind a disclosure.
+    var ids = cell(tr, e.eventIds.slice(0, 3).join(' '), 'mono');
+    if (e.eventIds.length > 3) {
+      var rest = document.createElement('details');
+      var label = document.createElement('summary');
+      label.textContent = '+' + (e.eventIds.length - 3) + ' more';
+      rest.appendChild(label);
+      var list = document.createElement('div');
+      list.textContent = e.eventIds.slice(3).join(' ');
+      rest.appendChild(list);
+      ids.appendChild(rest);
+    }
     ids.title = e.provenance.map(function (p) { return p.uri + (p.recordIndex === null ? '' : '#' + p.recordIndex); }).join('\\n');
     return tr;
+  }
+
+  // Folded while no filter is set; a filter shows every matching row.
+  function folding() {
+    return !q.value.trim() && !kind.value && !sev.value && !region.value;
   }
 
   function render() {
     var needle = q.value.trim().toLowerCase();
     var floor = sev.value === '' ? -1 : RANK[sev.value];
+    var fold = folding();
     var shown = entries.filter(function (e) {
+      if (fold && e._owner && !e._owner._open) return false;
       if (kind.value && e.kind !== kind.value) return false;
       if (floor >= 0 && (e.kind !== 'finding' || RANK[e.severity] < floor)) return false;
       if (region.value && e.region !== region.value) return false;
@@ -141,14 +191,28 @@ export const REPORT_JS = `
       if (x > y) return sortDir;
       return a._order - b._order;
     });
+    if (fold) {
+      // An open finding's events follow it, in time order.
+      var ordered = [];
+      shown.forEach(function (e) {
+        if (e._owner) return;
+        ordered.push(e);
+        if (e._open && e._children) e._children.forEach(function (c) { ordered.push(c); });
+      });
+      shown = ordered;
+    }
     var fragment = document.createDocumentFragment();
-    shown.forEach(function (e) { fragment.appendChild(row(e)); });
+    shown.slice(0, limit).forEach(function (e) { fragment.appendChild(row(e)); });
     tbody.replaceChildren(fragment);
-    count.textContent = shown.length + ' of ' + entries.length + ' rows';
+    var folded = fold ? entries.filter(function (e) { return e._owner && !e._owner._open; }).length : 0;
+    count.textContent = Math.min(shown.length, limit) + ' of ' + entries.length + ' rows' + (folded ? ' (' + folded + ' events folded under their findings)' : '');
+    more.hidden = shown.length <= limit;
+    more.textContent = 'Show ' + Math.min(PAGE, shown.length - limit) + ' more rows';
   }
+  more.addEventListener('click', function () { limit += PAGE; render(); });
 
   entries.forEach(function (e, i) { e._order = i; });
-  [q, kind, sev, region].forEach(function (el) { el.addEventListener('input', render); el.addEventListener('change', render); });
+  [q, kind, sev, region].forEach(function (el) { function reset() { limit = PAGE; render(); } el.addEventListener('input', reset); el.addEventListener('change', reset); });
   Array.prototype.forEach.call(document.querySelectorAll('#timeline th[data-key]'), function (th) {
     th.addEventListener('click', function () {
       var key = th.getAttribute('data-key');

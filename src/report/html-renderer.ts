@@ -200,7 +200,7 @@ export function renderTimelineHtml(report: TimelineReport): string {
 <select id="filter-region" aria-label="region"><option value="">all regions</option></select>
 <span id="row-count" class="muted"></span>
 </div>
-<table id="timeline"><thead><tr><th data-key="time" aria-sort="ascending">Time (UTC)</th><th data-key="severity">Severity</th><th data-key="summary">What</th><th data-key="who">Key / principal</th><th data-key="sourceIp">Source IP</th><th data-key="userAgent">User agent</th><th data-key="region">Region</th><th data-key="eventIds">Event ids</th></tr></thead><tbody></tbody></table>
+<table id="timeline"><thead><tr><th data-key="time" aria-sort="ascending">Time (UTC)</th><th data-key="severity">Severity</th><th data-key="summary">What</th><th data-key="who">Key / principal</th><th data-key="sourceIp">Source IP</th><th data-key="userAgent">User agent</th><th data-key="region">Region</th><th data-key="eventIds">Event ids</th></tr></thead><tbody></tbody></table><button type="button" id="show-more" hidden></button>
 ${report.eventsTruncated ? '<p class="muted">The lineage had more events than the event limit: the timeline lists the earliest ones.</p>' : ''}
 </section>
 <section id="lineage"><h2>Credential lineage</h2>${report.lineage.length ? lineageTree(report.lineage) : '<p class="muted">No pivot investigated.</p>'}</section>

@@ -120,14 +120,41 @@ describe.skipIf(!available)('HTML report in headless Chromium', () => {
     expect(dialogs).toEqual([]);
     expect(requests.every((u) => u.startsWith('file://'))).toBe(true);
     expect(requests).toHaveLength(1);
-    expect(await rowCount(page)).toBe(demo.entries.length);
-    expect(await page.locator('#row-count').textContent()).toBe(`${demo.entries.length} of ${demo.entries.length} rows`);
+    // The events behind findings are folded under the first finding that cites each.
+    const cited = new Set(demo.entries.filter((e) => e.kind === 'finding').flatMap((e) => e.eventIds));
+    const folded = demo.entries.filter((e) => e.kind !== 'finding' && cited.has(e.eventIds[0]!)).length;
+    const total = demo.entries.length;
+    expect(folded).toBeGreaterThan(0);
+    expect(await rowCount(page)).toBe(total - folded);
+    expect(await page.locator('#row-count').textContent()).toBe(`${total - folded} of ${total} rows (${folded} events folded under their findings)`);
+    // Opening every finding shows every row.
+    const closed = page.locator('button.fold[aria-expanded="false"]');
+    while ((await closed.count()) > 0) await closed.first().click();
+    expect(await rowCount(page)).toBe(total);
+    expect(await page.locator('#row-count').textContent()).toBe(`${total} of ${total} rows`);
+    // A cell of many event ids shows three, the rest behind a disclosure.
+    const many = demo.entries.filter((e) => e.eventIds.length > 3).length;
+    expect(await page.locator('#timeline tbody td details').count()).toBe(many);
     const body = await page.locator('body').innerText();
     expect(body).toContain(DEMO_FACTS.leakedKeyId);
     expect(body).toContain(DEMO_FACTS.hostileUserAgents[0]);
     expect(body).toContain('aws:TokenIssueTime');
     expect(await page.locator('#lineage li').count()).toBeGreaterThanOrEqual(4);
     expect(await page.locator('#activity svg rect').count()).toBeGreaterThan(5);
+    await page.close();
+  });
+
+  it('keeps a page of thousands of rows usable: 500 at a time, long cells cut with the whole text in the tooltip', async () => {
+    const entries = Array.from({ length: 1300 }, (_, i) => ({ ...demo.entries.find((e) => e.kind !== 'finding')!, eventIds: [`bulk-${i}`], time: `2026-03-04T03:${String(Math.floor(i / 60) % 60).padStart(2, '0')}:${String(i % 60).padStart(2, '0')}Z`, userAgent: i === 0 ? `agent ${'x'.repeat(1000)}` : 'aws-cli/2' }));
+    const { page, errors } = await open({ ...demo, entries }, 'bulk.html');
+    expect(await rowCount(page)).toBe(500);
+    await page.locator('#show-more').click();
+    expect(await rowCount(page)).toBe(1000);
+    expect(await page.locator('#show-more').textContent()).toBe('Show 300 more rows');
+    const long = page.locator('#timeline tbody td.ua').first();
+    expect(((await long.textContent()) ?? '').length).toBe(300);
+    expect(((await long.getAttribute('title')) ?? '').length).toBe(1006);
+    expect(errors).toEqual([]);
     await page.close();
   });
 
