@@ -1,4 +1,5 @@
 import { ExitCode } from '../core/errors.js';
+import { counted } from '../core/words.js';
 import { terminalSafe } from '../report/text-safety.js';
 import { Store } from '../store/store.js';
 import { verifyEvidence, type VerifyReport } from '../verify/verify.js';
@@ -57,7 +58,7 @@ export function formatVerify(r: VerifyReport): string {
     `  digests ${n(r.digests.total)}: signature valid ${n(r.digests.signatureOk)}, hashes only ${n(r.digests.unverified)}, invalid ${n(r.digests.invalid)}, modified ${n(r.digests.modified)}, missing ${n(r.digests.missing)}`,
     `  log files listed in digests ${n(r.logFiles.listed)}: verified ${n(r.logFiles.verified)}, modified ${n(r.logFiles.modified)}, missing ${n(r.logFiles.missing)}, unreadable ${n(r.logFiles.unreadable)}`,
     `  log files in no digest ${n(r.logFiles.notInDigest)}, breaks in the digest chain ${n(r.digestGaps)}, silent hours in active regions ${n(r.silentHours)}`,
-    `  stored events of ${n(r.storedRecords.inputs)} loaded files compared with what was loaded: modified ${n(r.storedRecords.modified)}${r.storedRecords.notRecorded ? ` (${n(r.storedRecords.notRecorded)} loaded by an older trailhound, not comparable)` : ''}`,
+    `  stored events of ${counted(r.storedRecords.inputs, 'loaded file')} compared with what was loaded: modified ${n(r.storedRecords.modified)}${r.storedRecords.notRecorded ? ` (${n(r.storedRecords.notRecorded)} loaded by an older trailhound, not comparable)` : ''}`,
   ];
   if (r.digests.unverified > 0) lines.push('  (signatures are checked for digests fetched with ingest s3:// when --fetch-keys gets the public keys; hashes are always checked)');
   for (const note of r.notes) lines.push(`  note: ${terminalSafe(note)}`);
