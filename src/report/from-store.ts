@@ -14,7 +14,10 @@ import { toolVersion } from '../core/version.js';
 import { COMPLETION_EVENT_NAMES } from '../remediate/done.js';
 import { buildPlan } from '../remediate/plan.js';
 import type { RemediationPlan } from '../remediate/types.js';
-import { buildTimeline, type TimelineReport, type TimelineScope } from './timeline.js';
+import { buildTimeline, type TimelineEnrichment, type TimelineReport, type TimelineScope } from './timeline.js';
+import { addressLabel } from '../analyze/render.js';
+import { defaultEnricher } from '../enrich/enricher.js';
+import { classifyUserAgent } from '../enrich/user-agents.js';
 import { UsageError } from '../core/errors.js';
 import { SEVERITIES, type Severity } from '../detect/catalog.js';
 import type { Store } from '../store/store.js';
@@ -357,5 +360,18 @@ export async function timelineFromStore(store: Store, options: ReportOptions = {
     scope: evidence.scope,
     generatedAt: isoSeconds(generatedAt),
     toolVersion: toolVersion(),
+    enrich: offlineEnrichment(),
   });
+}
+
+/** The packaged databases (or --geoip-db/--asn-db) and the user-agent list, as the timeline names them. */
+function offlineEnrichment(): TimelineEnrichment {
+  const enricher = defaultEnricher();
+  return {
+    network: (address) => {
+      const { kind, asn, asOrg, country, city, awsOwned, hosting } = enricher.lookup(address);
+      return addressLabel({ kind, asn, asOrg, country, city, awsOwned, hosting });
+    },
+    agentClass: (userAgent) => classifyUserAgent(userAgent),
+  };
 }

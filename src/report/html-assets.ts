@@ -75,7 +75,7 @@ export const REPORT_JS = `
   });
 
   function haystack(e) {
-    return [e.time, e.kind, e.severity, e.detection, e.title, e.summary, e.accessKeyId, e.actor, e.sourceIp, e.userAgent, e.region, e.account, e.errorCode, e.eventIds.join(' ')]
+    return [e.time, e.kind, e.severity, e.detection, e.title, e.summary, e.accessKeyId, e.actor, e.sourceIp, e.network, e.userAgent, e.agentClass, e.region, e.account, e.errorCode, e.eventIds.join(' ')]
       .join(' ').toLowerCase();
   }
   entries.forEach(function (e) { e._text = haystack(e); });
@@ -150,8 +150,20 @@ export const REPORT_JS = `
       what.appendChild(cited);
     }
     cell(tr, [e.accessKeyId, e.actor].filter(Boolean).join(' '), 'mono who');
-    cell(tr, e.sourceIp, 'mono nowrap');
-    cell(tr, e.userAgent, 'ua');
+    var ip = cell(tr, e.sourceIp, 'mono nowrap');
+    if (e.network) {
+      var net = document.createElement('div');
+      net.className = 'muted';
+      net.textContent = e.network;
+      ip.appendChild(net);
+    }
+    var ua = cell(tr, e.userAgent, 'ua');
+    if (e.agentClass) {
+      var cls = document.createElement('div');
+      cls.className = 'muted';
+      cls.textContent = e.agentClass;
+      ua.insertBefore(cls, ua.firstChild);
+    }
     cell(tr, e.region, 'nowrap');
     // A finding may cite hundreds of events: three ids in the cell, the rest behind a disclosure.
     var ids = cell(tr, e.eventIds.slice(0, 3).join(' '), 'mono');

@@ -29,7 +29,11 @@ export interface TimelineEntry {
   readonly actor: string | null;
   readonly accessKeyId: string | null;
   readonly sourceIp: string | null;
+  /** The address's network, offline: `AS15169 Google LLC, US (Mountain View)`, `AWS (aws-service)`, `private`… */
+  readonly network: string | null;
   readonly userAgent: string | null;
+  /** The user agent's class: `console`, `aws-cli`, `sdk-python`, `attack-tool`… */
+  readonly agentClass: string | null;
   readonly region: string | null;
   readonly account: string | null;
   readonly errorCode: string | null;
@@ -85,6 +89,24 @@ export interface TimelineInput {
   readonly scope: TimelineScope;
   readonly generatedAt: string;
   readonly toolVersion: string;
+  /** Offline enrichment of addresses and agents (absent: no enrichment). */
+  readonly enrich?: TimelineEnrichment;
+}
+
+/** How the timeline names an address's network and a user agent's class. */
+export interface TimelineEnrichment {
+  network(address: string): string | null;
+  agentClass(userAgent: string): string | null;
+}
+
+/** Each distinct value looked up once. */
+function memo(fn: ((value: string) => string | null) | undefined): (value: string | null) => string | null {
+  const seen = new Map<string, string | null>();
+  return (value) => {
+    if (value === null || !fn) return null;
+    if (!seen.has(value)) seen.set(value, fn(value));
+    return seen.get(value)!;
+  };
 }
 
 /** ATT&CK tactic names by id, for the summary. */
@@ -148,6 +170,8 @@ export function buildTimeline(input: TimelineInput): TimelineReport {
     return p ? [{ eventId: id, ...p }] : [];
   };
 
+  const network = memo(input.enrich ? (a) => input.enrich!.network(a) : undefined);
+  const agentClass = memo(input.enrich ? (u) => input.enrich!.agentClass(u) : undefined);
   const entries: TimelineEntry[] = [
     ...events.map(
       (e): TimelineEntry => ({
@@ -165,7 +189,9 @@ export function buildTimeline(input: TimelineInput): TimelineReport {
         actor: e.principalArn,
         accessKeyId: e.accessKeyId,
         sourceIp: e.sourceIp,
+        network: network(e.sourceIp),
         userAgent: e.userAgent,
+        agentClass: agentClass(e.userAgent),
         region: e.region,
         account: e.account,
         errorCode: e.errorCode,
@@ -191,7 +217,9 @@ export function buildTimeline(input: TimelineInput): TimelineReport {
         actor: f.actor,
         accessKeyId: f.accessKeyId,
         sourceIp: f.sourceIp,
+        network: network(f.sourceIp),
         userAgent: byId.get(f.eventIds[0] ?? '')?.userAgent ?? null,
+        agentClass: agentClass(byId.get(f.eventIds[0] ?? '')?.userAgent ?? null),
         region: f.region,
         account: f.account,
         errorCode: byId.get(f.eventIds[0] ?? '')?.errorCode ?? null,

@@ -145,7 +145,7 @@ describe.skipIf(!available)('HTML report in headless Chromium', () => {
   });
 
   it('keeps a page of thousands of rows usable: 500 at a time, long cells cut with the whole text in the tooltip', async () => {
-    const entries = Array.from({ length: 1300 }, (_, i) => ({ ...demo.entries.find((e) => e.kind !== 'finding')!, eventIds: [`bulk-${i}`], time: `2026-03-04T03:${String(Math.floor(i / 60) % 60).padStart(2, '0')}:${String(i % 60).padStart(2, '0')}Z`, userAgent: i === 0 ? `agent ${'x'.repeat(1000)}` : 'aws-cli/2' }));
+    const entries = Array.from({ length: 1300 }, (_, i) => ({ ...demo.entries.find((e) => e.kind !== 'finding')!, eventIds: [`bulk-${i}`], time: `2026-03-04T03:${String(Math.floor(i / 60) % 60).padStart(2, '0')}:${String(i % 60).padStart(2, '0')}Z`, userAgent: i === 0 ? `agent ${'x'.repeat(1000)}` : 'aws-cli/2', agentClass: null }));
     const { page, errors } = await open({ ...demo, entries }, 'bulk.html');
     expect(await rowCount(page)).toBe(500);
     await page.locator('#show-more').click();

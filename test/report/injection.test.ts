@@ -84,7 +84,7 @@ describe('attacker-controlled strings in every format', () => {
   it('CSV: quoted, one row per entry, no cell a spreadsheet would run as a formula', () => {
     const csv = renderTimelineCsv(report);
     const rows = parseCsv(csv);
-    for (const row of rows) expect(Object.keys(row)).toHaveLength(24);
+    for (const row of rows) expect(Object.keys(row)).toHaveLength(26);
     expect(rows).toHaveLength(report.entries.length);
     for (const row of rows) for (const cell of Object.values(row)) expect(cell).not.toMatch(/^[=+\-@\t\r]/);
     const agents = rows.filter((r) => r['kind'] === 'event').map((r) => r['userAgent']);
