@@ -12,5 +12,6 @@ select
   eventname || ' on ' || coalesce(json_extract_string(requestparameters, '$.functionName'), '?') || ' (open to everyone)' as summary
 from events
 where eventsource = 'lambda.amazonaws.com'
-  and eventname in ('AddPermission20150331v2', 'CreateFunctionUrlConfig')
-  and (json_extract_string(requestparameters, '$.principal') = '*' or json_extract_string(requestparameters, '$.authType') = 'NONE')
+  -- Lambda writes its API version into some event names (AddPermission20150331v2): match the name's start.
+  and (eventname like 'AddPermission%' or eventname like 'CreateFunctionUrlConfig%' or eventname like 'UpdateFunctionUrlConfig%')
+  and (json_extract_string(requestparameters, '$.principal') = '*' or coalesce(json_extract_string(requestparameters, '$.authType'), json_extract_string(requestparameters, '$.AuthType')) = 'NONE')

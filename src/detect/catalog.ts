@@ -51,6 +51,11 @@ export interface Detection {
   readonly engineNote?: string;
   /** Tunable numbers (`thresholds:` in the YAML), already put in `sql` where it says `{{name}}`. */
   readonly thresholds?: Readonly<Record<string, number>>;
+  /**
+   * Event names (lower case) every match has, when known from the rule itself (a Sigma
+   * condition); the runner then reads them from its pre-filtered copy. Absent: read from the SQL.
+   */
+  readonly eventNames?: readonly string[];
 }
 
 /** Where a detection's SQL can run: the local DuckDB store, or Athena through the dialect layer. */

@@ -166,13 +166,14 @@ export async function runDetections(store: Store, detections: readonly Detection
   // A detection over the sensitive-calls table needs exactly the calls no other detection covers.
   const covered = new Set(catalog.flatMap((d) => eventNamesOf(d.sql)));
   const uncovered = (options.sensitive ?? []).filter((e) => !covered.has(e.name) && e.severity !== 'info').map((e) => e.name);
-  const namesFor = (d: Detection) => [...eventNamesOf(d.sql), ...(/\bsensitive_events\b/.test(d.sql) ? uncovered : [])];
+  // Names compared in lower case: a Sigma rule's are (it matches case-insensitively), and the copy may hold more than a detection needs, never less.
+  const namesFor = (d: Detection) => [...(d.eventNames ?? eventNamesOf(d.sql)), ...(/\bsensitive_events\b/.test(d.sql) ? uncovered : [])].map((n) => n.toLowerCase());
   // Copying the records of very common events (GetObject, AssumeRole) would cost more than it saves.
   const heavy = await commonEventNames(store, [...new Set(detections.flatMap(namesFor))]);
   const named = detections.filter((d) => namesFor(d).length > 0 && !namesFor(d).some((n) => heavy.has(n)));
   for (const detection of detections.filter((d) => !named.includes(d))) await run(detection);
   const names = [...new Set(named.flatMap(namesFor))].sort();
-  await store.run(`create or replace temp table events as select * from main.events where list_contains($names, eventname)`, { names: listValue(names) }, { names: LIST(VARCHAR) });
+  await store.run(`create or replace temp table events as select * from main.events where list_contains($names, lower(eventname))`, { names: listValue(names) }, { names: LIST(VARCHAR) });
   try {
     for (const detection of named) await run(detection);
   } finally {
@@ -189,7 +190,7 @@ async function commonEventNames(store: Store, names: readonly string[]): Promise
   if (names.length === 0) return new Set();
   const rows = await store.all<{ eventname: string; n: number; total: number }>(
     `select eventname, n, total from (
-       select eventname, count(*) as n, sum(count(*)) over () as total from main.events group by eventname
+       select lower(eventname) as eventname, count(*) as n, sum(count(*)) over () as total from main.events group by 1
      ) where list_contains($names, eventname)`,
     { names: listValue([...names]) },
     { names: LIST(VARCHAR) },

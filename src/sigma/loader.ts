@@ -143,6 +143,7 @@ export function sigmaDetection(doc: unknown, path: string, sha256: string): Sigm
     tests: [],
     path,
     engines: translated.duckdbOnly.length ? ['duckdb'] : [...ENGINES],
+    ...(translated.eventNames ? { eventNames: translated.eventNames } : {}),
     ...(translated.duckdbOnly.length ? { engineNote: translated.duckdbOnly.join('; ') } : {}),
     sigma: { ruleId: id.toLowerCase(), path, sha256, status: status ?? null },
   };

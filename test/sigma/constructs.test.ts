@@ -306,3 +306,36 @@ describe('Sigma detections in the runner', () => {
     }
   });
 });
+
+describe('the event names a rule is limited to', () => {
+  const namesOf = (detection: string) => sigmaDetection(rule(detection), 'inline.yml', 'hash').eventNames;
+
+  it('are those of an eventName selection, in lower case, through and, or and condition lists', () => {
+    expect(namesOf('sel:\n  eventSource: iam.amazonaws.com\n  eventName:\n    - CreateUser\n    - DeleteUser\ncondition: sel')).toEqual(['createuser', 'deleteuser']);
+    expect(namesOf('a:\n  eventName: StopLogging\nb:\n  eventName: DeleteTrail\ncondition: a or b')).toEqual(['deletetrail', 'stoplogging']);
+    expect(namesOf('a:\n  eventName: StopLogging\nb:\n  userIdentity.type: Root\ncondition: a and b')).toEqual(['stoplogging']);
+    expect(namesOf('a:\n  eventName: StopLogging\nb:\n  eventName: DeleteTrail\ncondition:\n  - a\n  - b')).toEqual(['deletetrail', 'stoplogging']);
+    expect(namesOf('a:\n  eventName: StopLogging\nf:\n  userIdentity.type: Root\ncondition: a and not f')).toEqual(['stoplogging']);
+  });
+
+  it('are none when any event could match: a branch without a name, not, wildcards, modifiers, keywords', () => {
+    expect(namesOf('a:\n  eventName: StopLogging\nb:\n  userIdentity.type: Root\ncondition: a or b')).toBeUndefined();
+    expect(namesOf('a:\n  eventName: StopLogging\ncondition: not a')).toBeUndefined();
+    expect(namesOf('a:\n  eventName: Delete*\ncondition: a')).toBeUndefined();
+    expect(namesOf('a:\n  eventName|startswith: Delete\ncondition: a')).toBeUndefined();
+    expect(namesOf('keywords:\n  - StopLogging\ncondition: keywords')).toBeUndefined();
+  });
+
+  it('still find a record whose name is written in another case, through the pre-filtered copy', async () => {
+    const { runDetections } = await import('../../src/detect/runner.js');
+    const d = sigmaDetection(rule('sel:\n  eventName: stoplogging\ncondition: sel'), 'inline.yml', 'hash');
+    const store = await Store.open(':memory:');
+    try {
+      await ingest(store, [ws.write('case.jsonl', jsonLines([makeCall('StopLogging', 'cloudtrail.amazonaws.com'), makeCall('DescribeInstances', 'ec2.amazonaws.com')]))]);
+      const result = await runDetections(store, [d]);
+      expect(result.findings.map((f) => f.eventName)).toEqual(['StopLogging']);
+    } finally {
+      store.close();
+    }
+  });
+});
