@@ -23,6 +23,8 @@ export interface EventColumn {
   readonly stored: boolean;
   /** The DuckDB load expression over the parsed shape `s`, when it is not the plain field. */
   readonly load?: string;
+  /** Other record fields the load expression reads (dotted paths), parsed with the column's own. */
+  readonly loadAlso?: readonly string[];
   /** The DuckDB view expression, when it is not read from the record by path. */
   readonly view?: string;
   /**
@@ -43,7 +45,8 @@ export const EVENT_COLUMNS = [
   // An empty or missing eventID is no identity: such a record is keyed by its content.
   column('eventkey', 'eventID', 'text', true, { load: `coalesce(nullif(s.eventID, ''), 'sha256:' || sha256(r::varchar))`, athena: 'eventid' }),
   column('eventtime', 'eventTime', 'time', true),
-  column('eventsource', 'eventSource', 'text', true),
+  // An Insights event has no eventSource of its own: the service its insight is about is in insightDetails.
+  column('eventsource', 'eventSource', 'text', true, { load: 'coalesce(s.eventSource, s.insightDetails.eventSource)', loadAlso: ['insightDetails.eventSource'] }),
   column('eventname', 'eventName', 'text', true),
   column('awsregion', 'awsRegion', 'text', true),
   column('sourceipaddress', 'sourceIPAddress', 'text', true),
@@ -108,12 +111,16 @@ export function segmentColumnsSql(): string {
  */
 export function recordShape(): string {
   const shape: Record<string, unknown> = {};
-  for (const c of STORED_COLUMNS) {
+  const add = (path: readonly string[]) => {
     let node = shape;
-    c.path.forEach((key, i) => {
-      if (i === c.path.length - 1) node[key] = 'VARCHAR';
+    path.forEach((key, i) => {
+      if (i === path.length - 1) node[key] = 'VARCHAR';
       else node = (node[key] ??= {}) as Record<string, unknown>;
     });
+  };
+  for (const c of STORED_COLUMNS) {
+    add(c.path);
+    for (const other of c.loadAlso ?? []) add(other.split('.'));
   }
   return JSON.stringify(shape);
 }
