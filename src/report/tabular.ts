@@ -42,6 +42,12 @@ export function cellText(value: unknown): string {
 
 const MAX_CELL = 80;
 
+/**
+ * Aligned text. Kept rather than a table library (cli-table3, table): every cell is log
+ * content that must pass through terminalSafe and be cut before widths are measured, and
+ * the output is one plain line per row that scripts can grep; those libraries draw borders,
+ * wrap cells over several lines, and measure widths themselves.
+ */
 function textTable(table: Table): string {
   const cells = table.rows.map((row) =>
     table.columns.map((c) => {
