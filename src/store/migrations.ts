@@ -289,6 +289,51 @@ create table record_issues (
 );
 `,
   },
+  {
+    version: 8,
+    description: 'account snapshots: what existed when, with where each snapshot came from',
+    sql: `
+create table snapshots (
+  snapshot_id varchar primary key,
+  taken_at timestamptz not null,
+  finished_at timestamptz,
+  account varchar,
+  caller_arn varchar,
+  source varchar not null,
+  uri varchar,
+  sha256 varchar,
+  duration_ms bigint,
+  calls bigint,
+  tool_version varchar,
+  regions json,
+  credential_report json,
+  loaded_at timestamptz not null
+);
+
+create table snapshot_resources (
+  snapshot_id varchar not null,
+  kind varchar not null,
+  region varchar,
+  id varchar not null,
+  arn varchar,
+  name varchar,
+  state varchar,
+  type varchar,
+  created_at timestamptz,
+  creator varchar,
+  tags json,
+  detail json
+);
+
+create table snapshot_gaps (
+  snapshot_id varchar not null,
+  service varchar not null,
+  region varchar,
+  call varchar not null,
+  reason varchar not null
+);
+`,
+  },
 ];
 
 /** The schema version this build writes and reads. */
