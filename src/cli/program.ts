@@ -179,6 +179,7 @@ export function buildProgram(): Command {
       .option('--min-severity <level>', 'only findings at or above: info, low, medium, high, critical')
       .option('--max-events <n>', 'lineage events to read at most (default 10000)')
       .option('--contained-at <time>', 'containment time for the session deny policies (default: now)')
+      .option('--snapshot <id-or-time>', 'the account snapshot to mark actions open or done with: its id, or a time (the newest taken at or before it); default the newest')
       .option('--out <file>', 'write to this file instead of stdout');
 
   reportScope(
@@ -202,9 +203,27 @@ export function buildProgram(): Command {
       .description('remediation plan in the order of AWS guidance: a checklist (md), JSON, or an aws-cli script with every command commented out (sh)'),
   )
     .addOption(formatOption(['md', 'json', 'sh'], 'md'))
+    .option('--verify', 'exit with status 3 while the snapshot shows any action open (2 when the store holds no snapshot)')
     .action(async (opts) => {
       const { remediateCommand } = await import('./report-commands.js');
       await remediateCommand(opts);
+    });
+
+  program
+    .command('snapshot')
+    .description("record the account's live state, read-only: IAM users, keys, roles and the credential report, and every enabled region's instances, Spot requests, AMIs, volumes, snapshots, Auto Scaling groups, ECS, ECR, Lambda, Lightsail, SageMaker and Route 53 domains")
+    .addOption(db())
+    .option('--out <file>', 'also write the snapshot as a JSON document that "trailhound ingest FILE" loads elsewhere (with --out and no --db, only the document is written)')
+    .option('--list', 'list the snapshots in the store instead of taking one')
+    .option('--profile <name>', 'AWS profile (default: the SDK credential chain)')
+    .option('--region <names...>', 'only these regions (default: every enabled region); global calls go to the first')
+    .option('--endpoint-url <url>', 'another endpoint for every AWS service (LocalStack)')
+    .option('--concurrency <n>', 'region-and-service reads at once (default 6)')
+    .addOption(formatOption(['text', 'json'], 'text', 'summary format'))
+    .option('--no-progress', 'no progress lines on stderr')
+    .action(async (opts) => {
+      const { snapshotCommand } = await import('./snapshot-command.js');
+      await snapshotCommand(opts);
     });
 
   program

@@ -1,4 +1,8 @@
+import { ExitCode } from '../core/errors.js';
 import { parseInstant } from '../core/time.js';
+import { counted } from '../core/words.js';
+import type { RemediationPlan } from '../remediate/types.js';
+import { terminalSafe } from '../report/text-safety.js';
 import { planFromStore, timelineFromStore, type ReportOptions } from '../report/from-store.js';
 import { renderTimelineHtml } from '../report/html-renderer.js';
 import { renderPlanJson, renderPlanMarkdown, renderPlanShell } from '../report/plan-renderers.js';
@@ -17,6 +21,7 @@ export interface ReportCommandOptions extends ScopeOptions {
   readonly minSeverity?: string;
   readonly maxEvents?: string;
   readonly containedAt?: string;
+  readonly snapshot?: string;
   readonly out?: string;
 }
 
@@ -32,6 +37,7 @@ export interface TimelineCommandOptions extends ReportCommandOptions {
 /** The options of `trailhound remediate`. */
 export interface RemediateCommandOptions extends ReportCommandOptions {
   readonly format: 'md' | 'json' | 'sh';
+  readonly verify?: boolean;
 }
 
 /** Turns the command line into report options (usage errors before the store is opened). */
@@ -46,6 +52,7 @@ export function reportOptions(opts: ReportCommandOptions & { readonly generatedA
     ...(opts.maxEvents ? { eventLimit: Math.floor(positiveNumber('--max-events', opts.maxEvents)) } : {}),
     ...(opts.generatedAt ? { generatedAt: parseInstant(opts.generatedAt, now) } : {}),
     ...(opts.containedAt ? { containedAt: parseInstant(opts.containedAt, now) } : {}),
+    ...(opts.snapshot ? { snapshot: opts.snapshot } : {}),
   };
 }
 
@@ -99,11 +106,30 @@ export async function remediateCommand(opts: RemediateCommandOptions): Promise<v
   if (opts.out) checkOutputPath(opts.out, storePath(opts));
   const store = await Store.open(storePath(opts), { readOnly: true });
   let text: string;
+  let plan: RemediationPlan;
   try {
-    const plan = await planFromStore(store, options);
+    plan = await planFromStore(store, options);
     text = opts.format === 'json' ? renderPlanJson(plan) : opts.format === 'sh' ? renderPlanShell(plan) : renderPlanMarkdown(plan);
   } finally {
     store.close();
   }
   await emit(text, opts.out, storePath(opts));
+  if (opts.verify) verifyPlan(plan);
+}
+
+/**
+ * `remediate --verify`: the plan is finished when the snapshot shows no action open. Without a
+ * snapshot nothing can be verified, which is an error, not a pass.
+ */
+function verifyPlan(plan: RemediationPlan): void {
+  const open = plan.steps.flatMap((s) => s.actions.filter((a) => a.state === 'open'));
+  if (!plan.snapshot) {
+    process.stderr.write('trailhound: --verify needs an account snapshot: run "trailhound snapshot" (or ingest one written with --out), then verify again\n');
+    process.exitCode = ExitCode.usage;
+    return;
+  }
+  process.stderr.write(open.length
+    ? `trailhound: ${counted(open.length, 'action')} still open in snapshot ${plan.snapshot.id} (${plan.snapshot.takenAt}): ${open.slice(0, 5).map((a) => `${a.kind} ${terminalSafe(a.target)}`).join('; ')}${open.length > 5 ? '; …' : ''}\n`
+    : `trailhound: no action open in snapshot ${plan.snapshot.id} (${plan.snapshot.takenAt})\n`);
+  process.exitCode = open.length ? ExitCode.partial : ExitCode.ok;
 }

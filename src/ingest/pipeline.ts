@@ -7,6 +7,8 @@ import { createInterface } from 'node:readline';
 import { createGunzip, gunzipSync } from 'node:zlib';
 import { randomBytes } from 'node:crypto';
 import { BIGINT, BOOLEAN, LIST, VARCHAR, listValue, type DuckDBType, type DuckDBValue } from '@duckdb/node-api';
+import { SnapshotDocumentError, parseSnapshotDocument } from '../snapshot/document.js';
+import { documentDigest, saveSnapshot } from '../snapshot/store.js';
 import { mapLimit } from '../core/pool.js';
 import { isoSeconds } from '../core/time.js';
 import { toolVersion } from '../core/version.js';
@@ -95,6 +97,8 @@ export interface IngestSummary {
   readonly filesRead: number;
   readonly alreadyIngested: number;
   readonly digestFiles: number;
+  /** Account snapshots (`snapshot --out` documents) stored. */
+  readonly snapshots: number;
   readonly eventsLoaded: number;
   /** Exact copies of records already stored (same key, account and content), not stored again. */
   readonly duplicates: number;
@@ -156,6 +160,7 @@ export async function ingestFiles(options: IngestOptions): Promise<IngestSummary
   let alreadyIngested = 0;
   const eventFiles: ProbedFile[] = [];
   const digestFiles: ProbedFile[] = [];
+  const snapshotFiles: ProbedFile[] = [];
   const skipRows: Array<{ file: ProbedFile | undefined; path: string; reason: string }> = [];
   for (const item of probed) {
     if ('error' in item) {
@@ -173,6 +178,7 @@ export async function ingestFiles(options: IngestOptions): Promise<IngestSummary
     }
     seenThisRun.add(item.sha256);
     if (item.sniffed.kind === 'digest') digestFiles.push(item);
+    else if (item.sniffed.kind === 'snapshot') snapshotFiles.push(item);
     else eventFiles.push(item);
   }
 
@@ -184,6 +190,8 @@ export async function ingestFiles(options: IngestOptions): Promise<IngestSummary
   );
   skipped.push(...skipRows.map((row) => ({ path: row.path, reason: row.reason })));
   skipped.push(...(await recordDigests(store, runId, digestFiles, naming)));
+  const snapshots = await recordSnapshots(store, runId, snapshotFiles, naming, maxFileBytes);
+  skipped.push(...snapshots.skipped);
   skipped.push(...(await recordFailures(store, runId, options.failures ?? [], naming)));
 
   const loaded = await loadEventFiles(store, runId, eventFiles, { ...options, scope, maxFileBytes, batchBytes }, naming);
@@ -207,9 +215,10 @@ export async function ingestFiles(options: IngestOptions): Promise<IngestSummary
     runId,
     status,
     filesFound: discovery.files.length + (options.alreadyIngested ?? 0),
-    filesRead: filesLoaded + digestFiles.length,
+    filesRead: filesLoaded + digestFiles.length + snapshotFiles.length,
     alreadyIngested: alreadyIngested + (options.alreadyIngested ?? 0),
     digestFiles: digestFiles.length,
+    snapshots: snapshots.loaded,
     eventsLoaded,
     duplicates,
     rejectedRecords,
@@ -401,7 +410,7 @@ async function knownHashes(store: Store, probed: ReadonlyArray<ProbedFile | { pa
   const hashes = probed.flatMap((p) => ('sha256' in p ? [p.sha256] : []));
   if (hashes.length === 0) return new Set();
   const rows = await store.all<{ sha256: string }>(
-    `select distinct sha256 from inputs where ((status = 'loaded' and not scoped) or status = 'digest') and list_contains($hashes, sha256)`,
+    `select distinct sha256 from inputs where ((status = 'loaded' and not scoped) or status in ('digest', 'snapshot')) and list_contains($hashes, sha256)`,
     { hashes: listValue(hashes) },
     { hashes: LIST(VARCHAR) },
   );
@@ -467,7 +476,7 @@ interface InputRow {
   readonly runId: string;
   readonly file: ProbedFile | undefined;
   readonly uri?: string;
-  readonly status: 'loaded' | 'skipped' | 'digest' | 'failed';
+  readonly status: 'loaded' | 'skipped' | 'digest' | 'snapshot' | 'failed';
   readonly account?: string | null;
   readonly region?: string | null;
   readonly reason: string | null;
@@ -586,6 +595,40 @@ class InputNaming {
 }
 
 /** Stores digest files for later validation, in one transaction; returns those that cannot be read. */
+/**
+ * Stores the account snapshots among the files: each document checked whole before any of it
+ * is stored, its SHA-256 (of the bytes parsed) kept as its provenance. A snapshot already in
+ * the store is noted, not stored again.
+ */
+async function recordSnapshots(store: Store, runId: string, files: readonly ProbedFile[], naming: InputNaming, maxBytes: number): Promise<{ loaded: number; skipped: SkippedInput[] }> {
+  const skipped: SkippedInput[] = [];
+  let loaded = 0;
+  for (const file of files) {
+    const [inputId] = await allocateInputIds(store, 1);
+    let reason: string | null = null;
+    try {
+      const bytes = await readFile(file.path);
+      const raw = file.gzip ? gunzipSync(bytes, { maxOutputLength: maxBytes }) : bytes;
+      if (raw.length > maxBytes) throw new Error(`larger than ${Math.round(maxBytes / MiB)} MiB; raise --max-file-mb`);
+      let value: unknown;
+      try {
+        value = JSON.parse(raw.toString('utf8'));
+      } catch (error) {
+        throw new Error(`not JSON that parses (${(error as Error).message})`);
+      }
+      const doc = parseSnapshotDocument(value, naming.describe(file.path).uri);
+      const stored = await saveSnapshot(store, doc, { source: 'file', uri: naming.describe(file.path).uri }, documentDigest(raw));
+      if (stored) loaded++;
+      else reason = `snapshot ${doc.id} is already in the store`;
+    } catch (error) {
+      reason = error instanceof SnapshotDocumentError ? error.message : `snapshot document that cannot be read: ${(error as Error).message}`;
+    }
+    await insertInputs(store, [{ inputId: inputId!, runId, file, status: reason ? 'skipped' : 'snapshot', reason }], naming);
+    if (reason) skipped.push({ path: file.path, reason });
+  }
+  return { loaded, skipped };
+}
+
 async function recordDigests(store: Store, runId: string, files: readonly ProbedFile[], naming: InputNaming): Promise<SkippedInput[]> {
   const parsed = await mapLimit(files, 8, async (file) => {
     try {

@@ -5,10 +5,13 @@ export type Container = 'records' | 'events' | 'array' | 'object' | 'jsonl';
 export type Sniffed =
   | { readonly kind: 'events'; readonly container: Container; readonly embedded: boolean; readonly format: string }
   | { readonly kind: 'digest' }
+  /** A `trailhound snapshot --out` document: the account's live state, not events. */
+  | { readonly kind: 'snapshot' }
   | { readonly kind: 'skip'; readonly reason: string };
 
 const RECORD_KEYS = /"(eventVersion|eventTime|eventSource|eventName|eventID)"\s*:/;
 const EMBEDDED_KEY = /"CloudTrailEvent"\s*:\s*"/;
+const SNAPSHOT_KEY = /^\{\s*"format"\s*:\s*"trailhound-snapshot"/;
 const DIGEST_KEYS = /"digestStartTime"\s*:|"digestEndTime"\s*:|"digestS3Object"\s*:/;
 
 /**
@@ -39,6 +42,7 @@ export function sniff(head: string): Sniffed {
     return { kind: 'events', container: 'events', embedded: true, format: 'lookup-events' };
   }
   if (DIGEST_KEYS.test(body)) return { kind: 'digest' };
+  if (SNAPSHOT_KEY.test(body.slice(0, 4096))) return { kind: 'snapshot' };
   if (embedded || RECORD_KEYS.test(body)) {
     const lineEnd = body.indexOf('\n');
     const firstLine = lineEnd < 0 ? body : body.slice(0, lineEnd);

@@ -64,7 +64,8 @@ const COMPLETIONS: Readonly<Record<string, Completion>> = {
   'delete-user-policy': { names: ['DeleteUserPolicy'], on: pair('userName', 'policyName') },
   'delete-role-policy': { names: ['DeleteRolePolicy'], on: pair('roleName', 'policyName') },
   'delete-group-policy': { names: ['DeleteGroupPolicy'], on: pair('groupName', 'policyName') },
-  'remove-user-from-group': { names: ['RemoveUserFromGroup'], on: pair('userName', 'groupName') },
+  // The plan names a membership `group/user`.
+  'remove-user-from-group': { names: ['RemoveUserFromGroup'], on: (e, target) => `${req(e, 'groupName')}/${req(e, 'userName')}` === target },
   'delete-role': named(['DeleteRole'], 'roleName'),
   'delete-policy': named(['DeletePolicy'], 'policyArn'),
   'delete-saml-provider': named(['DeleteSAMLProvider'], 'sAMLProviderArn'),

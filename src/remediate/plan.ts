@@ -5,6 +5,8 @@
 import type { AnalyzeResult, LineageNode } from '../analyze/types.js';
 import { SEVERITIES } from '../detect/catalog.js';
 import { byTimeThenId, firstUnder, stringsUnder, type EvidenceEvent, type Finding } from '../report/evidence.js';
+import { actionStates } from '../snapshot/state.js';
+import type { SnapshotDocument } from '../snapshot/types.js';
 import { doneInEvidence } from './done.js';
 import { actionsFor, DATA_READS } from './event-rules.js';
 import { isoSeconds } from '../core/time.js';
@@ -29,6 +31,8 @@ export interface PlanInput {
    * with `events`, what marks an action done in the evidence.
    */
   readonly laterEvents?: readonly EvidenceEvent[];
+  /** The account snapshot that says which actions are still open; absent or null: every state is unknown. */
+  readonly snapshot?: SnapshotDocument | null;
 }
 
 const STEPS: ReadonlyArray<{ id: StepId; title: string; guidance: string }> = [
@@ -97,11 +101,14 @@ export function buildPlan(input: PlanInput): RemediationPlan {
     seen.add(id);
     return true;
   });
-  const marked = markDone(unique, who.events, input.laterEvents ?? []);
+  const done = markDone(unique, who.events, input.laterEvents ?? []);
+  const states = actionStates(done, input.snapshot ?? null);
+  const marked = done.map((a, i) => ({ ...a, state: states[i]!.state, stateEvidence: states[i]!.evidence }));
   const steps: RemediationStep[] = STEPS.map((s, i) => ({ ...s, number: i + 1, actions: sortStep(s.id, marked.filter((a) => a.step === s.id), byId) }));
   const caveats = [...(input.gaps ?? [])];
   if (attacker.length === 0 && exposed.size === 0) caveats.push('No finding at or above the chosen severity and no pivot: the plan holds only the checks every incident needs.');
-  return { containedAt: input.containedAt, accounts: hygiene.accounts, exposedKeys: [...exposed.keys(), ...exposedSessions.keys()].sort(), steps, regions: sweep.regions, caveats };
+  const snapshot = input.snapshot ? { id: input.snapshot.id, takenAt: input.snapshot.takenAt, account: input.snapshot.account } : null;
+  return { containedAt: input.containedAt, accounts: hygiene.accounts, exposedKeys: [...exposed.keys(), ...exposedSessions.keys()].sort(), steps, regions: sweep.regions, caveats, snapshot };
 }
 
 

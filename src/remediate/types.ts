@@ -56,6 +56,10 @@ export interface RemediationAction {
   readonly readOnly?: boolean;
   /** The call in the evidence that already carried this action out (by the responder, or the attacker cleaning up). */
   readonly done?: DoneInEvidence;
+  /** What the account snapshot shows: still to do, done, or unknown (no snapshot, or it could not see). */
+  readonly state?: 'open' | 'done' | 'unknown';
+  /** The snapshot (id and time) and what it shows, or why the state is unknown. */
+  readonly stateEvidence?: string;
 }
 
 /** One step of the plan with its actions. */
@@ -87,6 +91,8 @@ export interface RemediationPlan {
   readonly regions: readonly RegionCheck[];
   /** What the plan could not know, e.g. evidence gaps; one line each. */
   readonly caveats: readonly string[];
+  /** The account snapshot the actions' states come from; null when the store holds none. */
+  readonly snapshot?: { readonly id: string; readonly takenAt: string; readonly account: string | null } | null;
 }
 
 /** A successful call, after the one an action answers, that did what the action asks. */

@@ -20,6 +20,7 @@ import { defaultEnricher } from '../enrich/enricher.js';
 import { classifyUserAgent } from '../enrich/user-agents.js';
 import { UsageError } from '../core/errors.js';
 import { SEVERITIES, type Severity } from '../detect/catalog.js';
+import { loadSnapshot, type StoredSnapshot } from '../snapshot/store.js';
 import type { Store } from '../store/store.js';
 import type { EventColumnName } from '../store/columns.js';
 import { byTimeThenId, type EvidenceEvent, type Finding } from './evidence.js';
@@ -242,6 +243,8 @@ export interface ReportOptions {
   readonly generatedAt?: Date;
   /** The containment instant for the deny policies (default: the generation time). */
   readonly containedAt?: Date;
+  /** The account snapshot to join with: an id, or a time (the newest taken at or before it); default the newest. */
+  readonly snapshot?: string;
 }
 
 /** Everything a timeline and a plan are built from. */
@@ -258,6 +261,8 @@ export interface GatheredEvidence {
   readonly coverage: Coverage;
   /** What the gathering left out, one line each (repeated in the plan's caveats). */
   readonly notes: readonly string[];
+  /** The account snapshot the plan's states come from, when the store holds one. */
+  readonly snapshot: StoredSnapshot | null;
 }
 
 /** Without a pivot, at most this many keys are followed (each costs a read of all its events). */
@@ -304,7 +309,8 @@ export async function gatherEvidence(store: Store, options: ReportOptions = {}):
     const findings = all.filter((f) => f.eventIds.some((id) => lineageIds.has(id)) || (f.accessKeyId !== null && lineageKeys.has(f.accessKeyId)) || (f.sourceIp !== null && ips.has(f.sourceIp)));
     const events = await loadEvents(store, [...lineageIds, ...findings.flatMap((f) => f.eventIds)]);
     const followUps = await loadFollowUps(store, events);
-    return { scope, findings, events, planEvents: events, investigations: [result], followUps, coverage, notes: result.eventsTruncated ? [`The lineage had more events than the event limit; only the earliest were read (raise --max-events).`] : [] };
+    const snapshot = await loadSnapshot(store, options.snapshot);
+    return { scope, findings, events, planEvents: events, investigations: [result], followUps, coverage, snapshot, notes: result.eventsTruncated ? [`The lineage had more events than the event limit; only the earliest were read (raise --max-events).`] : [] };
   }
 
   // Long-term keys in high or critical findings, worst first; the first few are followed as pivots.
@@ -330,7 +336,8 @@ export async function gatherEvidence(store: Store, options: ReportOptions = {}):
   const byId = new Map([...cited, ...lineage].map((e) => [e.eventId, e]));
   const planEvents = [...byId.values()].sort(byTimeThenId);
   const followUps = await loadFollowUps(store, planEvents);
-  return { scope, findings: all, events: cited, planEvents, investigations, followUps, coverage, notes };
+  const snapshot = await loadSnapshot(store, options.snapshot);
+  return { scope, findings: all, events: cited, planEvents, investigations, followUps, coverage, notes, snapshot };
 }
 
 /** The remediation plan for a scope (see gatherEvidence). */
@@ -338,7 +345,7 @@ export function planOf(evidence: GatheredEvidence, containedAt: Date): Remediati
   const gaps = evidence.coverage.gaps.slice(0, 10).map((g) => `Evidence gap (${g.kind}${g.region ? `, ${g.region}` : ''}${g.from ? `, ${g.from} .. ${g.to ?? '?'}` : ''}): ${g.detail}`);
   if (evidence.coverage.gaps.length > 10) gaps.push(`${evidence.coverage.gaps.length - 10} more evidence gap(s) not listed.`);
   gaps.push(...evidence.notes);
-  return buildPlan({ findings: evidence.findings, events: evidence.planEvents, investigations: evidence.investigations, containedAt: isoSeconds(containedAt), gaps, laterEvents: evidence.followUps });
+  return buildPlan({ findings: evidence.findings, events: evidence.planEvents, investigations: evidence.investigations, containedAt: isoSeconds(containedAt), gaps, laterEvents: evidence.followUps, snapshot: evidence.snapshot });
 }
 
 /** `trailhound remediate` as a library call. */

@@ -15,6 +15,9 @@ h2 { font-size: 17px; margin: 32px 0 8px; padding-bottom: 4px; border-bottom: 1p
 h3 { font-size: 15px; margin: 20px 0 6px; }
 .meta, .muted { color: var(--muted); }
 .done { color: var(--ok, #1a7f37); font-weight: 600; }
+.state-open { color: #b42318; font-weight: 600; }
+.state-done { color: var(--ok, #1a7f37); }
+.state-unknown { color: #6b7280; }
 button.fold { margin-left: 6px; font: inherit; font-size: 12px; cursor: pointer; }
 tr.child td:first-child { padding-left: 20px; }
 #show-more { margin: 8px 0; }

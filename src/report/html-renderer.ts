@@ -12,7 +12,7 @@ import type { LineageNode } from '../analyze/types.js';
 import { SEVERITIES } from '../detect/catalog.js';
 import type { RemediationPlan } from '../remediate/types.js';
 import { REPORT_CSS, REPORT_JS } from './html-assets.js';
-import { doneLine, noCommand } from './plan-renderers.js';
+import { doneLine, isDone, noCommand, stateLine, stateSummary } from './plan-renderers.js';
 import { entryRecord } from './timeline-renderers.js';
 import type { TimelineEntry, TimelineReport } from './timeline.js';
 
@@ -148,7 +148,7 @@ function planHtml(plan: RemediationPlan): string {
         ? `<ul>${s.actions
             .map(
               (a) =>
-                `<li><label><input type="checkbox"${a.done ? ' checked' : ''}> <strong>${escapeHtml(a.kind)}</strong> <span class="mono">${escapeHtml(a.target)}</span>${a.region ? ` <span class="muted">${escapeHtml(a.region)}</span>` : ''}</label><div>${escapeHtml(a.reason)}</div>${a.done ? `<div class="done">${escapeHtml(doneLine(a)!)}</div>` : ''}${a.evidence.length ? `<div class="muted mono">evidence: ${escapeHtml(a.evidence.join(' '))}</div>` : ''}${a.command ? `<pre><code>${escapeHtml(a.command)}</code></pre>` : a.rejected ? `<div class="muted">${escapeHtml(noCommand(a))}</div>` : ''}</li>`,
+                `<li><label><input type="checkbox"${isDone(a) ? ' checked' : ''}> <strong>${escapeHtml(a.kind)}</strong> <span class="mono">${escapeHtml(a.target)}</span>${a.region ? ` <span class="muted">${escapeHtml(a.region)}</span>` : ''}</label><div>${escapeHtml(a.reason)}</div>${a.done ? `<div class="done">${escapeHtml(doneLine(a)!)}</div>` : ''}${stateLine(plan, a) ? `<div class="state state-${a.state}">${escapeHtml(stateLine(plan, a)!)}</div>` : ''}${a.evidence.length ? `<div class="muted mono">evidence: ${escapeHtml(a.evidence.join(' '))}</div>` : ''}${a.command ? `<pre><code>${escapeHtml(a.command)}</code></pre>` : a.rejected ? `<div class="muted">${escapeHtml(noCommand(a))}</div>` : ''}</li>`,
             )
             .join('')}</ul>`
         : '<p class="muted">Nothing in the evidence for this step.</p>';
@@ -160,7 +160,7 @@ function planHtml(plan: RemediationPlan): string {
     })
     .join('');
   const caveats = plan.caveats.length ? `<h3>Caveats</h3><ul>${plan.caveats.map((c) => `<li>${escapeHtml(c)}</li>`).join('')}</ul>` : '';
-  return `<p>Containment time for the session deny policies: <span class="mono">${escapeHtml(plan.containedAt)}</span>. Nothing here has been run: trailhound only reads.</p>${steps}${caveats}`;
+  return `<p>Containment time for the session deny policies: <span class="mono">${escapeHtml(plan.containedAt)}</span>. Nothing here has been run: trailhound only reads.</p>${stateSummary(plan) ? `<p><strong>${escapeHtml(stateSummary(plan)!)}</strong></p>` : ''}${steps}${caveats}`;
 }
 
 /** The timeline as one self-contained HTML page. */

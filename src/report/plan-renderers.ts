@@ -22,11 +22,31 @@ export function doneLine(a: RemediationAction): string | null {
   return d ? `Done in the evidence: ${d.eventName} at ${d.eventTime} by ${d.actor}${d.sourceIp ? ` from ${d.sourceIp}` : ''} (event ${d.eventId}); check it still holds.` : null;
 }
 
-function actionLine(a: RemediationAction): string[] {
+/** Whether an action is done: the snapshot's word when it has one, else the evidence's. */
+export function isDone(a: RemediationAction): boolean {
+  return a.state === 'done' || (a.state !== 'open' && a.done !== undefined);
+}
+
+/** What the account snapshot says of an action, as one sentence; null without a snapshot. */
+export function stateLine(plan: RemediationPlan, a: RemediationAction): string | null {
+  if (!plan.snapshot || !a.state) return null;
+  return `Now: ${a.state === 'open' ? 'OPEN' : a.state}, ${a.stateEvidence ?? ''}`;
+}
+
+/** The count of actions by state, for the plan's opening line; null without a snapshot. */
+export function stateSummary(plan: RemediationPlan): string | null {
+  if (!plan.snapshot) return null;
+  const count = (state: string) => plan.steps.reduce((n, s) => n + s.actions.filter((a) => a.state === state).length, 0);
+  return `Account snapshot ${plan.snapshot.id} (${plan.snapshot.takenAt}${plan.snapshot.account ? `, account ${plan.snapshot.account}` : ''}): ${count('open')} open, ${count('done')} done, ${count('unknown')} unknown.`;
+}
+
+function actionLine(plan: RemediationPlan, a: RemediationAction): string[] {
   const where = [a.region, a.account].filter(Boolean).map((v) => markdownSafe(v!)).join(', ');
-  const lines = [`- [${a.done ? 'x' : ' '}] **${markdownSafe(a.kind)}** ${markdownSafe(a.target)}${where ? ` (${where})` : ''}: ${markdownSafe(a.reason)}`];
+  const lines = [`- [${isDone(a) ? 'x' : ' '}] **${markdownSafe(a.kind)}** ${markdownSafe(a.target)}${where ? ` (${where})` : ''}: ${markdownSafe(a.reason)}`];
   const done = doneLine(a);
   if (done) lines.push(`  ${markdownSafe(done)}`);
+  const now = stateLine(plan, a);
+  if (now) lines.push(`  ${markdownSafe(now)}`);
   if (a.evidence.length) lines.push(`  Evidence: ${a.evidence.slice(0, 8).map((id) => markdownSafe(id)).join(', ')}${a.evidence.length > 8 ? ` and ${a.evidence.length - 8} more` : ''}`);
   if (a.command) lines.push(`  ${markdownCode(a.command)}`);
   else if (a.rejected) lines.push(`  ${markdownSafe(`${noCommand(a).replace(/^n/, 'N')}.`)}`);
@@ -42,10 +62,12 @@ export function renderPlanMarkdown(plan: RemediationPlan, level = 2): string {
     `Containment time for the session deny policies: ${markdownSafe(plan.containedAt)}. Exposed keys: ${plan.exposedKeys.map(markdownSafe).join(', ') || 'none identified'}. Nothing here has been run: trailhound only reads.${doneCount(plan) ? ` ${doneCount(plan) === 1 ? 'One action is' : `${doneCount(plan)} actions are`} already done in the evidence (checked, with the call that did them).` : ''}`,
     '',
   );
+  const states = stateSummary(plan);
+  if (states) out.push(markdownSafe(states), '');
   for (const step of plan.steps) {
     out.push(`${h} ${step.number}. ${markdownSafe(step.title)}`, '', `_${markdownSafe(step.guidance)}_`, '');
     if (step.actions.length === 0) out.push('Nothing in the evidence for this step.', '');
-    for (const a of step.actions) out.push(...actionLine(a));
+    for (const a of step.actions) out.push(...actionLine(plan, a));
     if (step.id === 'launched-resources') {
       const active = plan.regions.filter((r) => r.attackerActivity);
       out.push('', `Regions to check: ${active.map((r) => `**${markdownSafe(r.region)}**${r.launches ? ` (${r.launches} launched)` : ''}`).join(', ')}${active.length ? ', then ' : ''}${plan.regions.filter((r) => !r.attackerActivity).map((r) => markdownSafe(r.region)).join(', ')}.`);
@@ -94,6 +116,7 @@ export function renderPlanShell(plan: RemediationPlan): string {
     '# are not the compromised ones. trailhound never changes the account.',
     `# Containment time used in the session deny policies: ${comment(plan.containedAt)}`,
     `# Exposed keys: ${comment(plan.exposedKeys.join(', ') || 'none identified')}`,
+    ...(stateSummary(plan) ? [`# ${comment(stateSummary(plan)!)}`] : []),
     'set -eu',
     '',
   ];
@@ -105,6 +128,8 @@ export function renderPlanShell(plan: RemediationPlan): string {
       out.push(...wrap(a.reason).map((l) => `#   ${l}`));
       const done = doneLine(a);
       if (done) out.push(...wrap(done).map((l) => `#   ${l}`));
+      const now = stateLine(plan, a);
+      if (now) out.push(...wrap(now).map((l) => `#   ${l}`));
       if (a.evidence.length) out.push(...wrap(`evidence: ${a.evidence.join(' ')}`).map((l) => `#   ${l}`));
       out.push(a.command ? `# ${comment(a.command)}` : `#   (${comment(noCommand(a))})`, '');
     }

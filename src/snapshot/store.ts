@@ -26,7 +26,7 @@ export interface StoredSnapshot extends SnapshotDocument {
 }
 
 /** The SHA-256 of a document's JSON text, as written by `snapshot --out`. */
-export function documentDigest(text: string): string {
+export function documentDigest(text: string | Uint8Array): string {
   return createHash('sha256').update(text).digest('hex');
 }
 
