@@ -4,6 +4,7 @@
  */
 import { counted } from '../core/words.js';
 import { clipMiddle, markdownSafe, terminalSafe } from '../report/text-safety.js';
+import { nowLines, nowMarkdown } from '../snapshot/render.js';
 import type { Actor, AddressFacts, AnalyzeResult, Coverage, LineageNode, ResourceChange } from './types.js';
 
 const TOP = 5;
@@ -121,6 +122,7 @@ export function renderAnalyzeText(result: AnalyzeResult): string {
   // Calls of services outside the groups: each named, since nothing else on the screen says what they were.
   for (const c of b.other.slice(0, TOP)) out.push(`  ${t(changeLine(c))}`);
   if (b.other.length > TOP) out.push(`  … ${b.other.length - TOP} more other changes (--format json lists them)`);
+  if (result.now) out.push('', ...nowLines(result.now, t));
   out.push('', 'Coverage:');
   out.push(...coverageLines(result.coverage).map((l) => `  ${t(l)}`));
   out.push('', `${counted(result.events.length, 'event')} of the lineage${result.eventsTruncated ? ' (cut at --max-events)' : ''}; --format json lists them.`);
@@ -176,6 +178,7 @@ export function renderAnalyzeMarkdown(result: AnalyzeResult): string {
     for (const l of b.cost.launches) out.push(`| ${m(l.region)} | ${m(l.instanceType)} | ${l.instances} | ${l.vcpus ?? '?'} | ${l.gpus ?? '?'} |`);
     out.push('');
   }
+  if (result.now) out.push(...nowMarkdown(result.now));
   out.push('### Coverage', '', ...coverageLines(result.coverage).map((l) => `- ${m(l)}`), '');
   return `${out.join('\n')}\n`;
 }

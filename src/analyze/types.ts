@@ -2,6 +2,7 @@
  * The shape of an investigation: what `trailhound analyze` answers for a pivot, and what the
  * timeline and remediation plan are built from. Times are ISO-8601 UTC strings with seconds.
  */
+import type { NowView } from '../snapshot/types.js';
 
 /** What to follow: any mix of keys, addresses, principals and sessions, within a window. */
 export interface PivotSpec {
@@ -243,6 +244,8 @@ export interface AnalyzeResult {
   readonly events: readonly LineageEvent[];
   /** True when `events` was cut at the limit asked for. */
   readonly eventsTruncated: boolean;
+  /** The account as the newest snapshot saw it (local store only, when it holds a snapshot). */
+  readonly now?: NowView;
 }
 
 /** What the offline databases say of an address (see src/enrich): owner, place, whether AWS holds it. */

@@ -4,7 +4,10 @@ import type { EvidenceSource } from '../analyze/source.js';
 import type { AnalyzeResult, PivotSpec } from '../analyze/types.js';
 import { NoMatchError, UsageError } from '../core/errors.js';
 import { scopeOf } from '../core/scope.js';
-import { withEngine, type EngineCliOptions } from './engine-options.js';
+import { DuckDbEngine } from '../engines/duckdb-engine.js';
+import { nowView } from '../snapshot/join.js';
+import { loadSnapshot } from '../snapshot/store.js';
+import { wantsAthena, withEngine, type EngineCliOptions } from './engine-options.js';
 import { parsePivot, parseScope, positiveNumber, type ScopeOptions } from './options.js';
 
 /** The options of `trailhound analyze` as commander gives them. */
@@ -16,6 +19,7 @@ export interface AnalyzeCommandOptions extends ScopeOptions, EngineCliOptions {
   readonly depth?: string;
   readonly maxEvents?: string;
   readonly format: 'text' | 'json' | 'md';
+  readonly snapshot?: string;
 }
 
 /** Turns the command line into a pivot. */
@@ -58,6 +62,15 @@ export function writeAnalyze(result: AnalyzeResult, format: AnalyzeCommandOption
 export async function analyzeCommand(opts: AnalyzeCommandOptions): Promise<void> {
   const spec = pivotSpec(opts); // usage errors before the store or Athena is opened
   const scope = scopeOf(spec);
-  const result = await withEngine(opts, { readOnly: true }, (engine, signal) => analyzeOn(engine.evidence(scope, signal), opts));
+  if (opts.snapshot && wantsAthena(opts)) throw new UsageError('--snapshot reads the local store; it does not go with --engine athena');
+  const result = await withEngine(opts, { readOnly: true }, async (engine, signal) => {
+    const found = await analyzeOn(engine.evidence(scope, signal), opts);
+    // The account snapshot lives in the local store; Athena has none to join.
+    if (!(engine instanceof DuckDbEngine)) return found;
+    const snap = await loadSnapshot(engine.store, opts.snapshot, found.pivot.accounts);
+    if (!snap) return found;
+    const b = found.blastRadius;
+    return { ...found, now: await nowView(engine.store, snap, [...b.iam, ...b.compute, ...b.data], found.coverage) };
+  });
   writeAnalyze(result, opts.format);
 }

@@ -20,6 +20,7 @@ import { defaultEnricher } from '../enrich/enricher.js';
 import { classifyUserAgent } from '../enrich/user-agents.js';
 import { UsageError } from '../core/errors.js';
 import { SEVERITIES, type Severity } from '../detect/catalog.js';
+import { nowView } from '../snapshot/join.js';
 import { loadSnapshot, type StoredSnapshot } from '../snapshot/store.js';
 import type { Store } from '../store/store.js';
 import type { EventColumnName } from '../store/columns.js';
@@ -358,7 +359,10 @@ export async function planFromStore(store: Store, options: ReportOptions = {}): 
 export async function timelineFromStore(store: Store, options: ReportOptions = {}): Promise<TimelineReport> {
   const generatedAt = options.generatedAt ?? new Date();
   const evidence = await gatherEvidence(store, options);
+  const changes = evidence.investigations.flatMap((i) => [...i.blastRadius.iam, ...i.blastRadius.compute, ...i.blastRadius.data]);
+  const now = evidence.snapshot ? await nowView(store, evidence.snapshot, changes, evidence.coverage) : undefined;
   return buildTimeline({
+    ...(now ? { now } : {}),
     findings: evidence.findings,
     events: evidence.events,
     coverage: evidence.coverage,

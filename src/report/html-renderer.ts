@@ -12,6 +12,8 @@ import type { LineageNode } from '../analyze/types.js';
 import { SEVERITIES } from '../detect/catalog.js';
 import type { RemediationPlan } from '../remediate/types.js';
 import { REPORT_CSS, REPORT_JS } from './html-assets.js';
+import type { NowView } from '../snapshot/join.js';
+import { nowHeading, nowMore } from '../snapshot/render.js';
 import { doneLine, isDone, noCommand, stateLine, stateSummary } from './plan-renderers.js';
 import { entryRecord } from './timeline-renderers.js';
 import type { TimelineEntry, TimelineReport } from './timeline.js';
@@ -141,6 +143,18 @@ function lineageTree(nodes: readonly LineageNode[]): string {
     .join('')}</ul>`;
 }
 
+/** An HTML section. */
+function nowHtml(now: NowView): string {
+  const rows = (items: string[][]) => items.map((cells) => `<tr>${cells.map((c) => `<td>${escapeHtml(c)}</td>`).join('')}</tr>`).join('');
+  const created = now.created.length
+    ? `<table><thead><tr><th>created</th><th>kind</th><th>id</th><th>region</th><th>now</th><th>event</th></tr></thead><tbody>${rows(now.created.map((c) => [c.action, c.kind, c.id, c.region ?? '', `${c.now}${c.state ? ` (${c.state})` : ''}`, c.eventId]))}</tbody></table>`
+    : '<p class="muted">Nothing the evidence shows created is a kind the snapshot reads.</p>';
+  const unexplained = now.unexplained.length
+    ? `<table><thead><tr><th>kind</th><th>id</th><th>region</th><th>state</th><th>why the logs do not show it</th></tr></thead><tbody>${rows(now.unexplained.map((u) => [u.kind, u.id, u.region ?? '', u.state ?? '', u.why]))}</tbody></table>${nowMore(now) ? `<p class="muted">${nowMore(now)} more not listed.</p>` : ''}`
+    : '<p class="muted">Every resource in the snapshot is named by a creating call in the evidence.</p>';
+  return `<section id="now"><h2>${escapeHtml(nowHeading(now))}</h2>${created}<h3>In the account, not explained by the evidence (${now.unexplainedTotal})</h3>${unexplained}</section>`;
+}
+
 function planHtml(plan: RemediationPlan): string {
   const steps = plan.steps
     .map((s) => {
@@ -205,6 +219,7 @@ ${report.eventsTruncated ? '<p class="muted">The lineage had more events than th
 </section>
 <section id="lineage"><h2>Credential lineage</h2>${report.lineage.length ? lineageTree(report.lineage) : '<p class="muted">No pivot investigated.</p>'}</section>
 <section id="coverage"><h2>Coverage</h2><p>${report.coverage.events} event(s) from ${escapeHtml(report.coverage.from ?? '-')} to ${escapeHtml(report.coverage.to ?? '-')}; accounts ${escapeHtml(report.coverage.accounts.join(', ') || '-')}; regions ${escapeHtml(report.coverage.regions.join(', ') || '-')}; sources ${escapeHtml(report.coverage.sources.map((c) => `${c.name} (${c.count})`).join(', ') || '-')}.</p>${gaps}</section>
+${report.now ? nowHtml(report.now) : ''}
 <section id="plan"><h2>Remediation plan</h2>${planHtml(report.plan)}</section>
 <script type="application/json" id="timeline-data">${scriptJson(data)}</script>
 <script>${js}</script>

@@ -4,6 +4,7 @@
  */
 import type { LineageNode } from '../analyze/types.js';
 import { renderPlanMarkdown } from './plan-renderers.js';
+import { nowMarkdown } from '../snapshot/render.js';
 import { renderTable } from './tabular.js';
 import { counted } from '../core/words.js';
 import type { Alert } from '../detect/alerts.js';
@@ -108,6 +109,7 @@ export function renderTimelineMarkdown(report: TimelineReport, options: Markdown
 
   const tail: string[] = [];
   if (report.lineage.length) tail.push('## Credential lineage', '', ...lineageLines(report.lineage), '');
+  if (report.now) tail.push(...nowMarkdown(report.now, 2));
   tail.push('## Remediation checklist', '', renderPlanMarkdown(report.plan, 3).trimEnd(), '');
 
   // The event table keeps the findings and the events behind them; the lineage's other events are counted.

@@ -3,6 +3,7 @@
  * to its event ids and input files, plus the summary, key facts, coverage, lineage and
  * remediation plan that every format renders. Pure: evidence in, report out.
  */
+import type { NowView } from '../snapshot/join.js';
 import type { AnalyzeResult, Coverage, LineageNode } from '../analyze/types.js';
 import { groupAlerts, type Alert } from '../detect/alerts.js';
 import { SEVERITIES, type Severity } from '../detect/catalog.js';
@@ -77,6 +78,8 @@ export interface TimelineReport {
   /** True when the lineage's events were cut at the event limit. */
   readonly eventsTruncated: boolean;
   readonly plan: RemediationPlan;
+  /** What still exists and what the logs do not explain, from the newest account snapshot. */
+  readonly now?: NowView;
 }
 
 /** What a timeline is built from. */
@@ -91,6 +94,7 @@ export interface TimelineInput {
   readonly toolVersion: string;
   /** Offline enrichment of addresses and agents (absent: no enrichment). */
   readonly enrich?: TimelineEnrichment;
+  readonly now?: NowView;
 }
 
 /** How the timeline names an address's network and a user agent's class. */
@@ -257,6 +261,7 @@ export function buildTimeline(input: TimelineInput): TimelineReport {
     lineage,
     eventsTruncated: input.scope.mode === 'pivot' && input.investigations.some((inv) => inv.eventsTruncated),
     plan: input.plan,
+    ...(input.now ? { now: input.now } : {}),
   };
 }
 

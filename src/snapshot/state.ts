@@ -8,19 +8,14 @@
 import type { RemediationAction } from '../remediate/types.js';
 import type { SnapshotDocument, SnapshotResource, ResourceKind } from './types.js';
 
+export type { SnapshotRef } from './types.js';
+
 export type ActionState = 'open' | 'done' | 'unknown';
 
 export interface StateVerdict {
   readonly state: ActionState;
   /** What the snapshot shows, with its id and time; or why the state is unknown. */
   readonly evidence: string;
-}
-
-/** The snapshot a plan was joined with, as the plan names it. */
-export interface SnapshotRef {
-  readonly id: string;
-  readonly takenAt: string;
-  readonly account: string | null;
 }
 
 const last = (value: string, sep = /[/:]/) => value.split(sep).at(-1) ?? value;

@@ -98,3 +98,42 @@ export function isQuarantinePolicy(arnOrName: string): boolean {
   const name = arnOrName.split('/').at(-1) ?? arnOrName;
   return (QUARANTINE_POLICIES as readonly string[]).includes(name);
 }
+
+/** The snapshot a plan was joined with, as the plan names it. */
+export interface SnapshotRef {
+  readonly id: string;
+  readonly takenAt: string;
+  readonly account: string | null;
+}
+
+/** A credential or resource the evidence shows created, and whether it is still there. */
+export interface StillThere {
+  readonly kind: string;
+  readonly id: string;
+  readonly region: string | null;
+  /** The call that created it. */
+  readonly action: string;
+  readonly eventId: string;
+  /** `exists` (with its state), `gone` (a complete read did not list it, or it is terminated), `unknown` (the read failed). */
+  readonly now: 'exists' | 'gone' | 'unknown';
+  readonly state: string | null;
+}
+
+/** A resource in the snapshot that no event in the store explains. */
+export interface Unexplained {
+  readonly kind: ResourceKind;
+  readonly id: string;
+  readonly region: string | null;
+  readonly state: string | null;
+  readonly createdAt: string | null;
+  readonly why: string;
+}
+
+/** The "now" view that analyze and the timeline show. */
+export interface NowView {
+  readonly snapshot: SnapshotRef;
+  readonly created: readonly StillThere[];
+  /** The first of them (at most `UNEXPLAINED_LIMIT`), oldest region and kind first. */
+  readonly unexplained: readonly Unexplained[];
+  readonly unexplainedTotal: number;
+}
