@@ -1,10 +1,11 @@
 import { existsSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { writeTrailLayout } from '../synth/layout.js';
 import type { TrailLayoutSummary } from '../synth/layout.js';
+import { demoSnapshot } from '../synth/demo-snapshot.js';
 import { demoScenario } from '../synth/scenario.js';
 
 function projectRoot(): string {
@@ -24,7 +25,11 @@ function projectRoot(): string {
  */
 export async function makeDemo(out: string): Promise<TrailLayoutSummary> {
   await rm(join(out, 'AWSLogs'), { recursive: true, force: true });
-  return writeTrailLayout(out, demoScenario());
+  const records = demoScenario();
+  const summary = await writeTrailLayout(out, records);
+  // The account snapshot a responder took after a partial cleanup: the demo shows which steps are done.
+  await writeFile(join(out, 'snapshot.json'), `${JSON.stringify(demoSnapshot(records), null, 2)}\n`);
+  return summary;
 }
 
 async function main(): Promise<void> {

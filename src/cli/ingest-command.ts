@@ -159,8 +159,8 @@ export function formatSummary(s: IngestSummary | RemoteIngestSummary, dbPath: st
   const n = (x: number) => x.toLocaleString('en-US');
   const remote = 'remote' in s ? s : undefined;
   const lines = [
-    `${s.status === 'interrupted' ? 'Interrupted: loaded' : 'Loaded'} ${counted(s.eventsLoaded, 'event')} from ${counted(s.filesRead - s.digestFiles, remote && remote.source !== 's3' ? 'page' : 'log file')} into ${terminalSafe(dbPath)} (run ${s.runId}, ${s.seconds} s)`,
-    `  files found ${n(s.filesFound)}, already ingested ${n(s.alreadyIngested)}, digest files recorded ${n(s.digestFiles)}, skipped ${n(s.skipped.length)}`,
+    `${s.status === 'interrupted' ? 'Interrupted: loaded' : 'Loaded'} ${counted(s.eventsLoaded, 'event')} from ${counted(s.filesRead - s.digestFiles - (s.snapshots ?? 0), remote && remote.source !== 's3' ? 'page' : 'log file')} into ${terminalSafe(dbPath)} (run ${s.runId}, ${s.seconds} s)`,
+    `  files found ${n(s.filesFound)}, already ingested ${n(s.alreadyIngested)}, digest files recorded ${n(s.digestFiles)}${s.snapshots ? `, account snapshots ${n(s.snapshots)}` : ''}, skipped ${n(s.skipped.length)}`,
     `  duplicate events ${n(s.duplicates)} (exact copies, not stored again), records left out ${n(s.rejectedRecords)}, conflicting events ${n(s.conflicts)} (kept)`,
   ];
   if (s.firstEventTime) lines.push(`  time range ${s.firstEventTime} .. ${s.lastEventTime}`);

@@ -10,7 +10,11 @@ import { storeStats, type RankedTable, type StoreStats } from '../store/stats.js
 import { counted } from '../core/words.js';
 import { ExitCode } from '../core/errors.js';
 import { packageRoot } from '../core/version.js';
-import { timelineFromStore } from '../report/from-store.js';
+import { planFromStore, timelineFromStore } from '../report/from-store.js';
+import { stateSummary } from '../report/plan-renderers.js';
+import { nowView } from '../snapshot/join.js';
+import { nowLines } from '../snapshot/render.js';
+import { loadSnapshot } from '../snapshot/store.js';
 import { renderTimelineHtml } from '../report/html-renderer.js';
 import { renderTable, type TableFormat } from '../report/tabular.js';
 import { terminalSafe } from '../report/text-safety.js';
@@ -129,8 +133,18 @@ export async function demoCommand(opts: { readonly db: string; readonly format: 
       const detected = await runDetections(store, shippedCatalog(), { sensitive: shippedSensitiveEvents() });
       const rows = detected.findings.map((f) => ({ time: f.eventTime, severity: f.severity, detection: f.detection, ip: f.sourceIp, summary: f.summary }));
       process.stdout.write(`\nFindings (trailhound detect):\n${renderTable({ columns: ['time', 'severity', 'detection', 'ip', 'summary'], rows }, 'table')}`);
-      const leaked = await analyze(duckdbSource(store), { keys: [LEAKED_KEY_ID], ips: [], principals: [], sessions: [] });
+      const found = await analyze(duckdbSource(store), { keys: [LEAKED_KEY_ID], ips: [], principals: [], sessions: [] });
+      const snap = await loadSnapshot(store);
+      const leaked = snap ? { ...found, now: await nowView(store, snap, [...found.blastRadius.iam, ...found.blastRadius.compute, ...found.blastRadius.data], found.coverage) } : found;
       process.stdout.write(`\nCredential lineage of the leaked key (trailhound analyze --key ${LEAKED_KEY_ID}):\n${lineageLines(leaked.lineage, terminalSafe).map((l) => `  ${l}\n`).join('')}`);
+      if (leaked.now) process.stdout.write(`\n${nowLines(leaked.now, terminalSafe).join('\n')}\n`);
+      const plan = await planFromStore(store);
+      const open = plan.steps.flatMap((s) => s.actions.filter((a) => a.state === 'open'));
+      if (plan.snapshot) {
+        process.stdout.write(`\nRemediation plan against the snapshot (trailhound remediate): ${stateSummary(plan)}\n`);
+        for (const a of open) process.stdout.write(`  open  ${a.kind} ${terminalSafe(a.target)}${a.region ? ` (${a.region})` : ''}: ${terminalSafe(a.stateEvidence ?? '')}\n`);
+        process.stdout.write('  ("trailhound remediate --verify" exits 3 until a new snapshot shows them done)\n');
+      }
       const html = `${opts.db.replace(/\.duckdb$/, '')}.html`;
       await writeOutputFile(html, renderTimelineHtml(await timelineFromStore(store)), opts.db);
       process.stdout.write(`\nTimeline and remediation plan: ${html} (open it in a browser; "trailhound timeline" and "trailhound remediate" give the other formats)\n`);

@@ -24,6 +24,8 @@ export interface DetectionTest {
   readonly severity?: Severity;
   /** How many findings the case must give, when stated. */
   readonly findings?: number;
+  /** Resources of an account snapshot loaded with the events (detections over `snapshot_resources`). */
+  readonly snapshot?: ReadonlyArray<Readonly<Record<string, unknown>>>;
 }
 
 /** A detection: its SQL (queries/<area>/<id>.sql) and metadata (<id>.yml). */
@@ -149,6 +151,9 @@ function loadDetection(ymlPath: string, area: string, root: string): Detection {
     for (const e of t['events'] as Array<Record<string, unknown>>) if (typeof e['event'] !== 'string') fail(`tests[${i}]: each event needs an event name`);
     if (t['severity'] !== undefined && !SEVERITIES.includes(t['severity'] as Severity)) fail(`tests[${i}].severity must be one of ${SEVERITIES.join(', ')}`);
     if (t['findings'] !== undefined && !(Number.isInteger(t['findings']) && (t['findings'] as number) > 0)) fail(`tests[${i}].findings must be a positive whole number`);
+    if (t['snapshot'] !== undefined && !(Array.isArray(t['snapshot']) && (t['snapshot'] as unknown[]).every((r) => typeof r === 'object' && r !== null && typeof (r as Record<string, unknown>)['kind'] === 'string' && typeof (r as Record<string, unknown>)['id'] === 'string'))) {
+      fail(`tests[${i}].snapshot must list resources, each with a kind and an id`);
+    }
     return t as unknown as DetectionTest;
   });
   if (cases.some((c) => c.expect === 'attempt') && meta['attemptSeverity'] === undefined) {

@@ -215,7 +215,7 @@ export async function ingestFiles(options: IngestOptions): Promise<IngestSummary
     runId,
     status,
     filesFound: discovery.files.length + (options.alreadyIngested ?? 0),
-    filesRead: filesLoaded + digestFiles.length + snapshotFiles.length,
+    filesRead: filesLoaded + digestFiles.length + snapshots.loaded,
     alreadyIngested: alreadyIngested + (options.alreadyIngested ?? 0),
     digestFiles: digestFiles.length,
     snapshots: snapshots.loaded,

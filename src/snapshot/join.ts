@@ -97,12 +97,14 @@ export async function unexplainedResources(store: Store, snapshotId: string, cov
   const logged = new Set(coverage.regions);
   const gaps = coverage.gaps.filter((g) => g.kind === 'logging-stopped' && g.from);
   const why = (r: { region: string | null; created: string | null }): string => {
-    if (r.created && coverage.from && r.created < coverage.from) return `created ${r.created}, before the evidence starts (${coverage.from})`;
+    const reasons: string[] = [];
+    if (r.created && coverage.from && r.created < coverage.from) reasons.push(`before the evidence starts (${coverage.from})`);
     const gap = r.created ? gaps.find((g) => g.from! <= r.created! && (!g.to || r.created! <= g.to)) : undefined;
-    if (gap) return `created ${r.created}, while logging was stopped (${gap.from} to ${gap.to ?? 'the end of the evidence'})`;
-    if (r.region && !logged.has(r.region)) return `in ${r.region}, a region with no events in the evidence`;
-    if (r.created && coverage.to && r.created > coverage.to) return `created ${r.created}, after the evidence ends (${coverage.to})`;
-    return r.created ? `created ${r.created}; no creating call in the evidence names it` : 'no creation time; no creating call in the evidence names it';
+    if (gap) reasons.push(`while logging was stopped (${gap.from} to ${gap.to ?? 'the end of the evidence'})`);
+    if (r.created && coverage.to && r.created > coverage.to) reasons.push(`after the evidence ends (${coverage.to})`);
+    if (r.region && !logged.has(r.region)) reasons.push(`in ${r.region}, a region with no events in the evidence`);
+    if (reasons.length === 0) reasons.push('no creating call in the evidence names it');
+    return `${r.created ? `created ${r.created}` : 'no creation time'}: ${reasons.join('; ')}`;
   };
   return { list: rows.map((r) => ({ kind: r.kind, id: r.id, region: r.region, state: r.state, createdAt: r.created, why: why(r) })), total: Number(rows[0]?.total ?? 0) };
 }

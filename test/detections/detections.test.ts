@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { CONTRACT_COLUMNS, loadCatalog, loadSensitiveEvents, SEVERITIES } from '../../src/detect/catalog.js';
 import { evaluate, eventNamesOf, prepareReference, runDetections } from '../../src/detect/runner.js';
 import { Store } from '../../src/store/store.js';
+import { SNAPSHOT_FORMAT, type SnapshotDocument, type SnapshotResource } from '../../src/snapshot/types.js';
 import { isEventName, makeCall, makeRecord } from '../../synth/records.js';
 import { Random } from '../../synth/random.js';
 import { DEMO_FACTS } from '../../synth/scenario.js';
@@ -67,7 +68,10 @@ for (const detection of catalog) {
       const ws = new Workspace();
       const store = await Store.open(':memory:');
       try {
-        const summary = await ingest(store, [ws.write('case.jsonl', jsonLines(records))]);
+        const paths = [ws.write('case.jsonl', jsonLines(records))];
+        if (test.snapshot) paths.push(ws.write('snapshot.json', JSON.stringify(testSnapshot(test.snapshot))));
+        const summary = await ingest(store, paths);
+        if (test.snapshot) expect(summary.snapshots).toBe(1);
         expect(summary.eventsLoaded).toBe(records.length);
         await prepareReference(store, catalog, sensitive);
         const findings = await evaluate(store, detection);
@@ -91,6 +95,27 @@ for (const detection of catalog) {
   });
 }
 
+/** A snapshot document of the test account holding `resources` (the fields a case leaves out are null). */
+function testSnapshot(resources: ReadonlyArray<Readonly<Record<string, unknown>>>): SnapshotDocument {
+  const regions = [...new Set(['us-east-1', ...resources.map((r) => r['region']).filter((r): r is string => typeof r === 'string')])].sort();
+  return {
+    format: SNAPSHOT_FORMAT,
+    version: 1,
+    id: '20260310T000000Z-test01',
+    takenAt: '2026-03-10T00:00:00.000Z',
+    finishedAt: '2026-03-10T00:01:00.000Z',
+    durationMs: 60_000,
+    account: DEMO_FACTS.account,
+    callerArn: null,
+    toolVersion: 'test',
+    calls: 1,
+    regions: regions.map((name) => ({ name, optInStatus: 'opt-in-not-required', scanned: true })),
+    resources: resources.map((r) => ({ region: null, arn: null, name: null, state: null, type: null, createdAt: null, creator: null, tags: {}, detail: {}, ...r }) as SnapshotResource),
+    gaps: [],
+    credentialReport: null,
+  };
+}
+
 describe('detections over the demo scenario', () => {
   it('find every attacker step and nothing high-severity in the ordinary activity', async () => {
     const store = await Store.open(':memory:');
@@ -110,7 +135,10 @@ describe('detections over the demo scenario', () => {
       expect(launches.filter((f) => f.outcome === 'attempt')).toHaveLength(1);
       expect(by('signin_console_login_without_mfa').map((f) => f.resource)).toContain(DEMO_FACTS.createdUser);
       const attackerIps = new Set<string>(DEMO_FACTS.attackerIps);
-      const serious = result.findings.filter((f) => f.severity === 'high' || f.severity === 'critical');
+      // The account snapshot beside the logs: AWS quarantined the leaked key's user, and an instance runs where the logs never show.
+      expect(by('snapshot_quarantine_policy_attached').map((f) => f.resource)).toEqual([`arn:aws:iam::${DEMO_FACTS.account}:user/${DEMO_FACTS.leakedUser}`]);
+      expect(by('snapshot_resource_in_unused_region').map((f) => [f.region, f.severity])).toEqual([['eu-north-1', 'high']]);
+      const serious = result.findings.filter((f) => (f.severity === 'high' || f.severity === 'critical') && !f.detection.startsWith('snapshot_'));
       expect(serious.length).toBeGreaterThan(0);
       for (const finding of serious) expect(attackerIps.has(finding.sourceIp ?? '')).toBe(true);
       const stored = await store.one<{ n: number }>('select count(*)::bigint as n from findings');

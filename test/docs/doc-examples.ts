@@ -94,6 +94,8 @@ export function docExamples(path: string, root: string): DocExample[] {
     // `athena ddl` only prints SQL: an s3:// location there is text, not a request.
     const offlineCommand = args[0] === 'athena' && args[1] === 'ddl';
     for (const [pattern, what] of NEEDS_AWS) if (!needs && !offlineCommand && args.some((a) => pattern.test(a))) needs = what;
+    // `snapshot` reads a live account; `snapshot --list` only the store.
+    if (args[0] === 'snapshot' && !args.includes('--list')) needs ??= 'an AWS account to snapshot';
     if (args.includes('…')) needs ??= 'the options elided with …';
     out.push({ file: relative(root, path), line: start + 1, text, args, ...(stdoutTo ? { stdoutTo } : {}), ...(needs ? { needs } : {}) });
   }

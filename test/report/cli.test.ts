@@ -49,7 +49,9 @@ describe('trailhound timeline and remediate (built binary)', () => {
   it('writes the plan as Markdown, JSON and a commented script', () => {
     const md = cli(['remediate', '--db', db, '--contained-at', '2026-03-06T12:00:00Z']);
     expect(md.code).toBe(0);
-    expect(md.stdout).toContain('- [ ] **deactivate-access-key** AKIAQ3EGRV7XCIDEPLOY');
+    // The demo's account snapshot shows the leaked key deactivated: checked, with the snapshot that shows it.
+    expect(md.stdout).toContain('- [x] **deactivate-access-key** AKIAQ3EGRV7XCIDEPLOY');
+    expect(md.stdout).toMatch(/Now: done, snapshot 20260306T090000Z-demo01 \(2026-03-06T09:00:00.000Z\): access key AKIAQ3EGRV7XCIDEPLOY is Inactive/);
     const json = cli(['remediate', '--db', db, '--format', 'json', '--contained-at', '2026-03-06T12:00:00Z']);
     const plan = JSON.parse(json.stdout) as { steps: Array<{ actions: Array<{ kind: string; target: string; region: string | null; reason: string; evidence: string[]; command: string | null }> }> };
     const all = plan.steps.flatMap((s) => s.actions);
