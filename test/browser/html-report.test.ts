@@ -141,6 +141,12 @@ describe.skipIf(!available)('HTML report in headless Chromium', () => {
     expect(body).toContain('aws:TokenIssueTime');
     expect(await page.locator('#lineage li').count()).toBeGreaterThanOrEqual(4);
     expect(await page.locator('#activity svg rect').count()).toBeGreaterThan(5);
+    // The account snapshot: what still exists, what no event explains, and each plan action's state.
+    const now = await page.locator('#now').innerText();
+    expect(now).toContain('i-0e5b4d2c1a9f87361');
+    expect(now).toMatch(/while logging was stopped/);
+    expect(await page.locator('#plan .state-open').count()).toBeGreaterThan(0);
+    expect(await page.locator('#plan .state-done').count()).toBeGreaterThan(0);
     await page.close();
   });
 
