@@ -2,13 +2,13 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ingestFiles } from '../src/ingest/pipeline.js';
 import { Store } from '../src/store/store.js';
-import { generateCorpus } from '../synth/corpus.js';
+import { generateCorpus, type CorpusShape } from '../synth/corpus.js';
 
 /** Makes sure the benchmark store `db` exists: generates `events` events under `corpus` if needed, then loads them. */
-export async function ensureBenchStore(events: number, corpus: string, db: string): Promise<void> {
+export async function ensureBenchStore(events: number, corpus: string, db: string, shape: CorpusShape = 'ordinary'): Promise<void> {
   if (!existsSync(join(corpus, 'AWSLogs')) && !existsSync(db)) {
-    process.stderr.write(`generating ${events} events under ${corpus} ...\n`);
-    await generateCorpus({ events, files: Math.max(1, Math.round(events / 500)), out: corpus });
+    process.stderr.write(`generating ${events} events (${shape}) under ${corpus} ...\n`);
+    await generateCorpus({ events, files: Math.max(1, Math.round(events / 500)), out: corpus, shape });
   }
   if (!existsSync(db)) {
     process.stderr.write(`loading ${corpus} into ${db} ...\n`);

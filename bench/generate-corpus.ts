@@ -3,20 +3,26 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { TrailhoundError, UsageError } from '../src/core/errors.js';
 import { generateCorpus } from '../synth/corpus.js';
-import type { CorpusOptions, CorpusResult } from '../synth/corpus.js';
+import type { CorpusOptions, CorpusResult, CorpusShape } from '../synth/corpus.js';
 
 /** The corpus generator behind this command, for benchmark scripts that call it directly. */
 export { generateCorpus };
 /** The options and result of `generateCorpus`. */
 export type { CorpusOptions, CorpusResult };
 
-const USAGE = 'usage: node dist/bench/generate-corpus.js --events 1000000 --out bench/corpus-1m [--files 2000] [--seed N] [--workers N] [--force]';
+const USAGE = 'usage: node dist/bench/generate-corpus.js --events 1000000 --out bench/corpus-1m [--files 2000] [--seed N] [--workers N] [--shape ordinary|busy-key|noisy-account] [--force]';
 
 function count(value: string | undefined, name: string): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value.replace(/_/g, ''));
   if (!Number.isInteger(n) || n < 1) throw new UsageError(`--${name} must be a positive integer, not "${value}"\n${USAGE}`);
   return n;
+}
+
+/** The corpus shape named on the command line. */
+export function corpusShape(value: string | undefined): CorpusShape {
+  if (value === undefined || value === 'ordinary' || value === 'busy-key' || value === 'noisy-account') return value ?? 'ordinary';
+  throw new UsageError(`--shape takes ordinary, busy-key or noisy-account, not "${value}"\n${USAGE}`);
 }
 
 function megabytes(bytes: number): string {
@@ -31,14 +37,17 @@ async function main(): Promise<void> {
       files: { type: 'string' },
       seed: { type: 'string' },
       workers: { type: 'string' },
+      shape: { type: 'string', default: 'ordinary' },
       force: { type: 'boolean', default: false },
     },
   });
   const events = count(values.events, 'events') ?? 1_000_000;
   const files = count(values.files, 'files');
   const workers = count(values.workers, 'workers');
-  const out = resolve(values.out ?? `bench/corpus-${events}`);
+  const shape = corpusShape(values.shape);
+  const out = resolve(values.out ?? `bench/corpus-${shape === 'ordinary' ? '' : `${shape}-`}${events}`);
   const result = await generateCorpus({
+    shape,
     events,
     out,
     replace: values.force,

@@ -44,7 +44,22 @@ export interface CorpusOptions {
   readonly gzipLevel?: number;
   /** Remove an existing `out/AWSLogs` first; without it, an existing one is an error. */
   readonly replace?: boolean;
+  /**
+   * The account's shape: `ordinary` (default); `busy-key`, where one long-term key
+   * (BUSY_KEY_ID) acts at the start of every file of the first account, so in every hour of
+   * the span; `noisy-account`, where 30 % of the events are sensitive writes (access keys
+   * created, policies attached, GPU instances launched).
+   */
+  readonly shape?: CorpusShape;
 }
+
+export type CorpusShape = 'ordinary' | 'busy-key' | 'noisy-account';
+
+/** The key `busy-key` corpora use in every hour. */
+export const BUSY_KEY_ID = 'AKIAQ3EGRV7XBUSYKEY1';
+
+/** The share of a `noisy-account` corpus that is sensitive writes. */
+const NOISY_SHARE = 0.3;
 
 /** What `generateCorpus` wrote and how long it took. */
 export interface CorpusResult {
@@ -77,6 +92,7 @@ interface ResolvedCorpusOptions {
   readonly accounts: readonly string[];
   readonly regions: readonly string[];
   readonly gzipLevel: number;
+  readonly shape: CorpusShape;
 }
 
 interface ShardResult {
@@ -168,6 +184,7 @@ function resolveOptions(options: CorpusOptions): ResolvedCorpusOptions {
     accounts: [...accounts],
     regions: [...regions],
     gzipLevel: options.gzipLevel ?? 6,
+    shape: options.shape ?? 'ordinary',
   };
 }
 
@@ -213,10 +230,19 @@ function castFor(account: string): Cast {
   return cast;
 }
 
-function corpusRecord(rng: Random, plan: CorpusFilePlan, eventTime: string): CloudTrailRecord {
+const NOISY_MIX: ReadonlyArray<readonly [EventName, number]> = [
+  ['CreateAccessKey', 1],
+  ['AttachUserPolicy', 1],
+  ['RunInstances', 1],
+];
+const GPU_TYPES = ['p3.8xlarge', 'p3.16xlarge', 'g4dn.12xlarge', 'g5.48xlarge', 'p4d.24xlarge'];
+
+function corpusRecord(rng: Random, plan: CorpusFilePlan, eventTime: string, shape: CorpusShape = 'ordinary'): CloudTrailRecord {
   const global = plan.region === HOME_REGION;
-  let name = rng.weighted(global ? GLOBAL_MIX : REGIONAL_MIX);
-  if (eventSpec(name).global && !global) name = 'DescribeInstances';
+  const noisy = shape === 'noisy-account' && rng.chance(NOISY_SHARE);
+  let name = noisy ? rng.weighted(NOISY_MIX) : rng.weighted(global ? GLOBAL_MIX : REGIONAL_MIX);
+  // IAM calls are delivered to us-east-1 files only: elsewhere a noisy account launches instead.
+  if (eventSpec(name).global && !global) name = noisy ? 'RunInstances' : 'DescribeInstances';
   const account = plan.account;
   const base: RecordOverrides = { eventTime, awsRegion: plan.region, recipientAccountId: account };
   const [roleName, service] = rng.pick(SERVICE_ROLES);
@@ -271,10 +297,10 @@ function corpusRecord(rng: Random, plan: CorpusFilePlan, eventTime: string): Clo
   } else if (name === 'ListAttachedUserPolicies' || name === 'CreateUser' || name === 'CreateAccessKey' || name === 'CreateLoginProfile' || name === 'AttachUserPolicy') {
     const userName = name === 'ListAttachedUserPolicies' ? rng.pick(USER_NAMES) : `svc-${rng.hex(6)}`;
     overrides.requestParameters =
-      name === 'AttachUserPolicy' ? { userName, policyArn: 'arn:aws:iam::aws:policy/ReadOnlyAccess' } : { userName };
+      name === 'AttachUserPolicy' ? { userName, policyArn: noisy ? rng.pick(['arn:aws:iam::aws:policy/AdministratorAccess', 'arn:aws:iam::aws:policy/IAMFullAccess', 'arn:aws:iam::aws:policy/ReadOnlyAccess']) : 'arn:aws:iam::aws:policy/ReadOnlyAccess' } : { userName };
   } else if (name === 'RunInstances') {
     overrides.requestParameters = {
-      instanceType: rng.pick(['t3.micro', 't3.medium', 'm5.large', 'c5.xlarge']),
+      instanceType: noisy ? rng.pick(GPU_TYPES) : rng.pick(['t3.micro', 't3.medium', 'm5.large', 'c5.xlarge']),
       instancesSet: { items: [{ imageId: `ami-${rng.hex(17)}`, minCount: 1, maxCount: 1 }] },
     };
   }
@@ -286,13 +312,19 @@ function corpusRecord(rng: Random, plan: CorpusFilePlan, eventTime: string): Clo
 }
 
 /** The records of one corpus file, in time order, each with its own event id. */
-export function corpusFileRecords(plan: CorpusFilePlan, seed: Seed = 1): CloudTrailRecord[] {
+export function corpusFileRecords(plan: CorpusFilePlan, seed: Seed = 1, shape: CorpusShape = 'ordinary', firstAccount: string = CORPUS_ACCOUNTS[0]): CloudTrailRecord[] {
   const rng = new Random(`${String(seed)}:file:${plan.index}`);
   const windowStart = plan.deliveredAt.getTime() - WINDOW_MS;
   const records: CloudTrailRecord[] = [];
   for (let i = 0; i < plan.events; i++) {
     const at = windowStart + Math.floor((i * WINDOW_MS) / plan.events);
-    records.push(corpusRecord(rng, plan, isoSeconds(new Date(at))));
+    records.push(corpusRecord(rng, plan, isoSeconds(new Date(at)), shape));
+  }
+  if (shape === 'busy-key' && plan.account === firstAccount && records.length > 0) {
+    // The busy key's call replaces the file's first record: one call in every file of the account.
+    const user = iamUserIdentity({ account: plan.account, userName: 'ci-deploy', accessKeyId: BUSY_KEY_ID });
+    const name = rng.pick(['DescribeInstances', 'GetCallerIdentity', 'ListBuckets', 'DescribeVolumes'] as const);
+    records[0] = makeRecord(name, { eventTime: records[0]!.eventTime, awsRegion: plan.region, recipientAccountId: plan.account, userIdentity: user, sourceIPAddress: '192.0.2.80', userAgent: CLI_USER_AGENT }, rng);
   }
   return records;
 }
@@ -305,7 +337,7 @@ function runShard(o: ResolvedCorpusOptions, shard: number, shards: number): Shar
   let uncompressedBytes = 0;
   for (let index = shard; index < o.files; index += shards) {
     const plan = planFile(index, o);
-    const records = corpusFileRecords(plan, o.seed);
+    const records = corpusFileRecords(plan, o.seed, o.shape, o.accounts[0]);
     const { json, gz } = encodeLogFile(records, o.gzipLevel);
     const key = trailObjectKey({ account: plan.account, region: plan.region, deliveredAt: plan.deliveredAt, suffix: logFileSuffix(json) });
     const path = join(o.out, ...key.split('/'));
