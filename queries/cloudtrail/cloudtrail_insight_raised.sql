@@ -16,7 +16,9 @@ with insights as (
     json_extract_string(record, '$.insightDetails.insightContext.statistics.baseline.average') as baseline,
     json_extract_string(record, '$.insightDetails.insightContext.statistics.insight.average') as observed
   from events
-  where eventcategory = 'Insight'
+  -- Every Insights record carries sharedEventID, a stored column: the record is read only for those.
+  where sharedeventid is not null
+    and eventcategory = 'Insight'
 )
 select
   s.eventtime,
