@@ -20,6 +20,7 @@ export interface AnalyzeCommandOptions extends ScopeOptions, EngineCliOptions {
   readonly maxEvents?: string;
   readonly format: 'text' | 'json' | 'md';
   readonly snapshot?: string;
+  readonly unexplained?: boolean;
 }
 
 /** Turns the command line into a pivot. */
@@ -70,7 +71,7 @@ export async function analyzeCommand(opts: AnalyzeCommandOptions): Promise<void>
     const snap = await loadSnapshot(engine.store, opts.snapshot, found.pivot.accounts);
     if (!snap) return found;
     const b = found.blastRadius;
-    return { ...found, now: await nowView(engine.store, snap, [...b.iam, ...b.compute, ...b.data], found.coverage) };
+    return { ...found, now: await nowView(engine.store, snap, [...b.iam, ...b.compute, ...b.data], found.coverage, { unexplained: opts.unexplained === true }) };
   });
   writeAnalyze(result, opts.format);
 }

@@ -160,6 +160,7 @@ export function buildProgram(): Command {
     .option('--depth <n>', 'credential hops to follow, 0 to 50 (default 5)')
     .option('--max-events <n>', 'events listed in --format json (default 10000; counts are always complete)')
     .option('--snapshot <id-or-time>', 'the account snapshot that says what still exists: its id, or a time (the newest taken at or before it); default the newest')
+    .option('--unexplained', "also list the snapshot's resources no creating call in the store names (reads the record of every creating call: seconds on millions of events)")
     .addOption(formatOption(['text', 'json', 'md'], 'text'))
     .addOption(engineOption());
   addAthenaOptions(program.commands.at(-1)!)

@@ -13,7 +13,7 @@ import { SEVERITIES } from '../detect/catalog.js';
 import type { RemediationPlan } from '../remediate/types.js';
 import { REPORT_CSS, REPORT_JS } from './html-assets.js';
 import type { NowView } from '../snapshot/join.js';
-import { nowHeading, nowMore } from '../snapshot/render.js';
+import { NOW_NOT_ASKED, nowHeading, nowMore } from '../snapshot/render.js';
 import { doneLine, isDone, noCommand, stateLine, stateSummary } from './plan-renderers.js';
 import { entryRecord } from './timeline-renderers.js';
 import type { TimelineEntry, TimelineReport } from './timeline.js';
@@ -152,7 +152,7 @@ function nowHtml(now: NowView): string {
   const unexplained = now.unexplained.length
     ? `<table><thead><tr><th>kind</th><th>id</th><th>region</th><th>state</th><th>why the logs do not show it</th></tr></thead><tbody>${rows(now.unexplained.map((u) => [u.kind, u.id, u.region ?? '', u.state ?? '', u.why]))}</tbody></table>${nowMore(now) ? `<p class="muted">${nowMore(now)} more not listed.</p>` : ''}`
     : '<p class="muted">Every resource in the snapshot is named by a creating call in the evidence.</p>';
-  return `<section id="now"><h2>${escapeHtml(nowHeading(now))}</h2>${created}<h3>In the account, not explained by the evidence (${now.unexplainedTotal})</h3>${unexplained}</section>`;
+  return `<section id="now"><h2>${escapeHtml(nowHeading(now))}</h2>${created}<h3>In the account, not explained by the evidence (${now.unexplainedTotal ?? NOW_NOT_ASKED})</h3>${unexplained}</section>`;
 }
 
 function planHtml(plan: RemediationPlan): string {

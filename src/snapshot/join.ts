@@ -4,7 +4,6 @@
  * explains — created before the evidence starts, during a logging gap, in a region with no
  * events, or with no creating call at all: the things the logs cannot tell.
  */
-import { LIST, VARCHAR, listValue } from '@duckdb/node-api';
 import type { Coverage, ResourceChange } from '../analyze/types.js';
 import type { Store } from '../store/store.js';
 import type { NowView, ResourceKind, SnapshotDocument, SnapshotResource, StillThere, Unexplained } from './types.js';
@@ -37,12 +36,15 @@ const KIND_OF: Readonly<Record<string, ResourceKind>> = {
 /** Calls that bring something into being (the rest of the blast radius changes what exists). */
 const CREATES = /^(Create|Run|Request|Register|Publish|Import|Copy)/;
 /** The calls whose records name what they created: what can explain a resource in the snapshot. */
-export const CREATING_CALLS = [
+// Plain names only: they are written into the query as literals.
+export const CREATING_CALLS: readonly string[] = [
   'RunInstances', 'RequestSpotInstances', 'RequestSpotFleet', 'CreateFleet', 'CreateImage', 'CopyImage', 'RegisterImage', 'CreateVolume', 'CreateSnapshot', 'CopySnapshot', 'CreateSnapshots',
   'CreateKeyPair', 'ImportKeyPair', 'CreateLaunchTemplate', 'CreateAutoScalingGroup', 'CreateCluster', 'CreateRepository', 'CreateFunction20150331', 'CreateFunction',
   'PublishLayerVersion20181031', 'PublishLayerVersion', 'CreateInstances', 'CreateInstancesFromSnapshot', 'RegisterDomain', 'TransferDomain', 'CreateNotebookInstance',
   'CreateUser', 'CreateAccessKey', 'CreateRole', 'CreateServiceLinkedRole',
 ];
+
+if (!CREATING_CALLS.every((c) => /^[A-Za-z0-9]+$/.test(c))) throw new Error('CREATING_CALLS must hold plain event names');
 
 const STOPPED = new Set(['terminated', 'shutting-down', 'cancelled', 'closed', 'failed', 'inactive', 'deleting', 'deregistered']);
 const nameOf = (id: string) => (id.startsWith('arn:') ? (id.split(/[/:]/).at(-1) ?? id) : id);
@@ -82,17 +84,21 @@ export async function unexplainedResources(store: Store, snapshotId: string, cov
        from snapshot_resources
        where snapshot_id = $id and not (kind = 'iam:role' and coalesce(detail->>'path', '') like '/aws-service-role/%')
      ),
+     created as materialized (
+       -- The creating calls first, on the stored event name: their request and response are read
+       -- from the record only for them (asking for them inside the join read every record).
+       select coalesce(responseelements::varchar, '') || ' ' || coalesce(requestparameters::varchar, '') as body
+       from events
+       where eventname in (${CREATING_CALLS.map((c) => `'${c}'`).join(', ')}) and errorcode is null
+     ),
      named as (
-       select distinct r.id from r join events e
-         on list_contains($calls, e.eventname) and e.errorcode is null
-        and (strpos(coalesce(e.responseelements::varchar, ''), r.id) > 0 or strpos(coalesce(e.requestparameters::varchar, ''), r.id) > 0)
+       select distinct r.id from r join created c on strpos(c.body, r.id) > 0
      )
      select kind, region, id, state, strftime(created, '%Y-%m-%dT%H:%M:%SZ') as created, count(*) over () as total
      from r where id not in (select id from named)
      order by region nulls first, kind, created nulls first, id
      limit ${UNEXPLAINED_LIMIT}`,
-    { id: snapshotId, calls: listValue(CREATING_CALLS) },
-    { id: VARCHAR, calls: LIST(VARCHAR) },
+    { id: snapshotId },
   );
   const logged = new Set(coverage.regions);
   const gaps = coverage.gaps.filter((g) => g.kind === 'logging-stopped' && g.from);
@@ -110,7 +116,7 @@ export async function unexplainedResources(store: Store, snapshotId: string, cov
 }
 
 /** The whole "now" view for a snapshot. */
-export async function nowView(store: Store, snap: SnapshotDocument, changes: readonly ResourceChange[], coverage: Coverage): Promise<NowView> {
-  const { list, total } = await unexplainedResources(store, snap.id, coverage);
+export async function nowView(store: Store, snap: SnapshotDocument, changes: readonly ResourceChange[], coverage: Coverage, options: { readonly unexplained?: boolean } = {}): Promise<NowView> {
+  const { list, total } = options.unexplained === false ? { list: [], total: null } : await unexplainedResources(store, snap.id, coverage);
   return { snapshot: { id: snap.id, takenAt: snap.takenAt, account: snap.account }, created: stillThere(changes, snap), unexplained: list, unexplainedTotal: total };
 }

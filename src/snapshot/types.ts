@@ -135,5 +135,6 @@ export interface NowView {
   readonly created: readonly StillThere[];
   /** The first of them (at most `UNEXPLAINED_LIMIT`), oldest region and kind first. */
   readonly unexplained: readonly Unexplained[];
-  readonly unexplainedTotal: number;
+  /** null when the list was not asked for (it reads the record of every creating call in the store). */
+  readonly unexplainedTotal: number | null;
 }

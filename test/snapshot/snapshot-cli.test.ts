@@ -77,7 +77,10 @@ describe('trailhound snapshot, end to end', () => {
     expect(verify.stderr).toMatch(/\d+ actions still open in snapshot/);
 
     // analyze: what the key created that is still there, and what no event explains.
-    const analyzed = JSON.parse(cli(['analyze', '--db', db, '--key', 'AKIAQ3EGRV7XCIDEPLOY', '--format', 'json']).stdout) as { now: { created: Array<{ id: string; now: string }>; unexplained: Array<{ id: string; why: string }> } };
+    const quick = JSON.parse(cli(['analyze', '--db', db, '--key', 'AKIAQ3EGRV7XCIDEPLOY', '--format', 'json']).stdout) as { now: { created: unknown[]; unexplainedTotal: number | null } };
+    expect(quick.now.created.length).toBeGreaterThan(0);
+    expect(quick.now.unexplainedTotal).toBeNull();
+    const analyzed = JSON.parse(cli(['analyze', '--db', db, '--key', 'AKIAQ3EGRV7XCIDEPLOY', '--format', 'json', '--unexplained']).stdout) as { now: { created: Array<{ id: string; now: string }>; unexplained: Array<{ id: string; why: string }> } };
     expect(analyzed.now.created).toContainEqual(expect.objectContaining({ id: 'backdoor', now: 'exists' }));
     expect(analyzed.now.created).toContainEqual(expect.objectContaining({ id: 'i-0123456789abcdef1', now: 'gone' }));
     expect(analyzed.now.unexplained).toContainEqual(expect.objectContaining({ id: 'i-0fedcba9876543210', why: expect.stringMatching(/before the evidence starts \([^)]+\); in me-central-1, a region with no events/) }));
