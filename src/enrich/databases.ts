@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { Reader } from 'maxmind';
@@ -161,6 +161,115 @@ export class RangeTable<N extends number | bigint> {
   }
 }
 
+/** One data line of an ASN range file, or null for a header or a broken line. */
+function asnLine<N extends number | bigint>(line: string, parse: (text: string) => N): { start: N; end: N; asn: number; org: string } | null {
+  const m = /^(\d+),(\d+),(\d+),(.*?)\s*$/.exec(line);
+  if (!m) return null;
+  let org = m[4]!;
+  if (org.startsWith('"') && org.endsWith('"') && org.length >= 2) org = org.slice(1, -1).replace(/""/g, '"');
+  return { start: parse(m[1]!), end: parse(m[2]!), asn: Number(m[3]), org };
+}
+
+/**
+ * A sorted ASN range file searched where it lies: a binary search over byte offsets reads a
+ * few hundred bytes a probe, so the first lookups (analyze's handful of addresses) cost
+ * milliseconds instead of the whole file's parse; after {@link BULK_LOOKUPS} lookups the file
+ * is parsed into a {@link RangeTable} once (detect's enrichment of every address).
+ */
+export class AsnRangeFile<N extends number | bigint> {
+  private table: RangeTable<N> | undefined;
+  private lookups = 0;
+  private fd: number | undefined;
+  private size = 0;
+
+  constructor(
+    private readonly path: string,
+    private readonly parse: (text: string) => N,
+  ) {}
+
+  find(value: N): AsnRecord | null {
+    if (this.table) return this.table.find(value);
+    if (++this.lookups > BULK_LOOKUPS) {
+      this.close();
+      this.table = RangeTable.fromCsv(this.path, this.parse);
+      return this.table.find(value);
+    }
+    return this.search(value);
+  }
+
+  /** The first whole line at or after byte `offset` (the line `offset` falls in is skipped, unless it is 0), and where the next starts. */
+  private lineAt(offset: number): { text: string; next: number } | null {
+    let from = offset;
+    const chunk = Buffer.alloc(1024);
+    if (offset > 0) {
+      // Skip to the start of the next line.
+      for (;;) {
+        const read = readSync(this.fd!, chunk, 0, chunk.length, from);
+        if (read <= 0) return null;
+        const nl = chunk.subarray(0, read).indexOf(10);
+        if (nl >= 0) {
+          from += nl + 1;
+          break;
+        }
+        from += read;
+      }
+    }
+    const parts: Buffer[] = [];
+    let at = from;
+    for (;;) {
+      const read = readSync(this.fd!, chunk, 0, chunk.length, at);
+      if (read <= 0) break;
+      const nl = chunk.subarray(0, read).indexOf(10);
+      if (nl >= 0) {
+        parts.push(Buffer.from(chunk.subarray(0, nl)));
+        return { text: Buffer.concat(parts).toString('utf8'), next: at + nl + 1 };
+      }
+      parts.push(Buffer.from(chunk.subarray(0, read)));
+      at += read;
+    }
+    return parts.length ? { text: Buffer.concat(parts).toString('utf8'), next: this.size } : null;
+  }
+
+  private search(value: N): AsnRecord | null {
+    if (this.fd === undefined) {
+      this.fd = openSync(this.path, 'r');
+      this.size = fstatSync(this.fd).size;
+    }
+    // Narrow [lo, hi) to a span whose first line starts at or below the value.
+    let lo = 0;
+    let hi = this.size;
+    while (hi - lo > 4096) {
+      const mid = Math.floor((lo + hi) / 2);
+      let line = this.lineAt(mid);
+      // A header or broken line: take the next data line.
+      while (line && !asnLine(line.text, this.parse) && line.next < this.size) line = this.lineAt(line.next - 1 < 0 ? 0 : line.next - 1);
+      const parsed = line ? asnLine(line.text, this.parse) : null;
+      if (!parsed || parsed.start > value) hi = mid;
+      else lo = mid;
+    }
+    let best: { start: N; end: N; asn: number; org: string } | null = null;
+    let line = lo === 0 ? this.lineAt(0) : this.lineAt(lo);
+    while (line) {
+      const parsed = asnLine(line.text, this.parse);
+      if (parsed) {
+        if (parsed.start > value) break;
+        best = parsed;
+      }
+      if (line.next >= this.size) break;
+      line = this.lineAt(line.next - 1);
+    }
+    return best && best.end >= value ? { asn: best.asn, org: best.org } : null;
+  }
+
+  private close(): void {
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
+  }
+}
+
+/** Lookups answered from the file before it is parsed whole. */
+export const BULK_LOOKUPS = 256;
+
 function ipv6Number(address: ReturnType<typeof parseAddress>): bigint {
   let n = 0n;
   for (const byte of address!.toByteArray()) n = (n << 8n) | BigInt(byte);
@@ -171,17 +280,18 @@ function ipv6Number(address: ReturnType<typeof parseAddress>): bigint {
 function packagedAsn(): AsnDatabase | null {
   const folder = packageFolder('@ip-location-db/asn');
   if (!folder) return null;
-  let v4: RangeTable<number> | undefined;
-  let v6: RangeTable<bigint> | undefined;
+  let v4: AsnRangeFile<number> | undefined;
+  let v6: AsnRangeFile<bigint> | undefined;
+  const ipv4 = () => (v4 ??= new AsnRangeFile(join(folder, 'asn-ipv4-num.csv'), Number));
   return {
     info: { kind: 'asn', path: folder, description: 'ip-location-db asn (RouteViews, NRO, DB-IP Lite; CC BY 4.0)', built: packageDate(folder) },
     lookup(text) {
       const n = ipv4Number(text);
-      if (n >= 0) return (v4 ??= RangeTable.fromCsv(join(folder, 'asn-ipv4-num.csv'), Number)).find(n);
+      if (n >= 0) return ipv4().find(n);
       const address = parseAddress(text);
       if (!address) return null;
-      if (address.kind() === 'ipv4') return (v4 ??= RangeTable.fromCsv(join(folder, 'asn-ipv4-num.csv'), Number)).find(ipv4Number(address.toString()));
-      return (v6 ??= RangeTable.fromCsv(join(folder, 'asn-ipv6-num.csv'), BigInt)).find(ipv6Number(address));
+      if (address.kind() === 'ipv4') return ipv4().find(ipv4Number(address.toString()));
+      return (v6 ??= new AsnRangeFile(join(folder, 'asn-ipv6-num.csv'), BigInt)).find(ipv6Number(address));
     },
   };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RangeTable } from '../../src/enrich/databases.js';
+import { AsnRangeFile, RangeTable } from '../../src/enrich/databases.js';
 import { Workspace } from '../helpers/workspace.js';
 
 describe('the ASN range files', () => {
@@ -27,6 +27,39 @@ describe('the ASN range files', () => {
       const big = RangeTable.fromCsv(v6, BigInt);
       expect(big.find(42541956123769884636017138956568135816n)).toEqual({ asn: 15169, org: 'Google LLC' });
       expect(big.find(42541956123769884636017138956568135936n)).toBeNull();
+    } finally {
+      ws.dispose();
+    }
+  });
+});
+
+describe('the ASN range file searched on disk', () => {
+  it('answers as the parsed table does, before and after it switches to the table', async () => {
+    const { createRequire } = await import('node:module');
+    const { dirname, join } = await import('node:path');
+    const { BULK_LOOKUPS } = await import('../../src/enrich/databases.js');
+    const folder = dirname(createRequire(import.meta.url).resolve('@ip-location-db/asn/package.json'));
+    const path = join(folder, 'asn-ipv4-num.csv');
+    const table = RangeTable.fromCsv(path, Number);
+    const file = new AsnRangeFile(path, Number);
+    let seed = 7;
+    const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    const probes = [0, 16777216, 134744072, 3221226000, 2 ** 32 - 1, ...Array.from({ length: BULK_LOOKUPS + 50 }, () => Math.floor(next() * 2 ** 32))];
+    for (const value of probes) expect(file.find(value), String(value)).toEqual(table.find(value));
+  });
+
+  it('skips a header and reads quoted organisations', () => {
+    const ws = new Workspace();
+    try {
+      const lines = ['start,end,asn,org'];
+      for (let i = 0; i < 2000; i++) lines.push(`${i * 1000},${i * 1000 + 499},${64500 + (i % 10)},"Net ${i}, Inc."`);
+      const path = ws.write('asn.csv', `${lines.join('\n')}\n`);
+      const file = new AsnRangeFile(path, Number);
+      expect(file.find(1_234_100)).toEqual({ asn: 64504, org: 'Net 1234, Inc.' });
+      expect(file.find(1_234_600)).toBeNull();
+      expect(file.find(0)).toEqual({ asn: 64500, org: 'Net 0, Inc.' });
+      expect(file.find(1_999_499)).toEqual({ asn: 64509, org: 'Net 1999, Inc.' });
+      expect(file.find(1_999_500)).toBeNull();
     } finally {
       ws.dispose();
     }
