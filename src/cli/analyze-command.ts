@@ -5,7 +5,7 @@ import type { AnalyzeResult, PivotSpec } from '../analyze/types.js';
 import { NoMatchError, UsageError } from '../core/errors.js';
 import { scopeOf } from '../core/scope.js';
 import { DuckDbEngine } from '../engines/duckdb-engine.js';
-import { nowView } from '../snapshot/join.js';
+import { creatingChanges, nowView } from '../snapshot/join.js';
 import { loadSnapshot } from '../snapshot/store.js';
 import { wantsAthena, withEngine, type EngineCliOptions } from './engine-options.js';
 import { parsePivot, parseScope, positiveNumber, type ScopeOptions } from './options.js';
@@ -70,8 +70,7 @@ export async function analyzeCommand(opts: AnalyzeCommandOptions): Promise<void>
     if (!(engine instanceof DuckDbEngine)) return found;
     const snap = await loadSnapshot(engine.store, opts.snapshot, found.pivot.accounts);
     if (!snap) return found;
-    const b = found.blastRadius;
-    return { ...found, now: await nowView(engine.store, snap, [...b.iam, ...b.compute, ...b.data], found.coverage, { unexplained: opts.unexplained === true }) };
+    return { ...found, now: await nowView(engine.store, snap, creatingChanges([found.blastRadius]), found.coverage, { unexplained: opts.unexplained === true }) };
   });
   writeAnalyze(result, opts.format);
 }

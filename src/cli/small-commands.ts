@@ -12,7 +12,7 @@ import { ExitCode } from '../core/errors.js';
 import { packageRoot } from '../core/version.js';
 import { planFromStore, timelineFromStore } from '../report/from-store.js';
 import { stateSummary } from '../report/plan-renderers.js';
-import { nowView } from '../snapshot/join.js';
+import { creatingChanges, nowView } from '../snapshot/join.js';
 import { nowLines } from '../snapshot/render.js';
 import { loadSnapshot } from '../snapshot/store.js';
 import { renderTimelineHtml } from '../report/html-renderer.js';
@@ -135,7 +135,7 @@ export async function demoCommand(opts: { readonly db: string; readonly format: 
       process.stdout.write(`\nFindings (trailhound detect):\n${renderTable({ columns: ['time', 'severity', 'detection', 'ip', 'summary'], rows }, 'table')}`);
       const found = await analyze(duckdbSource(store), { keys: [LEAKED_KEY_ID], ips: [], principals: [], sessions: [] });
       const snap = await loadSnapshot(store);
-      const leaked = snap ? { ...found, now: await nowView(store, snap, [...found.blastRadius.iam, ...found.blastRadius.compute, ...found.blastRadius.data], found.coverage) } : found;
+      const leaked = snap ? { ...found, now: await nowView(store, snap, creatingChanges([found.blastRadius]), found.coverage) } : found;
       process.stdout.write(`\nCredential lineage of the leaked key (trailhound analyze --key ${LEAKED_KEY_ID}):\n${lineageLines(leaked.lineage, terminalSafe).map((l) => `  ${l}\n`).join('')}`);
       if (leaked.now) process.stdout.write(`\n${nowLines(leaked.now, terminalSafe).join('\n')}\n`);
       const plan = await planFromStore(store);

@@ -67,7 +67,7 @@ async function listCommand(opts: SnapshotCommandOptions): Promise<void> {
 }
 
 /** What a snapshot found, in counts, with its AWS-flagged users. */
-export function summarise(doc: SnapshotDocument, where: { stored: string | null; out: string | null }) {
+function summarise(doc: SnapshotDocument, where: { stored: string | null; out: string | null }) {
   const byKind: Record<string, number> = {};
   for (const r of doc.resources) byKind[r.kind] = (byKind[r.kind] ?? 0) + 1;
   return {

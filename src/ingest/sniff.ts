@@ -1,3 +1,5 @@
+import { SNAPSHOT_FORMAT } from '../snapshot/types.js';
+
 /** How a file's records are wrapped. */
 export type Container = 'records' | 'events' | 'array' | 'object' | 'jsonl';
 
@@ -11,7 +13,7 @@ export type Sniffed =
 
 const RECORD_KEYS = /"(eventVersion|eventTime|eventSource|eventName|eventID)"\s*:/;
 const EMBEDDED_KEY = /"CloudTrailEvent"\s*:\s*"/;
-const SNAPSHOT_KEY = /^\{\s*"format"\s*:\s*"trailhound-snapshot"/;
+const SNAPSHOT_KEY = new RegExp(`^\\{\\s*"format"\\s*:\\s*"${SNAPSHOT_FORMAT}"`);
 const DIGEST_KEYS = /"digestStartTime"\s*:|"digestEndTime"\s*:|"digestS3Object"\s*:/;
 
 /**

@@ -20,7 +20,7 @@ import { defaultEnricher } from '../enrich/enricher.js';
 import { classifyUserAgent } from '../enrich/user-agents.js';
 import { UsageError } from '../core/errors.js';
 import { SEVERITIES, type Severity } from '../detect/catalog.js';
-import { nowView } from '../snapshot/join.js';
+import { creatingChanges, nowView } from '../snapshot/join.js';
 import { loadSnapshot, type StoredSnapshot } from '../snapshot/store.js';
 import type { Store } from '../store/store.js';
 import type { EventColumnName } from '../store/columns.js';
@@ -291,6 +291,7 @@ export async function gatherEvidence(store: Store, options: ReportOptions = {}):
   const window = { ...(options.since ? { since: options.since } : {}), ...(options.until ? { until: options.until } : {}) };
   const minSeverity = options.minSeverity ?? 'info';
   const all = await loadFindings(store, { ...window, minSeverity });
+  const snapshot = await loadSnapshot(store, options.snapshot);
   const scope: TimelineScope = {
     mode: pivoted ? 'pivot' : 'store',
     ...pivot,
@@ -310,7 +311,6 @@ export async function gatherEvidence(store: Store, options: ReportOptions = {}):
     const findings = all.filter((f) => f.eventIds.some((id) => lineageIds.has(id)) || (f.accessKeyId !== null && lineageKeys.has(f.accessKeyId)) || (f.sourceIp !== null && ips.has(f.sourceIp)));
     const events = await loadEvents(store, [...lineageIds, ...findings.flatMap((f) => f.eventIds)]);
     const followUps = await loadFollowUps(store, events);
-    const snapshot = await loadSnapshot(store, options.snapshot);
     return { scope, findings, events, planEvents: events, investigations: [result], followUps, coverage, snapshot, notes: result.eventsTruncated ? [`The lineage had more events than the event limit; only the earliest were read (raise --max-events).`] : [] };
   }
 
@@ -337,7 +337,6 @@ export async function gatherEvidence(store: Store, options: ReportOptions = {}):
   const byId = new Map([...cited, ...lineage].map((e) => [e.eventId, e]));
   const planEvents = [...byId.values()].sort(byTimeThenId);
   const followUps = await loadFollowUps(store, planEvents);
-  const snapshot = await loadSnapshot(store, options.snapshot);
   return { scope, findings: all, events: cited, planEvents, investigations, followUps, coverage, notes, snapshot };
 }
 
@@ -359,7 +358,7 @@ export async function planFromStore(store: Store, options: ReportOptions = {}): 
 export async function timelineFromStore(store: Store, options: ReportOptions = {}): Promise<TimelineReport> {
   const generatedAt = options.generatedAt ?? new Date();
   const evidence = await gatherEvidence(store, options);
-  const changes = evidence.investigations.flatMap((i) => [...i.blastRadius.iam, ...i.blastRadius.compute, ...i.blastRadius.data]);
+  const changes = creatingChanges(evidence.investigations.map((i) => i.blastRadius));
   const now = evidence.snapshot ? await nowView(store, evidence.snapshot, changes, evidence.coverage) : undefined;
   return buildTimeline({
     ...(now ? { now } : {}),

@@ -37,15 +37,17 @@ export class SnapshotContext {
   readonly gaps: SnapshotGap[] = [];
   constructor(readonly settings: SnapshotSettings) {}
 
+  /** How every call is retried: the settings' attempts and backoff, the call as the permission named on denial. */
+  private retries(call: SnapshotCall) {
+    return { permission: call, maxAttempts: this.settings.maxAttempts ?? 5, backoffMs: this.settings.backoffMs ?? 500, ...(this.settings.signal ? { signal: this.settings.signal } : {}) };
+  }
+
   /** One call with retries; a failure is returned (not recorded) for the caller to judge. */
   async try<T>(call: SnapshotCall, send: () => Promise<T>): Promise<Attempted<T>> {
-    return withRetries(
-      () => {
-        this.calls++;
-        return send();
-      },
-      { permission: call, maxAttempts: this.settings.maxAttempts ?? 5, backoffMs: this.settings.backoffMs ?? 500, ...(this.settings.signal ? { signal: this.settings.signal } : {}) },
-    );
+    return withRetries(() => {
+      this.calls++;
+      return send();
+    }, this.retries(call));
   }
 
   /** One call; a failure is recorded as a gap and gives undefined. */
@@ -65,10 +67,7 @@ export class SnapshotContext {
         return send(token);
       },
       nextToken: next,
-      permission: call,
-      maxAttempts: this.settings.maxAttempts ?? 5,
-      backoffMs: this.settings.backoffMs ?? 500,
-      ...(this.settings.signal ? { signal: this.settings.signal } : {}),
+      ...this.retries(call),
     };
     for await (const item of pages(request)) {
       if (item.ok) out.push(item.page);

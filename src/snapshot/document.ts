@@ -49,11 +49,6 @@ export class SnapshotDocumentError extends TrailhoundError {
   }
 }
 
-/** Whether parsed JSON says it is a snapshot document (it may still be a bad one). */
-export function looksLikeSnapshot(value: unknown): boolean {
-  return typeof value === 'object' && value !== null && (value as { format?: unknown }).format === SNAPSHOT_FORMAT;
-}
-
 /** The document, checked; throws naming the first field that is wrong. */
 export function parseSnapshotDocument(value: unknown, where: string): SnapshotDocument {
   const result = documentSchema.safeParse(value);

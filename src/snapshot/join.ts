@@ -4,7 +4,7 @@
  * explains — created before the evidence starts, during a logging gap, in a region with no
  * events, or with no creating call at all: the things the logs cannot tell.
  */
-import type { Coverage, ResourceChange } from '../analyze/types.js';
+import type { BlastRadius, Coverage, ResourceChange } from '../analyze/types.js';
 import type { Store } from '../store/store.js';
 import type { NowView, ResourceKind, SnapshotDocument, SnapshotResource, StillThere, Unexplained } from './types.js';
 
@@ -113,6 +113,11 @@ export async function unexplainedResources(store: Store, snapshotId: string, cov
     return `${r.created ? `created ${r.created}` : 'no creation time'}: ${reasons.join('; ')}`;
   };
   return { list: rows.map((r) => ({ kind: r.kind, id: r.id, region: r.region, state: r.state, createdAt: r.created, why: why(r) })), total: Number(rows[0]?.total ?? 0) };
+}
+
+/** The changes of blast radii that can have created something a snapshot lists (IAM, compute, data). */
+export function creatingChanges(radii: readonly BlastRadius[]): ResourceChange[] {
+  return radii.flatMap((b) => [...b.iam, ...b.compute, ...b.data]);
 }
 
 /** The whole "now" view for a snapshot. */

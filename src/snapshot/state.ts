@@ -148,6 +148,3 @@ export function actionStates(actions: readonly RemediationAction[], snap: Snapsh
     return rule(view, action);
   });
 }
-
-/** The action kinds the snapshot can judge. */
-export const JUDGED_KINDS: readonly string[] = Object.keys(RULES).sort();
