@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { loadCatalog, loadSensitiveEvents, type Detection } from '../src/detect/catalog.js';
-import { evaluate, prepareReference, runDetections } from '../src/detect/runner.js';
+import { detect, evaluate, prepareReference } from '../src/detect/runner.js';
 import { loadSigmaRules } from '../src/sigma/loader.js';
 import { Store } from '../src/store/store.js';
 import { ensureBenchStore } from './bench-store.js';
@@ -61,15 +61,17 @@ async function main(): Promise<void> {
   try {
     const whole = async (detections: readonly Detection[]) => {
       let best = Infinity;
-      let findings = 0;
+      let matches = 0;
+      let alerts = 0;
       let failures = 0;
       for (let r = 0; r < runs; r++) {
-        const [result, s] = await timed(() => runDetections(store, detections, { sensitive, catalog: builtin }));
+        const [result, s] = await timed(() => detect(store, detections, { sensitive, catalog: builtin }));
         best = Math.min(best, s);
-        findings = result.findings.length;
+        matches = result.matches;
+        alerts = result.alerts.length;
         failures = result.failures.length;
       }
-      return { best, findings, failures };
+      return { best, matches, alerts, failures };
     };
     const b = await whole(builtin);
     const s = await whole(sigma.detections);
@@ -79,8 +81,8 @@ async function main(): Promise<void> {
     process.stdout.write(
       `store: ${db} (${events.toLocaleString('en-US')} events)\n` +
         `Sigma rules: ${sigma.detections.length} translated, ${sigma.untranslated.length} not (${rules})\n` +
-        `whole run, best of ${runs}: built-in ${builtin.length} detections ${b.best.toFixed(2)} s (${b.findings} findings, ${b.failures} failed), ${ms(perB)} per detection; ` +
-        `Sigma ${sigma.detections.length} rules ${s.best.toFixed(2)} s (${s.findings} findings, ${s.failures} failed), ${ms(perS)} per rule; ratio Sigma/built-in per rule ${(perS / perB).toFixed(2)}\n`,
+        `whole run, best of ${runs}: built-in ${builtin.length} detections ${b.best.toFixed(2)} s (${b.matches} matches, ${b.alerts} alerts, ${b.failures} failed), ${ms(perB)} per detection; ` +
+        `Sigma ${sigma.detections.length} rules ${s.best.toFixed(2)} s (${s.matches} matches, ${s.alerts} alerts, ${s.failures} failed), ${ms(perS)} per rule; ratio Sigma/built-in per rule ${(perS / perB).toFixed(2)}\n`,
     );
     // A detection alone reads the sensitive-calls table that a whole run prepares and drops.
     await prepareReference(store, builtin, sensitive);

@@ -2,8 +2,7 @@ import { join } from 'node:path';
 import { ExitCode, UsageError } from '../core/errors.js';
 import { packageRoot } from '../core/version.js';
 import { loadCatalog, loadSensitiveEvents, type Detection, type SensitiveEvent } from '../detect/catalog.js';
-import { groupAlerts } from '../detect/alerts.js';
-import type { DetectResult } from '../detect/runner.js';
+import type { DetectSummary } from '../detect/runner.js';
 import { useDatabases } from '../enrich/enricher.js';
 import { iocDetection, loadIocFiles } from '../enrich/ioc.js';
 import { renderTable } from '../report/tabular.js';
@@ -43,10 +42,18 @@ export interface DetectCliOptions extends EngineCliOptions, SigmaCliOptions {
 }
 
 /** Prints a run as alerts (raw matches grouped); JSON keeps them under `findings`, with `matches` the raw count. */
-function printFindings(result: DetectResult, format: 'text' | 'json', extra: Record<string, unknown> = {}): void {
-  const alerts = groupAlerts(result.findings);
+function printFindings(result: DetectSummary, format: 'text' | 'json', extra: Record<string, unknown> = {}): void {
+  const alerts = result.alerts;
   if (format === 'json') {
-    process.stdout.write(`${JSON.stringify({ runId: result.runId, detections: result.detections, matches: result.findings.length, findings: alerts, failures: result.failures, ...extra }, null, 2)}\n`);
+    // Written alert by alert: a noisy account has hundreds of thousands, and one string of them all would double the peak memory.
+    const whole = JSON.stringify({ runId: result.runId, detections: result.detections, matches: result.matches, findings: [], failures: result.failures, ...extra }, null, 2);
+    const at = whole.indexOf('\n  "findings": []') + '\n  "findings": ['.length;
+    process.stdout.write(whole.slice(0, at));
+    for (let i = 0; i < alerts.length; i += 1000) {
+      const batch = alerts.slice(i, i + 1000).map((a) => `\n    ${JSON.stringify(a, null, 2).replace(/\n/g, '\n    ')}`);
+      process.stdout.write(`${batch.join(',')}${i + 1000 < alerts.length ? ',' : '\n  '}`);
+    }
+    process.stdout.write(`${whole.slice(at)}\n`);
   } else {
     const rows = alerts.map((a) => ({ time: a.firstTime, severity: a.severity, detection: a.detection, count: a.count, actor: a.actor, ip: a.sourceIp, region: a.region, summary: a.summary }));
     process.stdout.write(renderTable({ columns: ['time', 'severity', 'detection', 'count', 'actor', 'ip', 'region', 'summary'], rows }, 'table'));

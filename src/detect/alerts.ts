@@ -1,6 +1,7 @@
+import { listValue, type DuckDBValue } from '@duckdb/node-api';
 import type { Store } from '../store/store.js';
 import { SEVERITIES, type Severity } from './catalog.js';
-import { sortFindings, type Finding } from './runner.js';
+import { sortFindings, type Finding } from './finding.js';
 
 /**
  * Raw matches of one detection grouped into what a person reads: same detection, outcome,
@@ -73,7 +74,8 @@ export interface AlertFilter {
   readonly runId?: string;
 }
 
-type StoredFinding = {
+/** A row of `findings` (or of a run's matches before they are stored), as JS values. */
+export type StoredFinding = {
   detection: string;
   title: string;
   severity: Severity;
@@ -115,26 +117,82 @@ export async function loadMatches(store: Store, runId?: string): Promise<Finding
      order by eventtime, event_ids[1], detection, summary`,
     { run },
   );
-  return sortFindings(
-    rows.map((r) => ({
-      detection: r.detection,
-      title: r.title,
-      severity: r.severity,
-      outcome: r.outcome,
-      tactics: r.tactics ?? [],
-      techniques: r.techniques ?? [],
-      eventIds: r.event_ids,
-      eventTime: r.eventtime,
-      eventName: r.eventname,
-      actor: r.actor,
-      accessKeyId: r.access_key_id,
-      sourceIp: r.sourceipaddress,
-      account: r.account,
-      region: r.region,
-      resource: r.resource,
-      summary: r.summary,
-    })),
+  return sortFindings(rows.map(fromStored));
+}
+
+/** A stored row as a finding. */
+export function fromStored(r: StoredFinding): Finding {
+  return {
+    detection: r.detection,
+    title: r.title,
+    severity: r.severity,
+    outcome: r.outcome,
+    tactics: r.tactics ?? [],
+    techniques: r.techniques ?? [],
+    eventIds: r.event_ids,
+    eventTime: r.eventtime,
+    eventName: r.eventname,
+    actor: r.actor,
+    accessKeyId: r.access_key_id,
+    sourceIp: r.sourceipaddress,
+    account: r.account,
+    region: r.region,
+    resource: r.resource,
+    summary: r.summary,
+  };
+}
+
+/** The columns that make a group (see `groupKey`), as SQL. */
+const GROUP = 'detection, outcome, who, sourceipaddress, resource';
+
+/**
+ * `groupAlerts` done inside DuckDB, over a relation with the columns of `findings` (`relation`
+ * is SQL text the caller builds from its own table names; `params` are its parameters): only
+ * the alerts come back. Matches are ordered as `sortFindings` orders them, a group is split
+ * where a match is more than `ALERT_WINDOW_MS` after the latest earlier match of its group
+ * (matches without a time join the group they fall in), and each alert takes its first match's
+ * fields, the highest severity, every event id once in order, and the last time.
+ */
+export async function groupAlertsSql(store: Store, relation: string, params: Record<string, DuckDBValue> = {}): Promise<Alert[]> {
+  // Read as JSON values (many rows on a noisy account): times come as epoch milliseconds.
+  const rows = await store.allJson<Omit<StoredFinding, 'eventtime'> & { eventtime: number | null; n: number; last_time: number | null; top: Severity; ids: string[]; first_seq: number }>(
+    `with m as (
+       select *, coalesce(access_key_id, actor) as who,
+              row_number() over (order by eventtime nulls first, event_ids[1] nulls first, detection, summary, resource, sourceipaddress) as seq
+       from ${relation}
+     ),
+     p as (
+       select *, row_number() over (partition by ${GROUP} order by seq) as nth,
+              max(eventtime) over (partition by ${GROUP} order by seq rows between unbounded preceding and 1 preceding) as prev
+       from m
+     ),
+     g as (
+       select *, sum(case when nth = 1 or (eventtime is not null and prev is not null and eventtime - prev > to_milliseconds($window)) then 1 else 0 end)
+                 over (partition by ${GROUP} order by seq rows between unbounded preceding and current row) as grp
+       from p
+     ),
+     a as (
+       select ${GROUP}, grp, min(seq) as first_seq, count(*) as n, max(eventtime) as last_time,
+              max(list_position($ranks, severity)) as rank, flatten(list(event_ids order by seq)) as ids
+       from g
+       group by ${GROUP}, grp
+     )
+     select m.detection, m.title, m.outcome, m.tactics, m.techniques, m.event_ids, epoch_ms(m.eventtime)::double as eventtime, m.eventname, m.actor,
+            m.access_key_id, m.sourceipaddress, m.account, m.region, m.resource, m.summary, m.severity,
+            a.n::integer as n, epoch_ms(a.last_time)::double as last_time, list_extract($ranks, a.rank) as top, a.ids, a.first_seq::double as first_seq
+     from a join m on m.seq = a.first_seq`,
+    { ...params, window: ALERT_WINDOW_MS, ranks: listValue([...SEVERITIES]) },
   );
+  return rows
+    .sort((x, y) => x.first_seq - y.first_seq)
+    .map((r) => {
+      const first = isoMs(r.eventtime);
+      return {
+        detection: r.detection, title: r.title, severity: r.top, outcome: r.outcome, tactics: r.tactics ?? [], techniques: r.techniques ?? [],
+        eventIds: [...new Set(r.ids)], eventTime: first, eventName: r.eventname, actor: r.actor, accessKeyId: r.access_key_id, sourceIp: r.sourceipaddress,
+        account: r.account, region: r.region, resource: r.resource, summary: r.summary, count: r.n, firstTime: first, lastTime: isoMs(r.last_time),
+      };
+    });
 }
 
 /**
@@ -158,6 +216,11 @@ export function filterAlerts(alerts: readonly Alert[], filter: AlertFilter): Ale
       (!since || !a.lastTime || iso(a.lastTime) >= since) &&
       (!until || !a.firstTime || iso(a.firstTime) < until),
   );
+}
+
+/** Epoch milliseconds as the store writes times (`toPlainRow`): ISO-8601 UTC, no `.000`. */
+function isoMs(ms: number | null): string | null {
+  return ms === null ? null : new Date(ms).toISOString().replace(/\.000Z$/, 'Z');
 }
 
 function iso(time: string): string {

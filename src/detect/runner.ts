@@ -4,27 +4,9 @@ import { isoSeconds } from '../core/time.js';
 import { toolVersion } from '../core/version.js';
 import { prepareEnrichment } from '../enrich/store-tables.js';
 import type { Store } from '../store/store.js';
+import { fromStored, groupAlertsSql, type Alert, type StoredFinding } from './alerts.js';
 import { SEVERITIES, type Detection, type SensitiveEvent, type Severity } from './catalog.js';
-
-/** One thing a detection found, traceable to its events. */
-export interface Finding {
-  readonly detection: string;
-  readonly title: string;
-  readonly severity: Severity;
-  readonly outcome: 'success' | 'attempt';
-  readonly tactics: readonly string[];
-  readonly techniques: readonly string[];
-  readonly eventIds: readonly string[];
-  readonly eventTime: string | null;
-  readonly eventName: string | null;
-  readonly actor: string | null;
-  readonly accessKeyId: string | null;
-  readonly sourceIp: string | null;
-  readonly account: string | null;
-  readonly region: string | null;
-  readonly resource: string | null;
-  readonly summary: string | null;
-}
+import { sortFindings, type Finding } from './finding.js';
 
 /** Which detections to run, over which window. */
 export interface DetectOptions {
@@ -67,13 +49,21 @@ export interface DetectionFailure {
   readonly reason: string;
 }
 
-/** The result of a detect run. */
-export interface DetectResult {
+/** What a detect run gives back without holding its raw matches: their count and their alerts. */
+export interface DetectSummary {
   readonly runId: string;
   readonly detections: number;
   /** Raw matches at or above `minSeverity` (the store keeps all of them, whatever the floor). */
-  readonly findings: readonly Finding[];
+  readonly matches: number;
+  /** Those matches grouped (see `Alert`), sorted as findings are. */
+  readonly alerts: readonly Alert[];
   readonly failures: readonly DetectionFailure[];
+}
+
+/** A detect run with its raw matches read back (tests, the demo, Athena's local part). */
+export interface DetectResult extends DetectSummary {
+  /** Raw matches at or above `minSeverity`, sorted. */
+  readonly findings: readonly Finding[];
 }
 
 /** Runs one detection's SQL over `events` inside the window; rows come back in the contract's columns. */
@@ -148,41 +138,113 @@ export function atLeast(severity: Severity, floor: Severity | undefined): boolea
  * Runs detections over the store and records every raw match of this run in `findings` under
  * its run id, at every severity: earlier runs stay, and `minSeverity` only filters what is
  * returned (a view), never what is stored. `loadAlerts` reads the latest run back.
+ *
+ * Bounded: each detection's rows go from its query into a temporary table inside DuckDB, and
+ * what comes back to JavaScript is the alerts (grouped in SQL) and a count, so memory and time
+ * follow the output, not the raw matches. `runDetections` also reads the matches back.
  */
+export async function detect(store: Store, detections: readonly Detection[], options: DetectOptions = {}): Promise<DetectSummary> {
+  return detectRun(store, detections, options, false);
+}
+
+/** `detect`, with the run's raw matches at or above `minSeverity` read back too. */
 export async function runDetections(store: Store, detections: readonly Detection[], options: DetectOptions = {}): Promise<DetectResult> {
+  return detectRun(store, detections, options, true);
+}
+
+async function detectRun(store: Store, detections: readonly Detection[], options: DetectOptions, withMatches: false): Promise<DetectSummary>;
+async function detectRun(store: Store, detections: readonly Detection[], options: DetectOptions, withMatches: true): Promise<DetectResult>;
+async function detectRun(store: Store, detections: readonly Detection[], options: DetectOptions, withMatches: boolean): Promise<DetectSummary | DetectResult> {
   const runId = `${isoSeconds(new Date()).replace(/[-:]/g, '')}-${randomBytes(3).toString('hex')}`;
-  const findings: Finding[] = [];
   const failures: DetectionFailure[] = [];
-  const run = async (detection: Detection) => {
-    try {
-      // One by one: spreading a detection's findings into push overflows the stack past ~100k.
-      for (const finding of await evaluate(store, detection, options)) findings.push(finding);
-    } catch (error) {
-      failures.push({ detection: detection.id, reason: ((error as Error).message ?? String(error)).split('\n')[0]! });
-    }
-  };
-  const catalog = options.catalog ?? detections;
-  if (options.sensitive) await prepareReference(store, catalog, options.sensitive);
-  // A detection over the sensitive-calls table needs exactly the calls no other detection covers.
-  const covered = new Set(catalog.flatMap((d) => eventNamesOf(d.sql)));
-  const uncovered = (options.sensitive ?? []).filter((e) => !covered.has(e.name) && e.severity !== 'info').map((e) => e.name);
-  // Names compared in lower case: a Sigma rule's are (it matches case-insensitively), and the copy may hold more than a detection needs, never less.
-  const namesFor = (d: Detection) => [...(d.eventNames ?? eventNamesOf(d.sql)), ...(/\bsensitive_events\b/.test(d.sql) ? uncovered : [])].map((n) => n.toLowerCase());
-  // Copying the records of very common events (GetObject, AssumeRole) would cost more than it saves.
-  const heavy = await commonEventNames(store, [...new Set(detections.flatMap(namesFor))]);
-  const named = detections.filter((d) => namesFor(d).length > 0 && !namesFor(d).some((n) => heavy.has(n)));
-  for (const detection of detections.filter((d) => !named.includes(d))) await run(detection);
-  const names = [...new Set(named.flatMap(namesFor))].sort();
-  await store.run(`create or replace temp table events as select * from main.events where list_contains($names, lower(eventname))`, { names: listValue(names) }, { names: LIST(VARCHAR) });
+  await store.run(`create or replace temp table ${RUN_MATCHES} (${MATCH_COLUMNS})`);
   try {
-    for (const detection of named) await run(detection);
+    const run = async (detection: Detection) => {
+      try {
+        await insertMatches(store, detection, options);
+      } catch (error) {
+        failures.push({ detection: detection.id, reason: ((error as Error).message ?? String(error)).split('\n')[0]! });
+      }
+    };
+    const catalog = options.catalog ?? detections;
+    if (options.sensitive) await prepareReference(store, catalog, options.sensitive);
+    // A detection over the sensitive-calls table needs exactly the calls no other detection covers.
+    const covered = new Set(catalog.flatMap((d) => eventNamesOf(d.sql)));
+    const uncovered = (options.sensitive ?? []).filter((e) => !covered.has(e.name) && e.severity !== 'info').map((e) => e.name);
+    // Names compared in lower case: a Sigma rule's are (it matches case-insensitively), and the copy may hold more than a detection needs, never less.
+    const namesFor = (d: Detection) => [...(d.eventNames ?? eventNamesOf(d.sql)), ...(/\bsensitive_events\b/.test(d.sql) ? uncovered : [])].map((n) => n.toLowerCase());
+    // Copying the records of very common events (GetObject, AssumeRole) would cost more than it saves.
+    const heavy = await commonEventNames(store, [...new Set(detections.flatMap(namesFor))]);
+    const named = detections.filter((d) => namesFor(d).length > 0 && !namesFor(d).some((n) => heavy.has(n)));
+    for (const detection of detections.filter((d) => !named.includes(d))) await run(detection);
+    const names = [...new Set(named.flatMap(namesFor))].sort();
+    await store.run(`create or replace temp table events as select * from main.events where list_contains($names, lower(eventname))`, { names: listValue(names) }, { names: LIST(VARCHAR) });
+    try {
+      for (const detection of named) await run(detection);
+    } finally {
+      await store.run('drop table if exists temp.events');
+      await store.run('drop table if exists temp.sensitive_events');
+    }
+    if (!store.readOnly) await saveRun(store, runId, detections.length, options);
+    const floor = { severities: listValue(SEVERITIES.filter((s) => atLeast(s, options.minSeverity))) };
+    const kept = `(select * from ${RUN_MATCHES} where list_contains($severities, severity))`;
+    const counted = await store.one<{ n: number }>(`select count(*) as n from ${kept}`, floor);
+    const summary: DetectSummary = { runId, detections: detections.length, matches: Number(counted?.n ?? 0), alerts: await groupAlertsSql(store, kept, floor), failures };
+    if (!withMatches) return summary;
+    const rows = await store.all<StoredFinding>(`select * from ${kept}`, floor);
+    return { ...summary, findings: sortFindings(rows.map(fromStored)) };
   } finally {
-    await store.run('drop table if exists temp.events');
-    await store.run('drop table if exists temp.sensitive_events');
+    await store.run(`drop table if exists ${RUN_MATCHES}`);
   }
-  sortFindings(findings);
-  if (!store.readOnly) await saveFindings(store, runId, detections.length, findings, options);
-  return { runId, detections: detections.length, findings: findings.filter((f) => atLeast(f.severity, options.minSeverity)), failures };
+}
+
+/** This run's raw matches, before they are stored under its id: the columns of `findings` but the run's. */
+const RUN_MATCHES = 'temp.run_matches';
+const MATCH_COLUMNS = `detection varchar not null, title varchar not null, severity varchar not null, outcome varchar not null,
+  tactics varchar[], techniques varchar[], event_ids varchar[] not null, eventtime timestamptz, eventname varchar, actor varchar,
+  access_key_id varchar, sourceipaddress varchar, account varchar, region varchar, resource varchar, summary varchar`;
+
+/**
+ * Runs one detection's SQL inside the window and inserts its rows as findings, mapped as
+ * `toFindings` maps them (the same title, severity, outcome and event ids), without leaving DuckDB.
+ */
+async function insertMatches(store: Store, detection: Detection, options: DetectOptions): Promise<void> {
+  const described = await store.all<{ column_name: string }>(`describe select * from (${detection.sql}) as d`);
+  const has = new Set(described.map((c) => c.column_name.toLowerCase()));
+  const text = (column: string) => (has.has(column) ? `d.${column}::varchar` : 'null::varchar');
+  const context = has.has('severity') ? `case when list_contains($severities, d.severity::varchar) then d.severity::varchar end` : 'null';
+  const ids = has.has('eventids') ? `coalesce(d.eventids::varchar[], [d.eventid::varchar])` : `[d.eventid::varchar]`;
+  const attempt = `d.outcome::varchar is not distinct from 'attempt'`;
+  await store.run(
+    `insert into ${RUN_MATCHES}
+     select $detection,
+            case when ${attempt} then $title || ' (attempt)' else $title end,
+            case when ${attempt} then $attemptSeverity else coalesce(${context}, $severity) end,
+            case when ${attempt} then 'attempt' else 'success' end,
+            $tactics, $techniques,
+            -- A record without an eventID has a null eventid: it cannot be cited by id.
+            list_filter(${ids}, lambda id: id is not null and id <> ''),
+            d.eventtime::timestamptz, ${text('eventname')}, ${text('actor')}, ${text('access_key_id')}, ${text('sourceipaddress')},
+            ${text('account')}, ${text('region')}, ${text('resource')}, ${text('summary')}
+     from (${detection.sql}) as d
+     where ($since::timestamptz is null or d.eventtime >= $since::timestamptz)
+       and ($until::timestamptz is null or d.eventtime < $until::timestamptz)
+       -- A detection without an attempt severity does not report failed calls: they are routine noise.
+       and ($attemptSeverity is not null or not (${attempt}))`,
+    {
+      detection: detection.id,
+      title: detection.title,
+      severity: detection.severity,
+      attemptSeverity: detection.attemptSeverity ?? null,
+      // Bound only when used: DuckDB refuses a parameter the statement does not name.
+      ...(has.has('severity') ? { severities: listValue([...SEVERITIES]) } : {}),
+      tactics: listValue([...detection.tactics]),
+      techniques: listValue([...detection.techniques]),
+      since: options.since?.toISOString() ?? null,
+      until: options.until?.toISOString() ?? null,
+    },
+    { detection: VARCHAR, title: VARCHAR, severity: VARCHAR, attemptSeverity: VARCHAR, severities: LIST(VARCHAR), tactics: LIST(VARCHAR), techniques: LIST(VARCHAR), since: VARCHAR, until: VARCHAR },
+  );
 }
 
 /** Event names that make up more than 2% of the store (and at least 20,000 events). */
@@ -213,57 +275,15 @@ export function eventNamesOf(sql: string): string[] {
   return names;
 }
 
-/** Sorts findings in place by event time, first event id, then detection: the order every engine reports. */
-export function sortFindings(findings: Finding[]): Finding[] {
-  return findings.sort((a, b) => compare(a.eventTime, b.eventTime) || compare(a.eventIds[0] ?? null, b.eventIds[0] ?? null) || compare(a.detection, b.detection));
-}
-
-function compare(a: string | null, b: string | null): number {
-  return (a ?? '') < (b ?? '') ? -1 : (a ?? '') > (b ?? '') ? 1 : 0;
-}
-
-async function saveFindings(store: Store, runId: string, count: number, findings: readonly Finding[], options: DetectOptions): Promise<void> {
+/** Stores the run: its row in `detect_runs` and every raw match under its id, in one transaction. */
+async function saveRun(store: Store, runId: string, count: number, options: DetectOptions): Promise<void> {
   await store.transaction(async () => {
-    await store.run(`insert into detect_runs values (?, now(), now(), ?, ?, ?, ?)`, [
+    await store.run(`insert into detect_runs select ?, now(), now(), ?, ?, ?, (select count(*) from ${RUN_MATCHES})`, [
       runId,
       JSON.stringify({ since: options.since ? isoSeconds(options.since) : null, until: options.until ? isoSeconds(options.until) : null }),
       toolVersion(),
       count,
-      findings.length,
     ]);
-    if (findings.length === 0) return;
-    const column = <T>(get: (f: Finding) => T) => findings.map(get);
-    const strings = (values: ReadonlyArray<string | null>) => listValue([...values]);
-    const lists = (values: ReadonlyArray<readonly string[]>) => listValue(values.map((v) => listValue([...v])));
-    await store.run(
-      `insert into findings
-       select $run, unnest($detection), unnest($title), unnest($severity), unnest($outcome), unnest($tactics), unnest($techniques), unnest($events),
-              unnest($time)::timestamptz, unnest($name), unnest($actor), unnest($key), unnest($ip), unnest($account), unnest($region), unnest($resource), unnest($summary)`,
-      {
-        run: runId,
-        detection: strings(column((f) => f.detection)),
-        title: strings(column((f) => f.title)),
-        severity: strings(column((f) => f.severity)),
-        outcome: strings(column((f) => f.outcome)),
-        tactics: lists(column((f) => f.tactics)),
-        techniques: lists(column((f) => f.techniques)),
-        events: lists(column((f) => f.eventIds)),
-        time: strings(column((f) => f.eventTime)),
-        name: strings(column((f) => f.eventName)),
-        actor: strings(column((f) => f.actor)),
-        key: strings(column((f) => f.accessKeyId)),
-        ip: strings(column((f) => f.sourceIp)),
-        account: strings(column((f) => f.account)),
-        region: strings(column((f) => f.region)),
-        resource: strings(column((f) => f.resource)),
-        summary: strings(column((f) => f.summary)),
-      },
-      {
-        ...Object.fromEntries(['detection', 'title', 'severity', 'outcome', 'time', 'name', 'actor', 'key', 'ip', 'account', 'region', 'resource', 'summary'].map((k) => [k, LIST(VARCHAR)])),
-        tactics: LIST(LIST(VARCHAR)),
-        techniques: LIST(LIST(VARCHAR)),
-        events: LIST(LIST(VARCHAR)),
-      },
-    );
+    await store.run(`insert into findings select ?, * from ${RUN_MATCHES}`, [runId]);
   });
 }

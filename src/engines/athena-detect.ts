@@ -7,7 +7,9 @@ import { randomBytes } from 'node:crypto';
 import { isoSeconds } from '../core/time.js';
 import { mapLimit } from '../core/pool.js';
 import type { Detection, SensitiveEvent, Severity } from '../detect/catalog.js';
-import { atLeast, eventNamesOf, runDetections, sortFindings, toFindings, type ContractRow, type DetectionFailure, type DetectResult, type Finding } from '../detect/runner.js';
+import { groupAlerts } from '../detect/alerts.js';
+import { sortFindings, type Finding } from '../detect/finding.js';
+import { atLeast, eventNamesOf, runDetections, toFindings, type ContractRow, type DetectionFailure, type DetectResult } from '../detect/runner.js';
 import { Store } from '../store/store.js';
 import { AthenaCancelledError, ScanLimitError, type AthenaRunner } from './athena-client.js';
 import { renderDetection, runsOnAthena } from './athena-render.js';
@@ -133,6 +135,8 @@ export async function runAthenaDetections(runner: AthenaRunner, table: AthenaTab
     runId,
     detections: planned.length,
     findings,
+    matches: findings.length,
+    alerts: groupAlerts(findings),
     failures,
     skipped,
     queries: runner.totals.queries - before.queries,
@@ -224,6 +228,8 @@ group by eventname`,
     ...remote,
     detections: remote.detections + local.length,
     findings,
+    matches: findings.length,
+    alerts: groupAlerts(findings),
     failures: [...localResult.failures, ...remote.failures].sort((a, b) => (a.detection < b.detection ? -1 : 1)),
     queries: runner.totals.queries - before.queries,
     dataScannedBytes: runner.totals.dataScannedBytes - before.dataScannedBytes,

@@ -62,12 +62,12 @@ export class AthenaEngine implements Engine {
       ...(this.options.onWarning ? { onWarning: this.options.onWarning } : {}),
     };
     if (!this.options.pullCandidates) {
-      const { skipped, queries, dataScannedBytes, costUsd, ...result } = await runAthenaDetections(this.runner, this.table, run.detections, options);
+      const { skipped, queries, dataScannedBytes, costUsd, findings: _findings, ...result } = await runAthenaDetections(this.runner, this.table, run.detections, options);
       return { ...result, extra: { skipped, athena: { queries, dataScannedBytes, costUsd } } };
     }
     const cacheDir = mkdtempSync(join(tmpdir(), 'trailhound-candidates-'));
     try {
-      const { skipped, queries, dataScannedBytes, costUsd, candidates, ...result } = await runAthenaDetectionsPulling(this.runner, this.table, run.detections, { ...options, cacheDir });
+      const { skipped, queries, dataScannedBytes, costUsd, candidates, findings: _findings, ...result } = await runAthenaDetectionsPulling(this.runner, this.table, run.detections, { ...options, cacheDir });
       return { ...result, extra: { skipped, athena: { queries, dataScannedBytes, costUsd, candidates } } };
     } finally {
       rmSync(cacheDir, { recursive: true, force: true });

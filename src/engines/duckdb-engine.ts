@@ -1,6 +1,6 @@
 import { UsageError } from '../core/errors.js';
 import { duckdbSource } from '../analyze/duckdb-source.js';
-import { runDetections } from '../detect/runner.js';
+import { detect } from '../detect/runner.js';
 import { prepareIocTables } from '../enrich/ioc.js';
 import type { Store } from '../store/store.js';
 import type { DetectRun, Engine, EngineDetectResult } from './engine.js';
@@ -21,7 +21,7 @@ export class DuckDbEngine implements Engine {
       throw new UsageError('--region and --account narrow an Athena run (its partitions); the local store is searched whole');
     }
     if (run.indicators?.length) await prepareIocTables(this.store, run.indicators);
-    const result = await runDetections(this.store, run.detections, {
+    const result = await detect(this.store, run.detections, {
       sensitive: run.sensitive,
       catalog: run.catalog,
       ...(run.scope.since ? { since: run.scope.since } : {}),

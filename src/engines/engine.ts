@@ -7,7 +7,7 @@
 import type { EvidenceSource } from '../analyze/source.js';
 import type { Scope } from '../core/scope.js';
 import type { Detection, SensitiveEvent, Severity } from '../detect/catalog.js';
-import type { DetectResult } from '../detect/runner.js';
+import type { DetectSummary } from '../detect/runner.js';
 import type { Indicator } from '../enrich/ioc.js';
 
 /** One detect run: the detections and the reference data they read, over a scope. */
@@ -25,8 +25,8 @@ export interface DetectRun {
   readonly signal?: AbortSignal;
 }
 
-/** A run's findings, and what the engine adds to the JSON output (Athena: queries, bytes scanned, cost, skipped detections). */
-export interface EngineDetectResult extends DetectResult {
+/** A run's alerts and match count, and what the engine adds to the JSON output (Athena: queries, bytes scanned, cost, skipped detections). */
+export interface EngineDetectResult extends DetectSummary {
   readonly extra: Readonly<Record<string, unknown>>;
 }
 

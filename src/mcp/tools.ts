@@ -16,7 +16,7 @@ import { runQuery } from '../store/query.js';
 import { storeStats } from '../store/stats.js';
 import { QueryError, UsageError } from '../core/errors.js';
 import { latestDetectRun, loadAlerts } from '../detect/alerts.js';
-import type { Finding } from '../detect/runner.js';
+import type { Finding } from '../detect/finding.js';
 import { SEVERITIES } from '../detect/catalog.js';
 import { loadFindings, planFromStore, timelineFromStore } from '../report/from-store.js';
 import { renderPlanMarkdown } from '../report/plan-renderers.js';

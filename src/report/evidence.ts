@@ -3,7 +3,7 @@
  * behind them, each event with where it came from. Plain data; nothing here reads the store.
  */
 import type { EventCore } from '../analyze/source.js';
-import type { Finding } from '../detect/runner.js';
+import type { Finding } from '../detect/finding.js';
 
 /** Where an event was read from: the input file (and its hash) and its place in that file. */
 export interface Provenance {

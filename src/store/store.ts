@@ -110,6 +110,20 @@ export class Store {
     return rows;
   }
 
+  /**
+   * `all` for many rows: DuckDB writes each row as one JSON text, which JS parses, several
+   * times faster than `all` on large results (the client converts cell by cell). Values are as
+   * JSON has them: times as DuckDB's text, so the SQL casts what must come back typed (times
+   * to epoch milliseconds, say); integers beyond 2^53 lose precision.
+   */
+  async allJson<T extends Row = Row>(sql: string, params?: Params, types?: ParamTypes): Promise<T[]> {
+    const t = performance.now();
+    const reader = await this.connection.runAndReadAll(`select to_json(q)::varchar as j from (${sql}) as q`, params as never, types as never);
+    const rows = (reader.getColumnsJS()[0] ?? []).map((j) => JSON.parse(j as string) as T);
+    if (process.env['TRAILHOUND_DEBUG_SQL']) process.stderr.write(`[sql ${(performance.now() - t).toFixed(0)} ms, ${rows.length} rows] ${sql.slice(0, 100).replace(/\s+/g, ' ')}\n`);
+    return rows;
+  }
+
   /** Runs a query expected to return one row (or none). */
   async one<T extends Row = Row>(sql: string, params?: Params): Promise<T | undefined> {
     return (await this.all<T>(sql, params))[0];

@@ -1,8 +1,10 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { groupAlerts, loadAlerts, loadMatches } from '../../src/detect/alerts.js';
+import { LIST, VARCHAR, listValue } from '@duckdb/node-api';
+import { groupAlerts, groupAlertsSql, loadAlerts, loadMatches, type Alert } from '../../src/detect/alerts.js';
 import { loadCatalog, loadSensitiveEvents } from '../../src/detect/catalog.js';
-import { runDetections, type Finding } from '../../src/detect/runner.js';
+import { runDetections } from '../../src/detect/runner.js';
+import type { Finding } from '../../src/detect/finding.js';
 import { loadFindings } from '../../src/report/from-store.js';
 import { Store } from '../../src/store/store.js';
 import { makeCall, makeRecord } from '../../synth/records.js';
@@ -52,6 +54,56 @@ describe('alert grouping', () => {
   });
 });
 
+describe('alert grouping inside the store', () => {
+  /** Alerts compared field by field, times as instants (the store writes them its own way). */
+  const plain = (alerts: readonly Alert[]) =>
+    alerts.map((a) => ({ ...a, eventTime: at(a.eventTime), firstTime: at(a.firstTime), lastTime: at(a.lastTime) }));
+  const at = (t: string | null) => (t ? new Date(t).toISOString() : null);
+
+  it('gives exactly the alerts the in-memory grouping gives, on gaps, missing times, keys, severities and repeated ids', async () => {
+    const t = (minutes: number) => new Date(Date.parse('2026-03-01T10:00:00Z') + minutes * 60_000).toISOString();
+    const matches: Finding[] = [
+      match({ eventIds: ['n1'], eventTime: null }),
+      match({ eventIds: ['a1'], eventTime: t(0) }),
+      match({ eventIds: ['a2', 'a1'], eventTime: t(59), severity: 'critical' }),
+      match({ eventIds: ['a3'], eventTime: t(118) }),
+      match({ eventIds: ['a4'], eventTime: t(179) }), // 61 minutes after a3: a new alert
+      match({ eventIds: ['a5'], eventTime: t(180), severity: 'medium' }),
+      match({ eventIds: ['b1'], eventTime: t(5), detection: 'd_y_found', severity: 'high' }),
+      match({ eventIds: ['c1'], eventTime: t(5), accessKeyId: null, actor: 'arn:aws:iam::111122223333:role/r' }),
+      match({ eventIds: ['c2'], eventTime: t(6), accessKeyId: null, actor: 'arn:aws:iam::111122223333:role/r' }),
+      match({ eventIds: ['d1'], eventTime: t(7), outcome: 'attempt', title: 't (attempt)' }),
+      match({ eventIds: ['e1'], eventTime: t(8), sourceIp: null, resource: null }),
+      match({ eventIds: ['e2'], eventTime: t(9), sourceIp: null, resource: null, summary: 'second' }),
+      match({ eventIds: [], eventTime: t(10), resource: 'no ids' }),
+      ...Array.from({ length: 40 }, (_, i) => match({ eventIds: [`z${i % 7}`], eventTime: t(300 + i * 20 + (i % 3)), sourceIp: '198.51.100.7', severity: i % 5 === 0 ? 'high' : 'low' })),
+    ];
+    const store = await Store.open(':memory:');
+    try {
+      await store.run(`create temp table m as select * exclude (detect_run_id) from findings limit 0`);
+      for (const f of matches) {
+        await store.run(
+          `insert into temp.m values ($detection, $title, $severity, $outcome, $tactics, $techniques, $ids, $time::timestamptz, $name, $actor, $key, $ip, $account, $region, $resource, $summary)`,
+          {
+            detection: f.detection, title: f.title, severity: f.severity, outcome: f.outcome, tactics: listValue([...f.tactics]), techniques: listValue([...f.techniques]),
+            ids: listValue([...f.eventIds]), time: f.eventTime, name: f.eventName, actor: f.actor, key: f.accessKeyId, ip: f.sourceIp, account: f.account,
+            region: f.region, resource: f.resource, summary: f.summary,
+          },
+          { tactics: LIST(VARCHAR), techniques: LIST(VARCHAR), ids: LIST(VARCHAR) },
+        );
+      }
+      const expected = groupAlerts(matches);
+      const got = await groupAlertsSql(store, 'temp.m');
+      expect(got).toHaveLength(8);
+      expect(got[0]).toMatchObject({ count: 4, severity: 'critical', eventIds: ['n1', 'a1', 'a2', 'a3'] });
+      expect(got.map((a) => a.count).reduce((x, y) => x + y, 0)).toBe(matches.length);
+      expect(plain(got)).toEqual(plain(expected));
+    } finally {
+      store.close();
+    }
+  });
+});
+
 describe('stored detect runs', () => {
   it('keeps every run whole: --min-severity filters the view, the store keeps all matches, and alerts load back', async () => {
     const key = { type: 'IAMUser', arn: 'arn:aws:iam::111122223333:user/dev', accountId: '111122223333', accessKeyId: 'AKIAEXAMPLEALERTS001', userName: 'dev' };
@@ -74,6 +126,7 @@ describe('stored detect runs', () => {
       expect((await loadMatches(store, all.runId)).length).toBe(all.findings.length);
       expect((await loadFindings(store)).length).toBe(all.findings.length);
       const alerts = await loadAlerts(store);
+      expect(all.failures).toEqual([]);
       const ssm = alerts.filter((a) => a.detection.startsWith('ssm_'));
       expect(ssm).toHaveLength(1);
       expect(ssm[0]!.eventIds).toHaveLength(5);

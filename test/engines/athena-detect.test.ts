@@ -1,7 +1,8 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCatalog, loadSensitiveEvents } from '../../src/detect/catalog.js';
-import { runDetections, type Finding } from '../../src/detect/runner.js';
+import { runDetections } from '../../src/detect/runner.js';
+import type { Finding } from '../../src/detect/finding.js';
 import { AthenaRunner, ScanLimitError, type QueryStats } from '../../src/engines/athena-client.js';
 import { runAthenaDetections, runAthenaDetectionsPulling } from '../../src/engines/athena-detect.js';
 import { Store } from '../../src/store/store.js';
