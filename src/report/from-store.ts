@@ -19,6 +19,7 @@ import { addressLabel } from '../analyze/render.js';
 import { defaultEnricher } from '../enrich/enricher.js';
 import { classifyUserAgent } from '../enrich/user-agents.js';
 import { UsageError } from '../core/errors.js';
+import { fromStored, type StoredFinding } from '../detect/alerts.js';
 import { SEVERITIES, type Severity } from '../detect/catalog.js';
 import { creatingChanges, nowView } from '../snapshot/join.js';
 import { loadSnapshot, type StoredSnapshot } from '../snapshot/store.js';
@@ -33,25 +34,6 @@ export interface FindingFilter {
   readonly minSeverity?: Severity;
 }
 
-type FindingRow = {
-  detection: string;
-  title: string;
-  severity: Severity;
-  outcome: 'success' | 'attempt';
-  tactics: string[] | null;
-  techniques: string[] | null;
-  event_ids: string[];
-  eventtime: string | null;
-  eventname: string | null;
-  actor: string | null;
-  access_key_id: string | null;
-  sourceipaddress: string | null;
-  account: string | null;
-  region: string | null;
-  resource: string | null;
-  summary: string | null;
-};
-
 /** The findings (raw matches) of the latest detect run, by time, filtered here (every run is stored whole); a store never run through detect is a usage error. */
 export async function loadFindings(store: Store, filter: FindingFilter = {}): Promise<Finding[]> {
   const table = await store.one<{ n: number }>(`select count(*) as n from information_schema.tables where table_name = 'detect_runs'`);
@@ -60,7 +42,7 @@ export async function loadFindings(store: Store, filter: FindingFilter = {}): Pr
     throw new UsageError(`no findings in ${store.path}: run "trailhound detect --db ${store.path}" first`);
   }
   const floor = SEVERITIES.indexOf(filter.minSeverity ?? 'info');
-  const rows = await store.all<FindingRow>(
+  const rows = await store.all<StoredFinding>(
     `select detection, title, severity, outcome, tactics, techniques, event_ids, eventtime, eventname, actor,
             access_key_id, sourceipaddress, account, region, resource, summary
      from findings
@@ -77,24 +59,7 @@ export async function loadFindings(store: Store, filter: FindingFilter = {}): Pr
     },
     { severities: LIST(VARCHAR) },
   );
-  return rows.map((r) => ({
-    detection: r.detection,
-    title: r.title,
-    severity: r.severity,
-    outcome: r.outcome,
-    tactics: r.tactics ?? [],
-    techniques: r.techniques ?? [],
-    eventIds: r.event_ids,
-    eventTime: r.eventtime,
-    eventName: r.eventname,
-    actor: r.actor,
-    accessKeyId: r.access_key_id,
-    sourceIp: r.sourceipaddress,
-    account: r.account,
-    region: r.region,
-    resource: r.resource,
-    summary: r.summary,
-  }));
+  return rows.map(fromStored);
 }
 
 /** The `events` columns the report reads (typed by the registry's names) and the row's provenance. */
