@@ -6,7 +6,7 @@ import type { Store } from '../store/store.js';
 import { parseAddress } from './address.js';
 
 /** The kinds of indicator `detect --ioc` matches, and the event field each is compared with. */
-export const IOC_KINDS = ['ip', 'cidr', 'access-key', 'arn', 'event-id', 'user-agent'] as const;
+export const IOC_KINDS = ['ip', 'cidr', 'access-key', 'arn', 'event-id', 'user-agent', 'ami'] as const;
 export type IocKind = (typeof IOC_KINDS)[number];
 
 /** One indicator of compromise, with where it came from. */
@@ -38,11 +38,14 @@ const KIND_ALIASES: Record<string, IocKind> = {
   arn: 'arn', principal: 'arn',
   'event-id': 'event-id', eventid: 'event-id', event: 'event-id',
   'user-agent': 'user-agent', useragent: 'user-agent', ua: 'user-agent',
+  ami: 'ami', image: 'ami', 'image-id': 'ami', imageid: 'ami',
 };
 
 const ACCESS_KEY = /^(AKIA|ASIA|AROA|AIDA)[A-Z0-9]{12,124}$/;
 const EVENT_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const ARN = /^arn:aws[a-z-]*:[a-z0-9-]*:[a-z0-9-]*:\d{0,12}:.+$/;
+/** An AMI id: `ami-` and 8 or 17 hexadecimal digits. */
+const AMI = /^ami-(?:[0-9a-f]{8}|[0-9a-f]{17})$/;
 
 /** Checks a value against its kind and returns it in the form events hold it, or a reason it is not one. */
 function checked(kind: IocKind, raw: string): { value: string } | { reason: string } {
@@ -66,6 +69,8 @@ function checked(kind: IocKind, raw: string): { value: string } | { reason: stri
       return EVENT_ID.test(value) ? { value: value.toLowerCase() } : { reason: `"${value}" is not an event id (a UUID)` };
     case 'user-agent':
       return value.length >= 3 ? { value } : { reason: 'a user-agent substring needs at least 3 characters' };
+    case 'ami':
+      return AMI.test(value.toLowerCase()) ? { value: value.toLowerCase() } : { reason: `"${value}" is not an AMI id (ami- and 8 or 17 hexadecimal digits)` };
   }
 }
 
@@ -76,6 +81,7 @@ function kindOf(value: string): IocKind | null {
   if (ACCESS_KEY.test(value)) return 'access-key';
   if (value.startsWith('arn:')) return 'arn';
   if (EVENT_ID.test(value)) return 'event-id';
+  if (AMI.test(value.toLowerCase())) return 'ami';
   return null;
 }
 
@@ -151,7 +157,7 @@ export function parseIocText(text: string, source: string): IocList {
     const kind = typed ?? kindOf(line);
     const raw = typed ? fields[1]! : line;
     if (!kind) {
-      out.problems.push({ source, line: i + 1, reason: `cannot tell what "${line.slice(0, 80)}" is; write it as "user-agent,${line.slice(0, 40)}" (or ip, cidr, access-key, arn, event-id)` });
+      out.problems.push({ source, line: i + 1, reason: `cannot tell what "${line.slice(0, 80)}" is; write it as "user-agent,${line.slice(0, 40)}" (or ip, cidr, access-key, arn, event-id, ami)` });
       return;
     }
     const result = checked(kind, raw);
@@ -232,6 +238,15 @@ const IOC_SQL = `with hits as (
   select e.*, i.label
   from events e
   join ioc_indicators i on i.kind = 'user-agent' and contains(lower(e.useragent), lower(i.value))
+  union all
+  -- An image named anywhere in a request or response: launched, copied, shared, registered or
+  -- put in a launch template or configuration. Read only when the list names an image.
+  select e.*, i.label
+  from events e
+  join ioc_indicators i on i.kind = 'ami'
+    and contains(lower(coalesce(cast(e.requestparameters as varchar), '') || ' ' || coalesce(cast(e.responseelements as varchar), '')), '"' || i.value || '"')
+  where e.eventsource in ('ec2.amazonaws.com', 'autoscaling.amazonaws.com', 'imagebuilder.amazonaws.com', 'ssm.amazonaws.com')
+    and exists (select 1 from ioc_indicators where kind = 'ami')
 ),
 grouped as (
   select
@@ -270,7 +285,7 @@ export function iocDetection(): Detection {
     id: 'ioc_match',
     area: 'ioc',
     title: 'Indicator of compromise matched',
-    description: 'An event matches an indicator given with detect --ioc: an address or CIDR block, an access key, an ARN, an event id or a user-agent substring.',
+    description: 'An event matches an indicator given with detect --ioc: an address or CIDR block, an access key, an ARN, an event id, a user-agent substring, or an AMI id named in a request or response (a known-bad or known-vulnerable image).',
     severity: 'high',
     tactics: [],
     techniques: [],

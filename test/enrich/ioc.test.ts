@@ -22,6 +22,8 @@ describe('IOC files', () => {
         '0f6cbaec-0c61-4391-a64d-638f8fdef273',
         'user-agent,evil-scanner/1.0,the scanner seen in case 12',
         'cidr,203.0.113.0/24',
+        'ami-0abcdef1234567890',
+        'image,AMI-1234ABCD,a backdoored community image',
       ].join('\n'),
       'iocs.txt',
     );
@@ -34,14 +36,17 @@ describe('IOC files', () => {
       ['event-id', '0f6cbaec-0c61-4391-a64d-638f8fdef273', 6],
       ['user-agent', 'evil-scanner/1.0', 7],
       ['cidr', '203.0.113.0/24', 8],
+      ['ami', 'ami-0abcdef1234567890', 9],
+      ['ami', 'ami-1234abcd', 10],
     ]);
     expect(indicators[5]!.description).toBe('the scanner seen in case 12');
   });
 
   it('names each bad line with its number and loads the rest', () => {
-    const { indicators, problems } = parseIocText(['kind,value', '203.0.113.9', 'not-an-indicator', 'ip,999.1.1.1', 'cidr,10.0.0.0/99', 'access-key,AKIA-lowercase', '8.8.8.8'].join('\n'), 'bad.csv');
+    const { indicators, problems } = parseIocText(['kind,value', '203.0.113.9', 'not-an-indicator', 'ip,999.1.1.1', 'cidr,10.0.0.0/99', 'access-key,AKIA-lowercase', '8.8.8.8', 'ami,ami-12345'].join('\n'), 'bad.csv');
     expect(indicators.map((i) => i.value)).toEqual(['203.0.113.9', '8.8.8.8']);
-    expect(problems.map((p) => p.line)).toEqual([3, 4, 5, 6]);
+    expect(problems.map((p) => p.line)).toEqual([3, 4, 5, 6, 8]);
+    expect(problems[4]!.reason).toMatch(/not an AMI id/);
     expect(problems[0]!.reason).toMatch(/user-agent,/);
   });
 
@@ -81,6 +86,9 @@ describe('ioc_match', () => {
     makeRecord('ListBuckets', { eventTime: '2026-03-01T10:01:00Z', sourceIPAddress: '198.51.100.20', userIdentity: identity(KEY, 'alice') } as never),
     makeRecord('GetCallerIdentity', { eventTime: '2026-03-01T10:02:00Z', sourceIPAddress: '192.0.2.1', userAgent: 'Evil-Scanner/1.0 (x)', userIdentity: identity('AKIAEXAMPLEOTHER0002', 'carol') } as never),
     makeRecord('ListBuckets', { eventTime: '2026-03-01T10:03:00Z', sourceIPAddress: '192.0.2.2', userIdentity: identity('AKIAEXAMPLEOTHER0003', 'dave') } as never),
+    makeRecord('RunInstances', { eventTime: '2026-03-01T10:04:00Z', sourceIPAddress: '192.0.2.3', userIdentity: identity('AKIAEXAMPLEOTHER0004', 'erin'), requestParameters: { instancesSet: { items: [{ imageId: 'ami-0abcdef1234567890', minCount: 1, maxCount: 1 }] } } } as never),
+    // The same digits as part of a longer id, and in a field that is not an image, are not the image.
+    makeRecord('RunInstances', { eventTime: '2026-03-01T10:05:00Z', sourceIPAddress: '192.0.2.4', userIdentity: identity('AKIAEXAMPLEOTHER0005', 'frank'), requestParameters: { instancesSet: { items: [{ imageId: 'ami-0abcdef12345678901' }] } } } as never),
   ];
 
   it('raises one finding per indicator, identity and address, citing every matching event, with CIDR blocks computed', async () => {
@@ -97,6 +105,22 @@ describe('ioc_match', () => {
       expect(found[1]![1]).toMatch(new RegExp(`access-key ${KEY}`));
       expect(found[2]![1]).toMatch(/user-agent evil-scanner/);
       for (const f of result.findings) expect(f.eventIds).toHaveLength(1);
+    } finally {
+      store.close();
+      ws.dispose();
+    }
+  });
+
+  it('matches an AMI id named in a launch, and not a longer id that contains it', async () => {
+    const ws = new Workspace();
+    const store = await Store.open(':memory:');
+    try {
+      await ingest(store, [ws.write('events.jsonl', jsonLines(records))]);
+      const { indicators } = parseIocText('ami,ami-0ABCDEF1234567890,known-vulnerable image\n', 'amis.csv');
+      await prepareIocTables(store, indicators);
+      const result = await runDetections(store, [iocDetection()], {});
+      expect(result.findings.map((f) => [f.eventName, f.sourceIp])).toEqual([['RunInstances', '192.0.2.3']]);
+      expect(result.findings[0]!.summary).toMatch(/ami ami-0abcdef1234567890 \(amis\.csv:1, known-vulnerable image\)/);
     } finally {
       store.close();
       ws.dispose();
