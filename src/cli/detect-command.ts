@@ -101,11 +101,13 @@ export function detectionsCommand(opts: { readonly format: 'text' | 'json' } & S
   if (opts.format === 'json') {
     const listed = [...catalog, ...sigma.detections].map(({ sql: _sql, path: _path, tests: _tests, ...meta }) => meta);
     const untranslated = sigma.untranslated.map((u) => ({ id: u.id ? `sigma:${u.id.toLowerCase()}` : null, path: u.path, runs: false, reason: u.reason }));
-    process.stdout.write(`${JSON.stringify([...listed, ...untranslated], null, 2)}\n`);
+    const correlated = (sigma.correlated ?? []).map((c) => ({ id: `sigma:${c.id}`, path: c.path, runs: false, reason: `runs only inside the correlation ${c.by}` }));
+    process.stdout.write(`${JSON.stringify([...listed, ...correlated, ...untranslated], null, 2)}\n`);
     return;
   }
   const rows = [
     ...[...catalog, ...sigma.detections].map((d) => ({ id: d.id, severity: d.severity, attempt: d.attemptSeverity ?? '', techniques: d.techniques.join(' '), title: d.title })),
+    ...(sigma.correlated ?? []).map((c) => ({ id: `sigma:${c.id}`, severity: '', attempt: '', techniques: '', title: `runs only inside the correlation ${c.by}` })),
     ...sigma.untranslated.map((u) => ({ id: u.id ? `sigma:${u.id.toLowerCase()}` : u.path, severity: '', attempt: '', techniques: '', title: `not run: ${u.reason}` })),
   ];
   process.stdout.write(renderTable({ columns: ['id', 'severity', 'attempt', 'techniques', 'title'], rows }, 'table'));

@@ -27,5 +27,11 @@ export function sigmaForCli(opts: SigmaCliOptions & { readonly quiet?: boolean }
 /** The `"sigma"` member of `detect --format json` (absent without --sigma). */
 export function sigmaSummary(catalog: SigmaCatalog): Record<string, unknown> {
   if (catalog === NO_SIGMA) return {};
-  return { sigma: { translated: catalog.detections.length, untranslated: catalog.untranslated.map((u) => ({ id: u.id, path: u.path, reason: u.reason })) } };
+  return {
+    sigma: {
+      translated: catalog.detections.length,
+      untranslated: catalog.untranslated.map((u) => ({ id: u.id, path: u.path, reason: u.reason })),
+      ...(catalog.correlated?.length ? { correlated: catalog.correlated.map((c) => ({ id: c.id, path: c.path, by: c.by })) } : {}),
+    },
+  };
 }

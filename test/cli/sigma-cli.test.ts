@@ -76,4 +76,21 @@ describe('trailhound detect --sigma', () => {
     const table = cli(['detections', '--sigma', join(FIXTURES, 'broken', 'windows_rule.yml')]);
     expect(table.stdout).toMatch(/sigma:0b9f8e1a-4a57-4c1e-9d55-1d7c1c9a0005 .*not run: logsource is product "windows"/);
   });
+
+  it('runs a correlation rule over the rules it names, which then run only inside it', () => {
+    const correlation = 'sigma:0b9f8e1a-4a57-4c1e-9d55-1d7c1c9a0012';
+    const run = cli(['detect', '--db', db, '--sigma', join(FIXTURES, 'correlation'), '--no-builtin', '--format', 'json']);
+    expect(run.code, run.stderr).toBe(0);
+    const out = JSON.parse(run.stdout);
+    expect(out.findings.map((f: { detection: string; severity: string; eventName: string }) => [f.detection, f.severity, f.eventName])).toEqual([[correlation, 'critical', 'CreateAccessKey']]);
+    expect(out.findings[0].eventIds).toHaveLength(2);
+    expect(out.sigma).toMatchObject({ translated: 1, untranslated: [], correlated: [{ id: '0b9f8e1a-4a57-4c1e-9d55-1d7c1c9a0010', by: correlation }, { id: '0b9f8e1a-4a57-4c1e-9d55-1d7c1c9a0011', by: correlation }] });
+    const list = JSON.parse(cli(['detections', '--sigma', join(FIXTURES, 'correlation'), '--format', 'json']).stdout) as Array<Record<string, unknown>>;
+    expect(list.filter((d) => String(d['id']).startsWith('sigma:')).map((d) => [d['id'], d['runs'] ?? true])).toEqual([
+      [correlation, true],
+      ['sigma:0b9f8e1a-4a57-4c1e-9d55-1d7c1c9a0010', false],
+      ['sigma:0b9f8e1a-4a57-4c1e-9d55-1d7c1c9a0011', false],
+    ]);
+    expect(cli(['detections', '--sigma', join(FIXTURES, 'correlation')]).stdout).toMatch(/sigma:0b9f8e1a-4a57-4c1e-9d55-1d7c1c9a0010 .*runs only inside the correlation sigma:0b9f8e1a-4a57-4c1e-9d55-1d7c1c9a0012/);
+  });
 });

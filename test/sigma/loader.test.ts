@@ -58,7 +58,7 @@ describe('Sigma rule loader', () => {
       'rules/trail_stopped.yml',
     ]);
     expect(reasons['broken/bad_yaml.yml']).toMatch(/^not valid YAML/);
-    expect(reasons['broken/correlation.yml']).toMatch(/correlation rules are not run/);
+    expect(reasons['broken/correlation.yml']).toMatch(/correlation type "value_sum" is not run/);
     expect(reasons['broken/expand_modifier.yml']).toMatch(/expand modifier/);
     expect(reasons['broken/unknown_identifier.yml']).toMatch(/names "filter", which the detection does not define/);
     expect(reasons['broken/windows_rule.yml']).toMatch(/not AWS CloudTrail/);
