@@ -86,7 +86,7 @@ describe('Sigma correlation rules', () => {
     expect(f!.severity).toBe('high');
     expect(f!.resource).toBe(`arn:aws:iam::${ACCOUNT}:user/mallory`);
     expect(f!.eventTime).toBe('2026-03-02T10:09:00Z');
-    expect(f!.eventIds.sort()).toEqual([records[0]!['eventID'], records[1]!['eventID'], records[2]!['eventID']].sort());
+    expect([...f!.eventIds].sort()).toEqual([records[0]!['eventID'], records[1]!['eventID'], records[2]!['eventID']].sort());
     expect(f!.summary).toBe(`Denied IAM calls in a burst: 3 matching events within 10m for userIdentity.arn=arn:aws:iam::${ACCOUNT}:user/mallory, from 2026-03-02T10:00:00Z`);
     // The rule it names runs only inside it.
     expect(catalog.correlated).toEqual([{ id: '5f0e0000-0000-4000-8000-000000000001', path: expect.stringMatching(/rules\.yml$/), by: 'sigma:5f0e0000-0000-4000-8000-0000000000c1' }]);
@@ -155,7 +155,7 @@ correlation:
     const inOrder = [denied(0, 'mallory'), call('CreateUser', 5, 'mallory'), call('CreateAccessKey', 6, 'mallory')];
     const fired = await run(yaml, inOrder);
     expect(fired.findings).toHaveLength(1);
-    expect(fired.findings[0]!.eventIds.sort()).toEqual(inOrder.map((r) => r['eventID']).sort());
+    expect([...fired.findings[0]!.eventIds].sort()).toEqual(inOrder.map((r) => r['eventID']).sort());
     expect(fired.findings[0]!.summary).toMatch(/: 3 rules matched in order within 30m/);
     expect((await run(yaml, [call('CreateAccessKey', 0, 'mallory'), call('CreateUser', 5, 'mallory'), denied(6, 'mallory')])).findings).toEqual([]);
     // In order but the chain spans more than the timespan.
@@ -205,6 +205,6 @@ correlation:
   it('a rule title with quotes reaches the SQL only as a literal', async () => {
     const yaml = eventCount().replace('title: Denied IAM calls in a burst', `title: "Burst' || (select 'x') || '"`);
     const { findings } = await run(yaml, [denied(0, 'mallory'), denied(1, 'mallory'), denied(2, 'mallory')]);
-    expect(findings[0]!.summary.startsWith(`Burst' || (select 'x') || ': 3 matching events`)).toBe(true);
+    expect(findings[0]!.summary!.startsWith(`Burst' || (select 'x') || ': 3 matching events`)).toBe(true);
   });
 });
