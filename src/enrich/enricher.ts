@@ -4,7 +4,7 @@ import { parse } from 'yaml';
 import { packageRoot } from '../core/version.js';
 import { CatalogError } from '../detect/catalog.js';
 import { classifyAddress, isExternal, type AddressKind } from './address.js';
-import { openDatabases, type DatabaseInfo, type EnrichmentDatabases } from './databases.js';
+import { openDatabases, type AsnRecord, type DatabaseInfo, type EnrichmentDatabases, type GeoRecord } from './databases.js';
 
 /** What trailhound knows of one source address, offline. */
 export interface AddressInfo {
@@ -74,10 +74,28 @@ export class AddressEnricher {
   lookup(address: string): AddressInfo {
     const known = this.cache.get(address);
     if (known) return known;
+    const info = this.describe(address, this.parts(address));
+    this.cache.set(address, info);
+    return info;
+  }
+
+  /**
+   * What an address's enrichment is made of, without memoising it: its kind, and its ASN and
+   * location records. Addresses of one network get the same location record (the same
+   * object), so callers enriching many addresses can share the rest of the work.
+   */
+  parts(address: string): AddressParts {
     const kind = classifyAddress(address);
     const external = isExternal(kind);
-    const asn = external ? (this.databases.asn?.lookup(address) ?? null) : null;
-    const geo = external ? (this.databases.geo?.lookup(address) ?? null) : null;
+    return {
+      kind,
+      asn: external ? (this.databases.asn?.lookup(address) ?? null) : null,
+      geo: external ? (this.databases.geo?.lookup(address) ?? null) : null,
+    };
+  }
+
+  /** The enrichment of `address` from its {@link parts}. */
+  describe(address: string, { kind, asn, geo }: AddressParts): AddressInfo {
     const org = asn?.org ?? null;
     let flags = org === null ? undefined : this.orgs.get(org);
     if (org !== null && !flags) {
@@ -97,9 +115,15 @@ export class AddressEnricher {
       awsOwned: kind === 'aws-service' || kind === 'aws-internal' || !!flags?.aws,
       hosting: flags?.hosting ?? null,
     };
-    this.cache.set(address, info);
     return info;
   }
+}
+
+/** An address's kind and database records, before they are turned into an {@link AddressInfo}. */
+export interface AddressParts {
+  readonly kind: AddressKind;
+  readonly asn: AsnRecord | null;
+  readonly geo: GeoRecord | null;
 }
 
 let shared: AddressEnricher | undefined;

@@ -1,10 +1,13 @@
 import dns from 'node:dns';
 import net from 'node:net';
+import { LIST, VARCHAR, listValue } from '@duckdb/node-api';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { classifyAddress } from '../../src/enrich/address.js';
+import { classifyAddress, isExternal } from '../../src/enrich/address.js';
 import { AddressEnricher } from '../../src/enrich/enricher.js';
 import { geoFromMmdb } from '../../src/enrich/databases.js';
+import { prepareEnrichment } from '../../src/enrich/store-tables.js';
 import { classifyUserAgent, loadUserAgentRules } from '../../src/enrich/user-agents.js';
+import { Store } from '../../src/store/store.js';
 import { makeRecord } from '../../synth/records.js';
 import { cli } from '../helpers/cli.js';
 import { Workspace, jsonLines } from '../helpers/workspace.js';
@@ -48,6 +51,30 @@ describe('enrichment from the packaged databases', () => {
     expect(enricher.lookup('ec2.amazonaws.com')).toMatchObject({ kind: 'aws-service', awsOwned: true, asn: null });
     expect(enricher.lookup('10.1.2.3')).toMatchObject({ kind: 'private', asn: null, country: null, awsOwned: false });
     expect(enricher.lookup('203.0.113.77')).toMatchObject({ kind: 'documentation', asn: null, country: null });
+  });
+
+  it('fills address_info with what a lookup of each address gives, networks sharing one enrichment', async () => {
+    const addresses = [
+      '8.8.8.8', '8.8.4.4', '1.1.1.1', '1.0.0.1', '52.95.110.1', '52.95.110.2', '104.131.0.1', '81.2.69.160', '81.2.69.161',
+      '2001:4860:4860::8888', '2001:4860:4860::8844', '10.1.2.3', '10.9.9.9', '203.0.113.77', 'ec2.amazonaws.com', 'AWS Internal', 'not an address',
+    ];
+    const store = await Store.open(':memory:');
+    try {
+      await store.run(`create temp table events as select unnest($a) as sourceipaddress, null::varchar as useragent`, { a: listValue(addresses) }, { a: LIST(VARCHAR) });
+      const stats = await prepareEnrichment(store, new AddressEnricher());
+      expect(stats.addresses).toBe(addresses.length);
+      const rows = await store.all<Record<string, unknown>>(`select * from address_info order by address`);
+      const fresh = new AddressEnricher();
+      expect(rows.map((r) => r['address'])).toEqual([...addresses].sort());
+      for (const row of rows) {
+        const i = fresh.lookup(row['address'] as string);
+        expect([row['kind'], row['asn'] === null ? null : Number(row['asn']), row['as_org'], row['country'], row['city'], row['latitude'], row['longitude'], row['accuracy_km'], row['aws_owned'], row['hosting']], i.address)
+          .toEqual([i.kind, i.asn, i.asOrg, i.country, i.city, i.latitude, i.longitude, i.accuracyKm, i.awsOwned, i.hosting]);
+        expect(row['external']).toBe(isExternal(i.kind));
+      }
+    } finally {
+      store.close();
+    }
   });
 
   it('names hosting providers from queries/networks.yml', () => {
