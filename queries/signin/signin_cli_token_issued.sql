@@ -31,16 +31,7 @@ with signins as (
 ),
 tokens as (
   select
-    eventtime,
-    eventid,
-    eventname,
-    recipientaccountid,
-    awsregion,
-    sourceipaddress,
-    useragent,
-    errorcode,
-    useridentity_type,
-    person,
+    * exclude (requestparameters),
     coalesce(json_extract_string(requestparameters, '$.grantType'), '') as grant_type
   from signins
   where eventname in ('CreateToken', 'CreateOAuth2Token')

@@ -39,7 +39,6 @@ export interface CorrelationSpec {
 export interface CorrelatedRule {
   readonly id: string;
   readonly name: string | null;
-  readonly title: string;
   readonly where: string;
 }
 

@@ -176,7 +176,6 @@ interface ReadRule {
   readonly detection: SigmaDetection;
   readonly where: string;
   readonly name: string | null;
-  readonly eventNames?: readonly string[];
 }
 
 function readRule(doc: unknown, path: string, sha256: string): ReadRule {
@@ -206,7 +205,6 @@ function readRule(doc: unknown, path: string, sha256: string): ReadRule {
     },
     where: translated.where,
     name,
-    ...(translated.eventNames ? { eventNames: translated.eventNames } : {}),
   };
 }
 
@@ -226,8 +224,9 @@ function readCorrelationRule(doc: Record<string, unknown>, path: string, sha256:
     const why = refused.get(key);
     throw new SigmaUnsupportedError(why ? `names the rule ${ref}, which does not run: ${why}` : `names the rule ${ref}, which is not among the given paths (by id or name)`);
   });
-  const correlated: CorrelatedRule[] = members.map((m) => ({ id: m.detection.sigma.ruleId, name: m.name, title: m.detection.title, where: m.where }));
-  const eventNames = members.every((m) => m.eventNames) ? [...new Set(members.flatMap((m) => m.eventNames!))].sort() : undefined;
+  const correlated: CorrelatedRule[] = members.map((m) => ({ id: m.detection.sigma.ruleId, name: m.name, where: m.where }));
+  // Limited to event names only when every rule it names is: then it runs on detect's pre-filtered copy.
+  const eventNames = members.every((m) => m.detection.eventNames) ? [...new Set(members.flatMap((m) => m.detection.eventNames!))].sort() : undefined;
   return {
     detection: {
       ...metaFields(meta, path, sha256),
@@ -272,7 +271,7 @@ export function loadSigmaRules(paths: readonly string[]): SigmaCatalog {
   const { files, missing } = sigmaFiles(paths);
   const untranslated: UntranslatedRule[] = [...missing];
   // Every document first: a correlation may name rules of any file given.
-  const docs: Array<{ path: string; sha256: string; value: Record<string, unknown> | unknown }> = [];
+  const docs: Array<{ path: string; sha256: string; value: unknown }> = [];
   for (const path of files) {
     let bytes: Buffer;
     try {
