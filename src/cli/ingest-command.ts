@@ -6,6 +6,7 @@ import type { Scope } from '../ingest/trail-layout.js';
 import { terminalSafe } from '../report/text-safety.js';
 import type { AwsOptions } from '../sources/aws.js';
 import type { RemoteIngestSummary, RemoteProgress } from '../sources/remote-ingest.js';
+import { OLD_LAYOUT_HINT, recordCompression } from '../store/segments.js';
 import { Store } from '../store/store.js';
 import { athenaIngestRequested, type IngestAthenaOptions } from './athena-command.js';
 import { commaList, ingestLimits, parseScope, positiveNumber, storePath, type ScopeOptions } from './options.js';
@@ -63,6 +64,7 @@ export async function ingestCommand(paths: readonly string[], opts: IngestCliOpt
   if (opts.eventHistory || opts.logGroup?.length || remoteUris.length) (await import('../sources/aws.js')).checkProfile(aws);
   const created = !existsSync(storePath(opts));
   const store = await Store.open(storePath(opts), { memoryLimit });
+  let oldLayout = false;
   const controller = new AbortController();
   const onSignal = () => {
     if (controller.signal.aborted) process.exit(130);
@@ -114,6 +116,7 @@ export async function ingestCommand(paths: readonly string[], opts: IngestCliOpt
       }
     }
     failed = false;
+    oldLayout = (await recordCompression(store)) === 'fsst';
   } finally {
     progress?.stop();
     remoteProgress?.stop();
@@ -125,6 +128,7 @@ export async function ingestCommand(paths: readonly string[], opts: IngestCliOpt
   }
   const json = summaries.length === 1 ? summaries[0] : summaries;
   process.stdout.write(opts.format === 'json' ? `${JSON.stringify(json, null, 2)}\n` : summaries.map((s) => formatSummary(s, store.path)).join(''));
+  if (oldLayout) process.stderr.write(`note: ${terminalSafe(store.path)} is in the older layout, its records not compressed with zstd; ${OLD_LAYOUT_HINT}\n`);
   const interrupted = summaries.some((s) => s.status === 'interrupted');
   process.exitCode = interrupted ? 130 : summaries.some((s) => s.skipped.length > 0) ? ExitCode.partial : ExitCode.ok;
 }

@@ -20,6 +20,7 @@ import { renderTable, type TableFormat } from '../report/tabular.js';
 import { terminalSafe } from '../report/text-safety.js';
 import { compactStore } from '../store/compact.js';
 import { Store, isStoreFile } from '../store/store.js';
+import { OLD_LAYOUT_HINT } from '../store/segments.js';
 import { runDetections } from '../detect/runner.js';
 import { DEMO_LEAKED_KEY_ID as LEAKED_KEY_ID } from '../core/demo.js';
 import { shippedCatalog, shippedSensitiveEvents } from './detect-command.js';
@@ -65,7 +66,8 @@ export async function compactCommand(opts: { readonly db?: string; readonly form
     `Compacted ${counted(s.events, 'event')} in ${terminalSafe(path)} (${s.seconds} s)\n` +
       `  segments ${s.segmentsBefore} -> ${s.segmentsAfter}\n` +
       `  row groups of the most spread access key ${n(s.busiestKeyRowGroupsBefore)} -> ${n(s.busiestKeyRowGroupsAfter)}\n` +
-      `  store file ${mib(s.bytesBefore)} -> ${mib(s.bytesAfter)}\n`,
+      `  store file ${mib(s.bytesBefore)} -> ${mib(s.bytesAfter)}\n` +
+      (s.recordsBefore === s.recordsAfter ? '' : `  records stored ${s.recordsBefore} -> ${s.recordsAfter}\n`),
   );
 }
 
@@ -88,6 +90,7 @@ function formatStats(stats: StoreStats): string {
     `${counted(stats.events, 'event')}, ${stats.firstEventTime ?? '-'} .. ${stats.lastEventTime ?? '-'}`,
     `inputs: ${stats.inputs.loaded} loaded, ${stats.inputs.skipped} skipped, ${counted(stats.inputs.digests, 'digest')}; ${counted(stats.runs, 'ingest run')}`,
     `records left out ${stats.records.rejected}, conflicting events ${stats.records.conflicts} (trailhound query "select * from record_issues")`,
+    `store ${(stats.layout.bytes / 2 ** 20).toFixed(1)} MiB, ${stats.layout.records === 'zstd' ? 'records compressed (zstd)' : `older layout, records not compressed with zstd (${OLD_LAYOUT_HINT})`}`,
   ].join('\n');
   const sections = [
     ['By account', stats.byAccount],

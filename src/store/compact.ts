@@ -9,7 +9,8 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, renameSync, rmSync, statSync } from 'node:fs';
 import { StoreError } from '../core/errors.js';
-import { ROW_GROUP_ROWS, segmentTable, segmentTableSql, viewsSql } from './segments.js';
+import type { RecordCompression } from './columns.js';
+import { recordCompression, ROW_GROUP_ROWS, segmentTable, segmentTableSql, STORE_FORMAT, viewsSql } from './segments.js';
 import { Store } from './store.js';
 
 /** What compacting did. */
@@ -23,6 +24,9 @@ export interface CompactSummary {
   /** The store file with its write-ahead log, in bytes. */
   readonly bytesBefore: number;
   readonly bytesAfter: number;
+  /** How the records were stored before (fsst in a store made before the compressed layout; some segments may be) and after. */
+  readonly recordsBefore: RecordCompression;
+  readonly recordsAfter: RecordCompression;
   readonly seconds: number;
 }
 
@@ -48,12 +52,13 @@ export async function compactStore(path: string): Promise<CompactSummary> {
   try {
     await store.checkpoint();
     const bytesBefore = storeBytes(path);
+    const recordsBefore = await recordCompression(store);
     const source = (await store.one<{ db: string }>('select current_database() as db'))!.db;
     // An alias no store file can be named after (DuckDB names a database after its file).
     const alias = `compact_${randomBytes(6).toString('hex')}`;
-    await store.run(`attach ${sqlString(target)} as ${alias}`);
+    await store.run(`attach ${sqlString(target)} as ${alias} (storage_version '${STORE_FORMAT}')`);
     try {
-      summary = await rewrite(store, quoted(source), alias, bytesBefore);
+      summary = { ...(await rewrite(store, quoted(source), alias, bytesBefore)), recordsBefore };
     } finally {
       await store.run(`use ${quoted(source)}`);
       await store.run(`detach ${alias}`);
@@ -77,10 +82,11 @@ export async function compactStore(path: string): Promise<CompactSummary> {
   return { ...summary, bytesAfter: storeBytes(path), seconds: Math.round((performance.now() - started) / 10) / 100 };
 }
 
-async function rewrite(store: Store, source: string, target: string, bytesBefore: number): Promise<Omit<CompactSummary, 'bytesAfter' | 'seconds'>> {
+async function rewrite(store: Store, source: string, target: string, bytesBefore: number): Promise<Omit<CompactSummary, 'bytesAfter' | 'seconds' | 'recordsBefore'>> {
   const old = await store.one<{ n: bigint; h: string }>(fingerprint(source));
   const segments = await store.all<{ segment_id: number }>(`select segment_id from ${source}.segments order by 1`);
   const busiestBefore = Number((await store.one<{ n: bigint }>(busiestKey(source)))?.n ?? 0);
+  const recordsAfter = await recordCompression(store, target);
   // Row ids follow insertion order only when it is preserved; the key map depends on them.
   const ordered = await store.one<{ v: boolean }>(`select current_setting('preserve_insertion_order') as v`);
   await store.run('set preserve_insertion_order = true');
@@ -97,7 +103,7 @@ async function rewrite(store: Store, source: string, target: string, bytesBefore
         if (segmentTables.has(name)) await store.run(`drop table ${quoted(name)} cascade`);
         else if (name !== 'key_groups' && name !== 'segments') await store.run(`insert into ${quoted(name)} select * from ${source}.main.${quoted(name)}`);
       }
-      await store.run(segmentTableSql(0));
+      await store.run(segmentTableSql(0, recordsAfter));
       await store.run(
         `insert into ${segmentTable(0)}
          select * exclude (segment_id, segment_row) from ${source}.event_rows
@@ -125,6 +131,7 @@ async function rewrite(store: Store, source: string, target: string, bytesBefore
     busiestKeyRowGroupsBefore: busiestBefore,
     busiestKeyRowGroupsAfter: Number((await store.one<{ n: bigint }>(busiestKey(target)))?.n ?? 0),
     bytesBefore,
+    recordsAfter,
   };
 }
 

@@ -1,5 +1,11 @@
-import { segmentColumnsSql, viewProjection } from './columns.js';
-import type { Store } from './store.js';
+import { segmentColumnsSql, viewProjection, type RecordCompression } from './columns.js';
+import type { DuckDBValue } from '@duckdb/node-api';
+
+/** What these helpers need of a store: the Store class's shape (store.ts uses this module, so it is not imported). */
+interface Sql {
+  run(sql: string, params?: readonly DuckDBValue[]): Promise<void>;
+  all<T extends Record<string, unknown>>(sql: string, params?: readonly DuckDBValue[]): Promise<T[]>;
+}
 
 /**
  * Events are stored in segments: one table per large load (`event_rows_<n>`), joined by the
@@ -17,8 +23,38 @@ export function segmentTable(id: number): string {
 }
 
 /** DDL of one segment table. */
-export function segmentTableSql(id: number): string {
-  return `create table ${segmentTable(id)} (${segmentColumnsSql()}\n);`;
+export function segmentTableSql(id: number, compression: RecordCompression): string {
+  return `create table ${segmentTable(id)} (${segmentColumnsSql(compression)}\n);`;
+}
+
+/**
+ * The DuckDB file format new stores are written in: the oldest that compresses strings with
+ * zstd (DuckDB 1.2 and later open it). A store file keeps the format it was created in.
+ */
+export const STORE_FORMAT = 'v1.2.0';
+
+/**
+ * How new segments of a database (the store's own unless named) store records: zstd if its
+ * file format has it, else fsst.
+ */
+export async function recordCompression(store: Sql, database?: string): Promise<RecordCompression> {
+  const [row] = await store.all<{ v: string | null }>(
+    `select tags['storage_version']::varchar as v
+     from duckdb_databases() where database_name = coalesce(?, current_database())`,
+    [database ?? null],
+  );
+  return formatHasZstd(row?.v ?? null) ? 'zstd' : 'fsst';
+}
+
+/** What to do about a store in the layout before records were compressed. */
+export const OLD_LAYOUT_HINT = '"trailhound compact" rewrites it compressed, about a quarter of the size';
+
+/** Whether a file format tag ("v1.0.0+", "v1.2.0+", …) is at least v1.2.0. */
+export function formatHasZstd(tag: string | null): boolean {
+  const m = /^v(\d+)\.(\d+)/.exec(tag ?? '');
+  if (!m) return false;
+  const [major, minor] = [Number(m[1]), Number(m[2])];
+  return major > 1 || (major === 1 && minor >= 2);
 }
 
 /** DDL of the `event_rows` view (all segments, with where each row lives) and the `events` view over it. */
@@ -38,15 +74,15 @@ from event_rows;
 }
 
 /** The segment ids, oldest first. */
-export async function segmentIds(store: Store): Promise<number[]> {
+export async function segmentIds(store: Sql): Promise<number[]> {
   return (await store.all<{ segment_id: number }>('select segment_id from segments order by segment_id')).map((r) => r.segment_id);
 }
 
 /** Creates a new, empty segment and rebuilds the views; call inside the batch's transaction. */
-export async function createSegment(store: Store, runId: string): Promise<number> {
+export async function createSegment(store: Sql, runId: string): Promise<number> {
   const ids = await segmentIds(store);
   const id = (ids.at(-1) ?? -1) + 1;
-  await store.run(segmentTableSql(id));
+  await store.run(segmentTableSql(id, await recordCompression(store)));
   await store.run(`insert into segments values (?, ?, ?, now())`, [id, segmentTable(id), runId]);
   await store.run(viewsSql([...ids, id]));
   return id;

@@ -1,4 +1,6 @@
 import type { Table } from '../core/table.js';
+import type { RecordCompression } from './columns.js';
+import { recordCompression } from './segments.js';
 import type { Store } from './store.js';
 
 /** What a store holds: totals, and event counts by account, region, day and event source. */
@@ -10,6 +12,8 @@ export interface StoreStats {
   /** Records left out with a reason, and stored events in conflict (same eventID and account, other content); both in `record_issues`. */
   readonly records: { readonly rejected: number; readonly conflicts: number };
   readonly runs: number;
+  /** How new segments store records: zstd (the compressed layout), or fsst in a store made before it (`compact` rewrites it). */
+  readonly layout: { readonly records: RecordCompression; readonly bytes: number };
   readonly byAccount: Table;
   readonly byRegion: Table;
   readonly byDay: Table;
@@ -73,6 +77,7 @@ export async function storeStats(store: Store): Promise<StoreStats> {
     inputs: { loaded: inputs?.loaded ?? 0, skipped: inputs?.skipped ?? 0, digests: inputs?.digests ?? 0 },
     records: { rejected: issues?.rejected ?? 0, conflicts: issues?.conflicts ?? 0 },
     runs: runs?.n ?? 0,
+    layout: { records: await recordCompression(store), bytes: Number((await store.one<{ n: bigint }>(`select (total_blocks * block_size)::bigint as n from pragma_database_size() where database_name = current_database()`))?.n ?? 0) },
     byAccount: await grouped('account', 'recipientaccountid'),
     byRegion: await grouped('region', 'awsregion'),
     byDay: await grouped('day', `strftime(eventtime, '%Y-%m-%d')`),

@@ -3,6 +3,7 @@ import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { StoreError, StoreLockedError } from '../core/errors.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './migrations.js';
+import { recordCompression, segmentTableSql, STORE_FORMAT, viewsSql } from './segments.js';
 
 /** Bound parameters for a statement: positional (`?`) or named (`$name`). */
 export type Params = readonly DuckDBValue[] | Record<string, DuckDBValue>;
@@ -53,7 +54,8 @@ export class Store {
       throw new StoreError(`no store at ${path}; run "trailhound ingest PATH --db ${path}" first, or pass --db to name an existing store`);
     }
     if (!inMemory) refuseForeignFile(path, full);
-    const config: Record<string, string> = {};
+    // The format of a file created now (and of files compact writes); an existing file keeps its own.
+    const config: Record<string, string> = { storage_compatibility_version: STORE_FORMAT };
     if (options.readOnly) config['access_mode'] = 'READ_ONLY';
     if (options.memoryLimit) config['memory_limit'] = options.memoryLimit;
     if (options.threads) config['threads'] = String(options.threads);
@@ -181,6 +183,14 @@ export class Store {
       await this.transaction(async () => {
         await this.run(migration.sql);
         await this.run(`insert into schema_version values (?, ?, now())`, [migration.version, migration.description]);
+      });
+    }
+    // A new store's first segment, made empty by the frozen first migration with fsst records, takes the current layout.
+    if (current === 0 && (await recordCompression(this)) === 'zstd') {
+      await this.transaction(async () => {
+        await this.run('drop view events; drop view event_rows; drop table event_rows_0');
+        await this.run(segmentTableSql(0, 'zstd'));
+        await this.run(viewsSql([0]));
       });
     }
     // A run still marked running was cut off (Ctrl-C, kill -9): its committed batches stand, the rest never happened.
