@@ -36,7 +36,7 @@ export interface FileCounts {
   readonly rejected: number;
   /** Stored events that share eventID and account with a record of other content (all kept). */
   readonly conflicts: number;
-  /** RECORDS_DIGEST of the events stored from this file. */
+  /** The records digest (recordsDigestSql) of the events stored from this file. */
   readonly recordsDigest: string;
   /** The rejected records, with their reasons. */
   readonly rejections: readonly RejectedRecord[];
@@ -85,11 +85,27 @@ x as (select filename, record_index, r, json_transform(r, '${RECORD_SHAPE}') as 
 y as (select filename, record_index, r as record,
        ${columns}
       from x)
-select ${STORED.map((c) => (c === 'input_id' ? 'b.input_id' : c === 'run_id' ? '$run' : `y.${c}`)).join(', ')}
+select ${STORED.map((c) => (c === 'input_id' ? 'b.input_id' : c === 'run_id' ? '$run' : c === 'record_index' ? MARKED_INDEX : `y.${c}`)).join(', ')}
 from y
 join batch_files b on y.filename = b.filename
 where not (${VALID}) or (${IN_SCOPE})`;
 }
+
+/** Deeper records are rejected: real CloudTrail records nest about 10 levels (policy documents are strings). */
+export const MAX_RECORD_DEPTH = 64;
+
+/**
+ * Records with more opening brackets than MAX_RECORD_DEPTH may nest past it; fewer cannot.
+ * The load pass counts them (a regular expression, on the text it holds already: a pass of
+ * its own after the load took 4.8 s per million records, inside the load about a quarter of
+ * that) and marks each such row by storing its record_index negated (-1 - index; the
+ * smallest integer for a record without one). Nothing else writes record_index, so no record
+ * can forge the mark; rejectRecords walks the marked rows exactly and restores the index in
+ * the same transaction, so a mark is never committed.
+ */
+const DEPTH_CANDIDATE = `regexp_matches(y.record, '^(?:[^\\[{]*[\\[{]){${MAX_RECORD_DEPTH + 1}}')`;
+const NO_INDEX_MARK = -2147483648;
+const MARKED_INDEX = `if(${DEPTH_CANDIDATE}, coalesce(-1 - y.record_index, ${NO_INDEX_MARK}), y.record_index)`;
 
 /** Binds the scope as parameters: a null bound means "no limit". */
 function scopeParams(scope: Scope): Record<string, DuckDBValue> {
@@ -131,9 +147,6 @@ export interface RejectedRecord {
   readonly reason: string;
 }
 
-/** Deeper records are rejected: real CloudTrail records nest about 10 levels (policy documents are strings). */
-export const MAX_RECORD_DEPTH = 64;
-
 /**
  * Loads a batch of files into segment `segment` in one streaming pass of DuckDB's JSON reader,
  * then, inside the same transaction, removes what must not stay: records that are not
@@ -163,7 +176,7 @@ export async function loadBatch(store: Store, runId: string, batch: Batch, scope
   const rejections = [...(await rejectRecords(store, runId, table, inBatch)), ...(await recordBadLines(store, runId, batch))];
   const duplicates = await removeDuplicates(store, runId, table, inBatch);
   const kept = await store.all<{ input_id: number; n: number; digest: string }>(
-    `select input_id, count(*)::bigint as n, ${RECORDS_DIGEST} as digest from ${table} where ${inBatch} group by input_id`,
+    recordsDigestSql(table, inBatch),
   );
   const conflicts = await countBy(store, `select input_id, count(*)::bigint as n from record_issues where kind = 'conflict' and ${inBatch} group by input_id`);
   const keptBy = new Map(kept.map((r) => [r.input_id, r]));
@@ -200,9 +213,14 @@ export const EMPTY_DIGEST = '0'.repeat(32);
  * sorted md5s (zeros when there are none). Recorded at load; `verify` derives it again. It
  * finds rows changed, added or removed outside trailhound; it is no defence against someone
  * who can rewrite the store (they can rewrite the digest too). md5 costs 0.6 CPU-s per 200k
- * records here, sha256 1.3.
+ * records here, sha256 1.3. Gives input_id, n (the events) and digest of each input with
+ * events in `from` (where `where` holds).
  */
-export const RECORDS_DIGEST = `coalesce(md5(string_agg(md5(record), '' order by md5(record))), '${EMPTY_DIGEST}')`;
+export function recordsDigestSql(from: string, where = 'true'): string {
+  // Each record's md5 once (named in the aggregate twice, it was computed twice: 0.6 s per million).
+  return `select input_id, count(*)::bigint as n, coalesce(md5(string_agg(m, '' order by m)), '${EMPTY_DIGEST}') as digest
+          from (select input_id, md5(record) as m from ${from} where ${where}) group by input_id`;
+}
 
 /**
  * Deletes the rows of the batch that are not events, with their reasons in `record_issues`:
@@ -210,18 +228,21 @@ export const RECORDS_DIGEST = `coalesce(md5(string_agg(md5(record), '' order by 
  * eventName, not an object, or nested deeper than MAX_RECORD_DEPTH.
  */
 async function rejectRecords(store: Store, runId: string, table: string, inBatch: string): Promise<RejectedRecord[]> {
+  // The rows the load marked as possibly too deep (see DEPTH_CANDIDATE) are walked exactly; every mark is undone first.
+  const deep = await store.all<{ row: bigint; record: string; valid: boolean }>(
+    `select rowid as row, record, coalesce(${VALID}, false) as valid from ${table} where ${inBatch} and record_index < 0`,
+  );
+  if (deep.length > 0) {
+    await store.run(
+      `update ${table} set record_index = if(record_index = ${NO_INDEX_MARK}, null, -1 - record_index) where ${inBatch} and record_index < 0`,
+    );
+  }
+  const tooDeep = deep.filter((d) => d.valid && jsonDepth(d.record) > MAX_RECORD_DEPTH).map((d) => BigInt(d.row));
   await store.run(
     `create or replace temp table batch_rejects as
      select rowid as row, input_id, record_index, eventkey, ${REJECT_REASON} as reason
      from ${table} where ${inBatch} and not (${VALID})`,
   );
-  // Fewer opening brackets than the cap cannot nest past it; only the few records with more are walked exactly.
-  // The regular expression costs about 0.8 CPU-s per 200k records; counting with replace() cost 1.0-2.6, translate() 3.
-  const deep = await store.all<{ row: bigint; record: string }>(
-    `select rowid as row, record from ${table}
-     where ${inBatch} and (${VALID}) and regexp_matches(record, '^(?:[^\\[{]*[\\[{]){${MAX_RECORD_DEPTH + 1}}')`,
-  );
-  const tooDeep = deep.filter((d) => jsonDepth(d.record) > MAX_RECORD_DEPTH).map((d) => BigInt(d.row));
   if (tooDeep.length > 0) {
     await store.run(
       `insert into batch_rejects

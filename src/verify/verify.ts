@@ -13,7 +13,7 @@ import { isoSeconds } from '../core/time.js';
 import { toolVersion } from '../core/version.js';
 import { parseTrailPath, type Scope } from '../ingest/trail-layout.js';
 import { AwsCredentialsError, clientConfig, withRetries, type AwsOptions } from '../sources/aws.js';
-import { EMPTY_DIGEST, flagRepeatedKeys, RECORDS_DIGEST } from '../store/bulk-load.js';
+import { EMPTY_DIGEST, flagRepeatedKeys, recordsDigestSql } from '../store/bulk-load.js';
 import type { Store } from '../store/store.js';
 import { contentHashAsync, digestSignatureValid, digestTrail, logFileDeliveryTime, parseDigest, trailKey, type DigestContent } from './digest-chain.js';
 
@@ -390,7 +390,7 @@ async function checkStoredRecords(store: Store, scope: Scope, push: Push): Promi
   const rows = await store.all<{ input_id: number; uri: string; account: string | null; region: string | null; recorded: string | null; derived: string | null }>(
     `select i.input_id, i.uri, i.account, i.region, i.records_digest as recorded, d.digest as derived
      from inputs i
-     left join (select input_id, ${RECORDS_DIGEST} as digest from event_rows group by input_id) d using (input_id)
+     left join (${recordsDigestSql('event_rows')}) d using (input_id)
      where i.status = 'loaded'
      order by i.input_id`,
   );

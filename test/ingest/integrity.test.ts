@@ -148,6 +148,25 @@ describe('ingest integrity: times and nesting', () => {
     expect(summary.eventsLoaded).toBe(1);
     expect(summary.rejectedRecords).toBe(1);
   });
+
+  it('a shallow record with many brackets keeps its position (the load marks it for the exact walk and the mark is undone)', async () => {
+    const list = records(3, 21);
+    const wide = { ...list[1]!, requestParameters: { items: Array.from({ length: 300 }, (_, i) => ({ v: [i] })) } };
+    const path = ws.write('wide.json.gz', recordsFile([list[0]!, wide, list[2]!]));
+    const lines = ws.write('wide.jsonl', `${JSON.stringify({ ...wide, eventID: 'wide-line' })}\n`);
+    const summary = await ingest(store, [path, lines]);
+    expect(summary.eventsLoaded).toBe(4);
+    expect(summary.rejectedRecords).toBe(0);
+    const rows = await store.all<{ eventid: string; record_index: number | null }>('select eventid, record_index from events order by eventid');
+    expect(rows).toEqual(
+      [
+        { eventid: list[0]!.eventID, record_index: 0 },
+        { eventid: wide.eventID, record_index: 1 },
+        { eventid: list[2]!.eventID, record_index: 2 },
+        { eventid: 'wide-line', record_index: null },
+      ].sort((a, b) => (a.eventid < b.eventid ? -1 : 1)),
+    );
+  });
 });
 
 describe('ingest integrity: one bad object never costs the file', () => {
