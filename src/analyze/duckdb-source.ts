@@ -2,7 +2,8 @@ import { BlockList, isIP } from 'node:net';
 import { LIST, VARCHAR, listValue, type DuckDBType, type DuckDBValue } from '@duckdb/node-api';
 import { UsageError } from '../core/errors.js';
 import { keyGroupsCurrent } from '../store/bulk-load.js';
-import { ROW_GROUP_ROWS, segmentTable } from '../store/segments.js';
+import { missingStoredColumns } from '../store/columns.js';
+import { ROW_GROUP_ROWS, segmentColumns, segmentTable } from '../store/segments.js';
 import type { Store } from '../store/store.js';
 import { storeCoverage } from './coverage.js';
 import { eventRowOf, type EventFilter, type EventRow, type EvidenceSource, type RegionFirstSeen } from './source.js';
@@ -159,23 +160,35 @@ export function textPrefix(address: string, family: number, length: number): str
 }
 
 /**
- * The columns of an event row, from `events` or straight from a segment table. With a detail
+ * The columns of an event row, from `events` or straight from a segment table (`stored`
+ * overrides how a segment made by an older release reads a column it lacks). With a detail
  * list (`$detail`), read-only events other than those named skip the JSON extraction.
  */
-function eventColumns(filter: EventFilter): string {
+function eventColumns(filter: EventFilter, stored: ReadonlyMap<string, string> = new Map()): string {
   const json = (path: string, name: string) =>
     filter.readOnlyDetail
       ? `case when readonly and not list_contains($detail, eventname) then null else json_extract(record, '${path}')::varchar end as ${name}`
       : `json_extract(record, '${path}')::varchar as ${name}`;
-  return `eventkey, ${ISO_TIME} as eventtime, eventname, eventsource, access_key_id, principal_arn, useridentity_type,
-  user_name, session_issuer_arn, json_extract_string(record, '$.userIdentity.accountId') as principal_account,
-  sourceipaddress, useragent, awsregion, recipientaccountid, errorcode,
+  return `${storedColumns(stored)},
   json_extract_string(record, '$.errorMessage') as errormessage,
   ${json('$.requestParameters', 'requestparameters')},
   ${json('$.responseElements', 'responseelements')},
-  ${json('$.additionalEventData', 'additionaleventdata')},
-  sharedeventid`;
+  ${json('$.additionalEventData', 'additionaleventdata')}`;
 }
+
+/** The columns of an event row that a segment stores: none reads the record. */
+function storedColumns(stored: ReadonlyMap<string, string>): string {
+  const col = (name: string) => (stored.has(name) ? `${stored.get(name)} as ${name}` : name);
+  return `eventkey, ${ISO_TIME} as eventtime, eventname, eventsource, access_key_id, principal_arn, useridentity_type,
+  user_name, session_issuer_arn, ${col('principal_account')},
+  sourceipaddress, useragent, awsregion, recipientaccountid, errorcode, sharedeventid`;
+}
+
+/**
+ * The rows of a read whose record must be read: all but the read-only events outside the
+ * detail list, and failed calls (for their errorMessage).
+ */
+const NEEDS_DETAIL = `(not coalesce(readonly and not list_contains($detail, eventname), false) or errorcode is not null)`;
 
 /** The `$detail` parameter, when the filter has a detail list. */
 function detailParam(filter: EventFilter): { params: Record<string, DuckDBValue>; types: Record<string, DuckDBType> } {
@@ -233,33 +246,63 @@ export async function fetchByKeyGroups(store: Store, filter: EventFilter): Promi
   if (!filter.keys?.length || filter.ips?.length || filter.principals?.length || filter.sessions?.length || filter.mintedKeys?.length) return null;
   if (!(await keyGroupsCurrent(store))) return null;
   const detail = detailParam(filter);
-  const keys = { keys: listValue([...filter.keys]), ...detail.params };
-  const keyTypes = { keys: LIST(VARCHAR), ...detail.types };
   // A few keys as equalities, so that DuckDB skips the map's row groups by their min/max; many
   // (a level of minted session keys) as a hash join: an OR chain or list_contains over thousands
   // of keys compares every map row with every key (20 s on 10M events).
-  const few = filter.keys.length <= MAX_KEY_EQUALITIES;
+  const wanted = filter.keys;
+  const few = wanted.length <= MAX_KEY_EQUALITIES;
+  const equalities = `(${wanted.map((_, i) => `access_key_id = $k${i}`).join(' or ')})`;
+  const equalityParams = Object.fromEntries(wanted.map((k, i) => [`k${i}`, k]));
   const groups = await store.all<{ segment_id: number; row_group: number; events: bigint }>(
     `select segment_id, row_group, sum(events)::bigint as events from key_groups
-     where ${few ? filter.keys.map((_, i) => `access_key_id = $k${i}`).join(' or ') : 'access_key_id in (select unnest($keys))'}
+     where ${few ? equalities : 'access_key_id in (select unnest($keys))'}
      group by all order by all`,
-    few ? Object.fromEntries(filter.keys.map((k, i) => [`k${i}`, k])) : { keys: listValue([...filter.keys]) },
+    few ? equalityParams : { keys: listValue([...wanted]) },
     few ? {} : { keys: LIST(VARCHAR) },
   );
   if (groups.length > MAX_KEY_GROUPS) return null;
   const expected = groups.reduce((sum, g) => sum + Number(g.events), 0);
   if (expected === 0) return [];
   const ranges = mergeRanges(groups.map((g) => [Number(g.segment_id), Number(g.row_group)] as const));
-  const rows = await textRows(
-    store,
+  const present = await segmentColumns(store, [...new Set(ranges.map(([segment]) => segment))]);
+  // A segment made before a column was stored reads it from the record, as the events view does.
+  const fallbacks = (segment: number) => new Map(missingStoredColumns(present.get(segment) ?? new Set()));
+  const read = (columns: (segment: number) => string, extra = '') =>
     ranges
-      .map(([segment, from, to]) => `select ${eventColumns(filter)} from ${segmentTable(segment)}
+      .map(([segment, from, to]) => `select ${segment} as seg, rowid as rid, ${columns(segment)} from ${segmentTable(segment)}
          where rowid between ${from * ROW_GROUP_ROWS} and ${(to + 1) * ROW_GROUP_ROWS - 1}
-           and ${few ? 'list_contains($keys, access_key_id)' : 'access_key_id in (select unnest($keys))'}`)
-      .join('\nunion all\n'),
-    keys,
-    keyTypes,
-  );
+           and ${few ? equalities : 'access_key_id in (select unnest($keys))'}${extra}`)
+      .join('\nunion all\n');
+  // Equalities are pushed into the scan, so only the key's rows are read whole; list_contains is evaluated on every row of the range.
+  const params = few ? equalityParams : { keys: listValue([...wanted]) };
+  const types: Record<string, DuckDBType> = few ? {} : { keys: LIST(VARCHAR) };
+  const withDetail = { params: { ...params, ...detail.params }, types: { ...types, ...detail.types } };
+  let rows: Array<Record<string, string | null>>;
+  if (filter.readOnlyDetail) {
+    // Two reads: every event without its record, then the records of those that need them. A
+    // compressed record can only be read with the block around it, so a key active everywhere
+    // (in every block of the store) and mostly read-only costs what its few writes cost.
+    rows = await textRows(store, read((segment) => storedColumns(fallbacks(segment))), params, types);
+    const detailed = await textRows(
+      store,
+      read(
+        () => `json_extract_string(record, '$.errorMessage') as errormessage,
+          json_extract(record, '$.requestParameters')::varchar as requestparameters,
+          json_extract(record, '$.responseElements')::varchar as responseelements,
+          json_extract(record, '$.additionalEventData')::varchar as additionaleventdata`,
+        ` and ${NEEDS_DETAIL}`,
+      ),
+      withDetail.params,
+      withDetail.types,
+    );
+    const bySlot = new Map(detailed.map((d) => [`${d['seg']}:${d['rid']}`, d]));
+    for (const row of rows) {
+      const d = bySlot.get(`${row['seg']}:${row['rid']}`);
+      if (d) Object.assign(row, { errormessage: d['errormessage'], requestparameters: d['requestparameters'], responseelements: d['responseelements'], additionaleventdata: d['additionaleventdata'] });
+    }
+  } else {
+    rows = await textRows(store, read((segment) => eventColumns(filter, fallbacks(segment))), withDetail.params, withDetail.types);
+  }
   if (rows.length !== expected) return null;
   const events = rows.map((r) => eventRowOf(r)).filter((e) => inWindow(e, filter));
   events.sort(byTimeThenId);

@@ -160,8 +160,10 @@ async function detectRun(store: Store, detections: readonly Detection[], options
   await store.run(`create or replace temp table ${RUN_MATCHES} (${MATCH_COLUMNS})`);
   try {
     const run = async (detection: Detection) => {
+      const started = performance.now();
       try {
         await insertMatches(store, detection, options);
+        if (process.env['TRAILHOUND_DEBUG_SQL']) process.stderr.write(`[detection ${(performance.now() - started).toFixed(0)} ms] ${detection.id}\n`);
       } catch (error) {
         failures.push({ detection: detection.id, reason: ((error as Error).message ?? String(error)).split('\n')[0]! });
       }

@@ -16,7 +16,8 @@ import { discoverFiles } from './discover.js';
 import { probeFile, type ProbedFile } from './probe.js';
 import { parseTrailPath, type Scope } from './trail-layout.js';
 import { catchUpKeyGroups, loadBatch, type Batch, type BatchFile, type FileCounts } from '../store/bulk-load.js';
-import { createSegment, segmentIds, segmentTable } from '../store/segments.js';
+import { missingStoredColumns } from '../store/columns.js';
+import { createSegment, segmentColumns, segmentIds, segmentTable } from '../store/segments.js';
 import { Store } from '../store/store.js';
 
 /** Where the files of an ingest came from; stored in ingest_runs.source and inputs.source. */
@@ -448,9 +449,12 @@ function planBatches(files: readonly ProbedFile[], batchBytes: number): ProbedFi
 // About one DuckDB row group of CloudTrail records: below this, appending costs little.
 const NEW_SEGMENT_BYTES = 192 * MiB;
 
-/** The segment a batch goes to: the newest if it is empty or the batch is small, else a new one. */
+/** The segment a batch goes to: the newest if it is empty or the batch is small (and it has this release's columns), else a new one. */
 async function targetSegment(store: Store, runId: string, files: readonly ProbedFile[], newSegmentBytes: number): Promise<number> {
   const newest = (await segmentIds(store)).at(-1) ?? 0;
+  // A segment made by an older release, without every stored column of this one, takes no more rows.
+  const present = (await segmentColumns(store, [newest])).get(newest)!;
+  if (missingStoredColumns(present).length > 0) return createSegment(store, runId);
   const bytes = files.reduce((sum, f) => sum + f.estimatedBytes, 0);
   if (bytes < newSegmentBytes) return newest;
   const rows = await store.one<{ n: number }>(`select count(*)::bigint as n from ${segmentTable(newest)}`);

@@ -60,6 +60,10 @@ export const EVENT_COLUMNS = [
   column('access_key_id', 'userIdentity.accessKeyId', 'text', true, { load: `nullif(s.userIdentity.accessKeyId, '')`, athena: `nullif(useridentity.accesskeyid, '')` }),
   column('user_name', 'userIdentity.userName', 'text', true),
   column('session_issuer_arn', 'userIdentity.sessionContext.sessionIssuer.arn', 'text', true),
+  // Stored because detections name the actor as coalesce(principal_arn, invoked_by, …): derived, it parsed every record they read.
+  column('invoked_by', 'userIdentity.invokedBy', 'text', true),
+  // Stored so that a key's events can be read without their records (analyze, for every event).
+  column('principal_account', 'userIdentity.accountId', 'text', true),
   column('eventid', 'eventID', 'text', false, { view: `if(starts_with(eventkey, 'sha256:'), null, eventkey)` }),
   column('eventversion', 'eventVersion', 'text', false),
   column('errormessage', 'errorMessage', 'text', false),
@@ -71,9 +75,9 @@ export const EVENT_COLUMNS = [
   column('eventcategory', 'eventCategory', 'text', false, { athenaOptional: true }),
   column('sessioncredentialfromconsole', 'sessionCredentialFromConsole', 'text', false, { athenaOptional: true }),
   column('principal_id', 'userIdentity.principalId', 'text', false),
-  column('principal_account', 'userIdentity.accountId', 'text', false),
+
   column('session_issuer_name', 'userIdentity.sessionContext.sessionIssuer.userName', 'text', false),
-  column('invoked_by', 'userIdentity.invokedBy', 'text', false),
+
   // Athena's table holds userIdentity as a struct of its own shape, not the record's JSON.
   column('useridentity', 'userIdentity', 'json', false, { athena: null }),
   column('requestparameters', 'requestParameters', 'json', false),
@@ -152,12 +156,25 @@ function jsonPath(path: readonly string[]): string {
 
 /** The derived columns as the `events` view reads them from `record`. */
 export function viewProjection(): ReadonlyArray<readonly [string, string]> {
-  return (EVENT_COLUMNS as readonly EventColumn[]).filter((c) => !c.stored).map((c) => {
-    if (c.view) return [c.name, c.view] as const;
-    if (c.kind === 'json') return [c.name, `json_extract(record, ${jsonPath(c.path)})`] as const;
-    const text = `json_extract_string(record, ${jsonPath(c.path)})`;
-    return [c.name, c.kind === 'boolean' ? `try_cast(${text} as boolean)` : text] as const;
-  });
+  return (EVENT_COLUMNS as readonly EventColumn[]).filter((c) => !c.stored).map((c) => [c.name, c.view ?? fromRecord(c)] as const);
+}
+
+/** A column read out of `record` on query. */
+function fromRecord(c: EventColumn): string {
+  if (c.kind === 'json') return `json_extract(record, ${jsonPath(c.path)})`;
+  const text = `json_extract_string(record, ${jsonPath(c.path)})`;
+  if (c.kind === 'boolean') return `try_cast(${text} as boolean)`;
+  if (c.kind === 'time') return `try_cast(${text} as timestamptz)`;
+  return text;
+}
+
+/**
+ * The stored columns a segment made by an older release lacks (given its columns), each as
+ * read from its records: such a segment reads the same as a new one.
+ */
+export function missingStoredColumns(present: ReadonlySet<string>): ReadonlyArray<readonly [string, string]> {
+  // (Each is read the way the events view reads a column it does not store.)
+  return STORED_COLUMNS.filter((c) => !present.has(c.name)).map((c) => [c.name, fromRecord(c)] as const);
 }
 
 /** The Trino expression of each column over Athena's CloudTrail table, given the table's columns. */

@@ -105,7 +105,7 @@ async function rewrite(store: Store, source: string, target: string, bytesBefore
       }
       await store.run(segmentTableSql(0, recordsAfter));
       await store.run(
-        `insert into ${segmentTable(0)}
+        `insert into ${segmentTable(0)} by name
          select * exclude (segment_id, segment_row) from ${source}.event_rows
          order by access_key_id nulls last, eventtime, eventkey, input_id, record_index`,
       );

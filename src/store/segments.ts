@@ -1,5 +1,5 @@
-import { segmentColumnsSql, viewProjection, type RecordCompression } from './columns.js';
-import type { DuckDBValue } from '@duckdb/node-api';
+import { missingStoredColumns, segmentColumnsSql, viewProjection, type RecordCompression } from './columns.js';
+import { listValue, type DuckDBValue } from '@duckdb/node-api';
 
 /** What these helpers need of a store: the Store class's shape (store.ts uses this module, so it is not imported). */
 interface Sql {
@@ -57,11 +57,22 @@ export function formatHasZstd(tag: string | null): boolean {
   return major > 1 || (major === 1 && minor >= 2);
 }
 
-/** DDL of the `event_rows` view (all segments, with where each row lives) and the `events` view over it. */
-export function viewsSql(ids: readonly number[]): string {
+/**
+ * DDL of the `event_rows` view (all segments, with where each row lives) and the `events` view
+ * over it. `columns` gives the columns of segments made by an older release (see
+ * segmentColumns); a segment not in it has every stored column.
+ */
+export function viewsSql(ids: readonly number[], columns: ReadonlyMap<number, ReadonlySet<string>> = new Map()): string {
   // By name, not by position: a segment made by another release (a column added, or in
-  // another order) lines up with the rest instead of being read silently misaligned.
-  const union = ids.map((id) => `select *, ${id} as segment_id, rowid as segment_row from ${segmentTable(id)}`).join('\nunion all by name\n');
+  // another order) lines up with the rest instead of being read silently misaligned; a
+  // stored column it lacks is read from its records.
+  const union = ids
+    .map((id) => {
+      const present = columns.get(id);
+      const missing = present ? missingStoredColumns(present).map(([name, expr]) => `${expr} as ${name}, `).join('') : '';
+      return `select *, ${missing}${id} as segment_id, rowid as segment_row from ${segmentTable(id)}`;
+    })
+    .join('\nunion all by name\n');
   return `create or replace view event_rows as
 ${union};
 
@@ -71,6 +82,17 @@ select
   ${viewProjection().map(([name, expr]) => `${expr} as ${name}`).join(',\n  ')}
 from event_rows;
 `;
+}
+
+/** The columns of each segment of the current database, by segment id. */
+export async function segmentColumns(store: Sql, ids: readonly number[]): Promise<Map<number, Set<string>>> {
+  const rows = await store.all<{ table_name: string; column_name: string }>(
+    `select table_name, column_name from duckdb_columns() where database_name = current_database() and schema_name = 'main' and list_contains(?, table_name)`,
+    [listValue(ids.map(segmentTable))],
+  );
+  const out = new Map<number, Set<string>>();
+  for (const id of ids) out.set(id, new Set(rows.filter((r) => r.table_name === segmentTable(id)).map((r) => r.column_name)));
+  return out;
 }
 
 /** The segment ids, oldest first. */
@@ -84,6 +106,6 @@ export async function createSegment(store: Sql, runId: string): Promise<number> 
   const id = (ids.at(-1) ?? -1) + 1;
   await store.run(segmentTableSql(id, await recordCompression(store)));
   await store.run(`insert into segments values (?, ?, ?, now())`, [id, segmentTable(id), runId]);
-  await store.run(viewsSql([...ids, id]));
+  await store.run(viewsSql([...ids, id], await segmentColumns(store, ids)));
   return id;
 }

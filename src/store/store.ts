@@ -185,11 +185,12 @@ export class Store {
         await this.run(`insert into schema_version values (?, ?, now())`, [migration.version, migration.description]);
       });
     }
-    // A new store's first segment, made empty by the frozen first migration with fsst records, takes the current layout.
-    if (current === 0 && (await recordCompression(this)) === 'zstd') {
+    // A new store's first segment, made empty by the frozen first migration, takes the current layout (columns and compression).
+    if (current === 0) {
+      const compression = await recordCompression(this);
       await this.transaction(async () => {
         await this.run('drop view events; drop view event_rows; drop table event_rows_0');
-        await this.run(segmentTableSql(0, 'zstd'));
+        await this.run(segmentTableSql(0, compression));
         await this.run(viewsSql([0]));
       });
     }

@@ -164,7 +164,7 @@ describe('ingest integrity: times and nesting', () => {
         { eventid: wide.eventID, record_index: 1 },
         { eventid: list[2]!.eventID, record_index: 2 },
         { eventid: 'wide-line', record_index: null },
-      ].sort((a, b) => (a.eventid < b.eventid ? -1 : 1)),
+      ].sort((a, b) => (String(a.eventid) < String(b.eventid) ? -1 : 1)),
     );
   });
 });
