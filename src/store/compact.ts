@@ -9,8 +9,8 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, renameSync, rmSync, statSync } from 'node:fs';
 import { StoreError } from '../core/errors.js';
-import type { RecordCompression } from './columns.js';
-import { recordCompression, ROW_GROUP_ROWS, segmentTable, segmentTableSql, STORE_FORMAT, viewsSql } from './segments.js';
+import { missingStoredColumns, type RecordCompression } from './columns.js';
+import { recordCompression, ROW_GROUP_ROWS, segmentColumns, segmentTable, segmentTableSql, STORE_FORMAT, viewsSql } from './segments.js';
 import { Store } from './store.js';
 
 /** What compacting did. */
@@ -58,7 +58,7 @@ export async function compactStore(path: string): Promise<CompactSummary> {
     const alias = `compact_${randomBytes(6).toString('hex')}`;
     await store.run(`attach ${sqlString(target)} as ${alias} (storage_version '${STORE_FORMAT}')`);
     try {
-      summary = { ...(await rewrite(store, quoted(source), alias, bytesBefore)), recordsBefore };
+      summary = { ...(await rewrite(store, quoted(source), source, alias, bytesBefore)), recordsBefore };
     } finally {
       await store.run(`use ${quoted(source)}`);
       await store.run(`detach ${alias}`);
@@ -82,9 +82,17 @@ export async function compactStore(path: string): Promise<CompactSummary> {
   return { ...summary, bytesAfter: storeBytes(path), seconds: Math.round((performance.now() - started) / 10) / 100 };
 }
 
-async function rewrite(store: Store, source: string, target: string, bytesBefore: number): Promise<Omit<CompactSummary, 'bytesAfter' | 'seconds' | 'recordsBefore'>> {
+async function rewrite(store: Store, source: string, sourceName: string, target: string, bytesBefore: number): Promise<Omit<CompactSummary, 'bytesAfter' | 'seconds' | 'recordsBefore'>> {
   const old = await store.one<{ n: bigint; h: string }>(fingerprint(source));
   const segments = await store.all<{ segment_id: number }>(`select segment_id from ${source}.segments order by 1`);
+  const columns = await segmentColumns(store, segments.map((s) => s.segment_id), sourceName);
+  // Every segment as this release stores it: a column an older release did not store is read out of the record.
+  const rowsOf = segments
+    .map(({ segment_id: id }) => {
+      const missing = missingStoredColumns(columns.get(id) ?? new Set()).map(([name, expr]) => `, ${expr} as ${name}`).join('');
+      return `select *${missing} from ${source}.main.${segmentTable(id)}`;
+    })
+    .join('\nunion all by name\n');
   const busiestBefore = Number((await store.one<{ n: bigint }>(busiestKey(source)))?.n ?? 0);
   const recordsAfter = await recordCompression(store, target);
   // Row ids follow insertion order only when it is preserved; the key map depends on them.
@@ -106,7 +114,7 @@ async function rewrite(store: Store, source: string, target: string, bytesBefore
       await store.run(segmentTableSql(0, recordsAfter));
       await store.run(
         `insert into ${segmentTable(0)} by name
-         select * exclude (segment_id, segment_row) from ${source}.event_rows
+         select * from (${rowsOf})
          order by access_key_id nulls last, eventtime, eventkey, input_id, record_index`,
       );
       await store.run(`insert into segments values (0, ?, null, now())`, [segmentTable(0)]);

@@ -84,11 +84,12 @@ from event_rows;
 `;
 }
 
-/** The columns of each segment of the current database, by segment id. */
-export async function segmentColumns(store: Sql, ids: readonly number[]): Promise<Map<number, Set<string>>> {
+/** The columns of each segment of a database (the current one unless named), by segment id. */
+export async function segmentColumns(store: Sql, ids: readonly number[], database?: string): Promise<Map<number, Set<string>>> {
   const rows = await store.all<{ table_name: string; column_name: string }>(
-    `select table_name, column_name from duckdb_columns() where database_name = current_database() and schema_name = 'main' and list_contains(?, table_name)`,
-    [listValue(ids.map(segmentTable))],
+    `select table_name, column_name from duckdb_columns()
+     where database_name = coalesce(?, current_database()) and schema_name = 'main' and list_contains(?, table_name)`,
+    [database ?? null, listValue(ids.map(segmentTable))],
   );
   const out = new Map<number, Set<string>>();
   for (const id of ids) out.set(id, new Set(rows.filter((r) => r.table_name === segmentTable(id)).map((r) => r.column_name)));

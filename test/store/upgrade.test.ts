@@ -1,6 +1,7 @@
 import { DuckDBInstance, type DuckDBValue } from '@duckdb/node-api';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ingestFiles } from '../../src/ingest/pipeline.js';
+import { compactStore } from '../../src/store/compact.js';
 import { MIGRATIONS } from '../../src/store/migrations.js';
 import { segmentColumns, viewsSql } from '../../src/store/segments.js';
 import { Store, toPlainRow, type Row } from '../../src/store/store.js';
@@ -78,6 +79,13 @@ describe('a store written by an older release', () => {
     await store.run(viewsSql(views, await segmentColumns(store, views)));
     expect((await eventsRows(store)).map(ignore)).toEqual(expected.map(ignore));
     store.close();
+
+    // compact writes the old rows as this release stores them: the columns they lacked read out of their records.
+    await compactStore(path);
+    const compacted = await Store.open(path, { readOnly: true });
+    expect((await eventsRows(compacted)).map(ignore)).toEqual(expected.map(ignore));
+    expect(await compacted.one(`select invoked_by from event_rows_0 where eventname = ?`, [a.eventName])).toEqual({ invoked_by: 'autoscaling.amazonaws.com' });
+    compacted.close();
   });
 });
 
