@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
+import { currentLayout } from './bench-store.js';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -46,6 +47,11 @@ async function main(): Promise<void> {
   if (!existsSync(join(corpus, 'AWSLogs'))) {
     process.stderr.write(`generating ${events} events under ${corpus} ...\n`);
     await generateCorpus({ events, files: Math.max(1, Math.round(events / 500)), out: corpus });
+  }
+  if (existsSync(db) && !(await currentLayout(db))) {
+    process.stderr.write(`${db} was made by an older layout; loading it again ...\n`);
+    rmSync(db, { force: true });
+    rmSync(`${db}.wal`, { force: true });
   }
   if (!existsSync(db)) {
     process.stderr.write(`loading ${corpus} and the demo scenario into ${db}, then running the detections ...\n`);

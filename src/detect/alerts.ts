@@ -162,12 +162,14 @@ export async function groupAlertsSql(store: Store, relation: string, params: Rec
        from ${relation}
      ),
      p as (
-       select *, row_number() over (partition by ${GROUP} order by seq) as nth,
+       -- only what grouping needs goes through the windows: a noisy account has hundreds of thousands of matches
+       select seq, ${GROUP}, eventtime, severity, event_ids,
+              row_number() over (partition by ${GROUP} order by seq) as nth,
               max(eventtime) over (partition by ${GROUP} order by seq rows between unbounded preceding and 1 preceding) as prev
        from m
      ),
      g as (
-       select *, sum(case when nth = 1 or (eventtime is not null and prev is not null and eventtime - prev > to_milliseconds($window)) then 1 else 0 end)
+       select seq, ${GROUP}, eventtime, severity, event_ids, sum(case when nth = 1 or (eventtime is not null and prev is not null and eventtime - prev > to_milliseconds($window)) then 1 else 0 end)
                  over (partition by ${GROUP} order by seq rows between unbounded preceding and current row) as grp
        from p
      ),
