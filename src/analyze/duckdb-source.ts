@@ -184,12 +184,6 @@ function storedColumns(stored: ReadonlyMap<string, string>): string {
   sourceipaddress, useragent, awsregion, recipientaccountid, errorcode, sharedeventid`;
 }
 
-/**
- * The rows of a read whose record must be read: all but the read-only events outside the
- * detail list, and failed calls (for their errorMessage).
- */
-const NEEDS_DETAIL = `(not coalesce(readonly and not list_contains($detail, eventname), false) or errorcode is not null)`;
-
 /** The `$detail` parameter, when the filter has a detail list. */
 function detailParam(filter: EventFilter): { params: Record<string, DuckDBValue>; types: Record<string, DuckDBType> } {
   return filter.readOnlyDetail
@@ -282,23 +276,30 @@ export async function fetchByKeyGroups(store: Store, filter: EventFilter): Promi
     // Two reads: every event without its record, then the records of those that need them. A
     // compressed record can only be read with the block around it, so a key active everywhere
     // (in every block of the store) and mostly read-only costs what its few writes cost.
-    rows = await textRows(store, read((segment) => storedColumns(fallbacks(segment))), params, types);
-    const detailed = await textRows(
-      store,
-      read(
-        () => `json_extract_string(record, '$.errorMessage') as errormessage,
-          json_extract(record, '$.requestParameters')::varchar as requestparameters,
-          json_extract(record, '$.responseElements')::varchar as responseelements,
-          json_extract(record, '$.additionalEventData')::varchar as additionaleventdata`,
-        ` and ${NEEDS_DETAIL}`,
-      ),
-      withDetail.params,
-      withDetail.types,
-    );
-    const bySlot = new Map(detailed.map((d) => [`${d['seg']}:${d['rid']}`, d]));
-    for (const row of rows) {
-      const d = bySlot.get(`${row['seg']}:${row['rid']}`);
-      if (d) Object.assign(row, { errormessage: d['errormessage'], requestparameters: d['requestparameters'], responseelements: d['responseelements'], additionaleventdata: d['additionaleventdata'] });
+    const named = new Set(filter.readOnlyDetail);
+    rows = await textRows(store, read((segment) => `${storedColumns(fallbacks(segment))}, readonly::varchar as ro`), params, types);
+    const needed = rows.filter((r) => r['ro'] !== 'true' || named.has(r['eventname'] ?? '') || r['errorcode'] !== null);
+    if (needed.length > 0) {
+      // The names go in as constants, which DuckDB applies inside the scan: the records of other events are not read.
+      const names = [...new Set(needed.map((r) => r['eventname']).filter((n): n is string => n !== null))];
+      const nameIn = names.length ? `eventname in (${names.map((_, i) => `$n${i}`).join(', ')})` : 'false';
+      const detailed = await textRows(
+        store,
+        read(
+          () => `json_extract_string(record, '$.errorMessage') as errormessage,
+            json_extract(record, '$.requestParameters')::varchar as requestparameters,
+            json_extract(record, '$.responseElements')::varchar as responseelements,
+            json_extract(record, '$.additionalEventData')::varchar as additionaleventdata`,
+          ` and (${nameIn}${needed.some((r) => r['eventname'] === null) ? ' or eventname is null' : ''})`,
+        ),
+        { ...params, ...Object.fromEntries(names.map((n, i) => [`n${i}`, n])) },
+        types,
+      );
+      const bySlot = new Map(detailed.map((d) => [`${d['seg']}:${d['rid']}`, d]));
+      for (const row of needed) {
+        const d = bySlot.get(`${row['seg']}:${row['rid']}`);
+        if (d) Object.assign(row, { errormessage: d['errormessage'], requestparameters: d['requestparameters'], responseelements: d['responseelements'], additionaleventdata: d['additionaleventdata'] });
+      }
     }
   } else {
     rows = await textRows(store, read((segment) => eventColumns(filter, fallbacks(segment))), withDetail.params, withDetail.types);
