@@ -111,8 +111,9 @@ export function buildProgram(): Command {
 
   program
     .command('compact')
-    .description('merge the store\'s segments into one, ordered by access key and time (faster key lookups); safe to kill')
+    .description('merge the store\'s segments into one, ordered by access key and time (faster key lookups), in the current layout; safe to kill')
     .addOption(db())
+    .option('--memory-limit <size>', "DuckDB memory limit; the rows are sorted in slices that fit it (default: half the machine's memory, at least 1GiB)")
     .addOption(formatOption(['text', 'json'], 'text', 'summary format'))
     .action(async (opts) => {
       const { compactCommand } = await import('./small-commands.js');

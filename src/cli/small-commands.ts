@@ -25,7 +25,7 @@ import { runDetections } from '../detect/runner.js';
 import { DEMO_LEAKED_KEY_ID as LEAKED_KEY_ID } from '../core/demo.js';
 import { shippedCatalog, shippedSensitiveEvents } from './detect-command.js';
 import { formatSummary } from './ingest-command.js';
-import { positiveNumber, storePath } from './options.js';
+import { defaultIngestMemory, memoryLimit, positiveNumber, storePath } from './options.js';
 import { writeOutputFile } from './output-file.js';
 
 /** `trailhound query SQL`: a read-only statement, rendered as a table, CSV or JSON. */
@@ -53,9 +53,9 @@ export async function statsCommand(opts: { readonly db?: string; readonly format
 }
 
 /** `trailhound compact`: the store written again, its segments merged and ordered by key and time; safe to kill. */
-export async function compactCommand(opts: { readonly db?: string; readonly format: 'text' | 'json' }): Promise<void> {
+export async function compactCommand(opts: { readonly db?: string; readonly format: 'text' | 'json'; readonly memoryLimit?: string }): Promise<void> {
   const path = storePath(opts);
-  const s = await compactStore(path);
+  const s = await compactStore(path, { memoryLimit: memoryLimit(opts.memoryLimit ?? defaultIngestMemory()) });
   if (opts.format === 'json') {
     process.stdout.write(`${JSON.stringify(s, null, 2)}\n`);
     return;

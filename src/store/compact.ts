@@ -27,6 +27,8 @@ export interface CompactSummary {
   /** How the records were stored before (fsst in a store made before the compressed layout; some segments may be) and after. */
   readonly recordsBefore: RecordCompression;
   readonly recordsAfter: RecordCompression;
+  /** The slices the rows were sorted in, each within the memory limit. */
+  readonly slices: number;
   readonly seconds: number;
 }
 
@@ -35,6 +37,14 @@ const fingerprint = (db: string) =>
   `select count(*)::bigint as n, coalesce(sum(hash(record, input_id, record_index, eventkey, eventtime, access_key_id))::varchar, '0') as h from ${db}.event_rows`;
 const busiestKey = (db: string) => `select coalesce(max(n), 0)::bigint as n from (select count(*) as n from ${db}.key_groups group by access_key_id)`;
 
+/** How to compact. */
+export interface CompactOptions {
+  /** DuckDB's memory limit (e.g. "4GB"); the rows are sorted in slices that fit in it. */
+  readonly memoryLimit?: string;
+  /** Rows per sorted slice, instead of what the memory limit allows (tests). */
+  readonly rowsPerSlice?: number;
+}
+
 /** The temporary file a compact of `path` writes (removed when a killed compact left it). */
 export const compactingPath = (path: string) => `${path}.compacting`;
 
@@ -42,12 +52,14 @@ export const compactingPath = (path: string) => `${path}.compacting`;
  * Writes the store at `path` again as described above, and gives what it did. Holds the
  * store's lock while it works; opens and closes the store itself.
  */
-export async function compactStore(path: string): Promise<CompactSummary> {
+export async function compactStore(path: string, options: CompactOptions = {}): Promise<CompactSummary> {
+  const { memoryLimit } = options;
   const started = performance.now();
   const target = compactingPath(path);
   rmSync(target, { force: true });
   rmSync(`${target}.wal`, { force: true });
-  const store = await Store.open(path, { mustExist: true });
+  // Bounded: the sort spills to disk past the limit (beside the store, in <store>.tmp).
+  const store = await Store.open(path, { mustExist: true, ...(memoryLimit ? { memoryLimit } : {}) });
   let summary: Omit<CompactSummary, 'bytesAfter' | 'seconds'>;
   try {
     await store.checkpoint();
@@ -58,7 +70,8 @@ export async function compactStore(path: string): Promise<CompactSummary> {
     const alias = `compact_${randomBytes(6).toString('hex')}`;
     await store.run(`attach ${sqlString(target)} as ${alias} (storage_version '${STORE_FORMAT}')`);
     try {
-      summary = { ...(await rewrite(store, quoted(source), source, alias, bytesBefore)), recordsBefore };
+      const limit = await store.one<{ b: bigint }>(`select current_setting('memory_limit') as b`);
+      summary = { ...(await rewrite(store, quoted(source), source, alias, bytesBefore, options.rowsPerSlice !== undefined ? () => options.rowsPerSlice! : rowsPerSlice(memoryBytesOf(String(limit?.b ?? ''))))), recordsBefore };
     } finally {
       await store.run(`use ${quoted(source)}`);
       await store.run(`detach ${alias}`);
@@ -82,7 +95,7 @@ export async function compactStore(path: string): Promise<CompactSummary> {
   return { ...summary, bytesAfter: storeBytes(path), seconds: Math.round((performance.now() - started) / 10) / 100 };
 }
 
-async function rewrite(store: Store, source: string, sourceName: string, target: string, bytesBefore: number): Promise<Omit<CompactSummary, 'bytesAfter' | 'seconds' | 'recordsBefore'>> {
+async function rewrite(store: Store, source: string, sourceName: string, target: string, bytesBefore: number, perSlice: (averageRecord: number) => number): Promise<Omit<CompactSummary, 'bytesAfter' | 'seconds' | 'recordsBefore'>> {
   const old = await store.one<{ n: bigint; h: string }>(fingerprint(source));
   const segments = await store.all<{ segment_id: number }>(`select segment_id from ${source}.segments order by 1`);
   const columns = await segmentColumns(store, segments.map((s) => s.segment_id), sourceName);
@@ -95,6 +108,7 @@ async function rewrite(store: Store, source: string, sourceName: string, target:
     .join('\nunion all by name\n');
   const busiestBefore = Number((await store.one<{ n: bigint }>(busiestKey(source)))?.n ?? 0);
   const recordsAfter = await recordCompression(store, target);
+  let sliceCount = 0;
   // Row ids follow insertion order only when it is preserved; the key map depends on them.
   const ordered = await store.one<{ v: boolean }>(`select current_setting('preserve_insertion_order') as v`);
   await store.run('set preserve_insertion_order = true');
@@ -112,11 +126,17 @@ async function rewrite(store: Store, source: string, sourceName: string, target:
         else if (name !== 'key_groups' && name !== 'segments') await store.run(`insert into ${quoted(name)} select * from ${source}.main.${quoted(name)}`);
       }
       await store.run(segmentTableSql(0, recordsAfter));
-      await store.run(
-        `insert into ${segmentTable(0)} by name
-         select * from (${rowsOf})
-         order by access_key_id nulls last, eventtime, eventkey, input_id, record_index`,
-      );
+      // In slices of the final order, each sorted alone: one sort of every row and its record does not spill (it ran out of memory at 10M events).
+      const slices = await sortSlices(store, rowsOf, perSlice);
+      sliceCount = slices.length;
+      for (const slice of slices) {
+        await store.run(
+          `insert into ${segmentTable(0)} by name
+           select * from (${rowsOf}) where ${slice.where}
+           order by access_key_id nulls last, eventtime, eventkey, input_id, record_index`,
+          slice.params,
+        );
+      }
       await store.run(`insert into segments values (0, ?, null, now())`, [segmentTable(0)]);
       await store.run(viewsSql([0]));
       await store.run(
@@ -140,7 +160,61 @@ async function rewrite(store: Store, source: string, sourceName: string, target:
     busiestKeyRowGroupsAfter: Number((await store.one<{ n: bigint }>(busiestKey(target)))?.n ?? 0),
     bytesBefore,
     recordsAfter,
+    slices: sliceCount,
   };
+}
+
+/** A slice of the rows in the final order: a condition on the key (or, for rows without one, the time). */
+interface Slice {
+  readonly where: string;
+  readonly params: Record<string, string | null>;
+}
+
+/**
+ * Cuts the rows into slices of about `rowsPer(average record size)` rows, in the
+ * order compact writes them: keys in ranges (a key's rows all in one slice), then the rows
+ * without a key in time ranges. Bounds are bound as parameters (keys are log content).
+ */
+async function sortSlices(store: Store, rows: string, rowsPer: (averageRecord: number) => number): Promise<Slice[]> {
+  const sample = await store.one<{ avg: number | null }>(`select avg(strlen(record::varchar))::double as avg from (select record from (${rows}) limit 10000)`);
+  const perSlice = Math.max(1, rowsPer(sample?.avg ?? 0));
+  const counts = await store.one<{ keyed: bigint; unkeyed: bigint }>(
+    `select count(access_key_id)::bigint as keyed, (count(*) - count(access_key_id))::bigint as unkeyed from (${rows})`,
+  );
+  const slices: Slice[] = [];
+  const ranged = async (column: string, where: string, n: number, last: string) => {
+    const parts = Math.ceil(n / perSlice);
+    const fractions = Array.from({ length: parts - 1 }, (_, i) => (i + 1) / parts);
+    const bounds =
+      fractions.length === 0
+        ? []
+        : [...new Set((await store.one<{ b: string[] }>(`select quantile_disc(${column}, [${fractions.join(', ')}])::varchar[] as b from (${rows}) where ${where}`))?.b ?? [])];
+    let lo: string | null = null;
+    for (const hi of [...bounds, null]) {
+      const cond = [where, lo === null ? null : `${column} > $lo::${last}`, hi === null ? null : `${column} <= $hi::${last}`].filter(Boolean).join(' and ');
+      slices.push({ where: cond, params: { ...(lo === null ? {} : { lo }), ...(hi === null ? {} : { hi }) } });
+      lo = hi;
+    }
+  };
+  if (Number(counts?.keyed ?? 0) > 0) await ranged('access_key_id', 'access_key_id is not null', Number(counts!.keyed), 'varchar');
+  if (Number(counts?.unkeyed ?? 0) > 0) {
+    await ranged('eventtime', 'access_key_id is null and eventtime is not null', Number(counts!.unkeyed), 'timestamptz');
+    slices.push({ where: 'access_key_id is null and eventtime is null', params: {} });
+  }
+  return slices;
+}
+
+/** Rows of records of the given average size that sort in about a sixth of `memoryBytes`. */
+function rowsPerSlice(memoryBytes: number): (averageRecord: number) => number {
+  return (averageRecord) => Math.max(1_000, Math.floor(memoryBytes / 6 / Math.max(averageRecord, 256)));
+}
+
+/** DuckDB's memory_limit setting ("1.8 GiB", "512.0 MiB") in bytes. */
+function memoryBytesOf(setting: string): number {
+  const m = /^([\d.]+)\s*([KMGT]i?B)$/i.exec(setting.trim());
+  if (!m) return 1024 ** 3;
+  const unit = { k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 }[m[2]![0]!.toLowerCase() as 'k' | 'm' | 'g' | 't'];
+  return Number(m[1]) * unit;
 }
 
 const quoted = (name: string) => `"${name.replace(/"/g, '""')}"`;

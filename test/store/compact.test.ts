@@ -39,6 +39,27 @@ beforeAll(async () => {
 afterAll(() => ws.dispose());
 
 describe('compact', () => {
+  it('sorts in slices (as a small memory limit makes it) and writes the rows in the same order as one sort', async () => {
+    const whole = ws.path('whole.duckdb');
+    const sliced = ws.path('sliced.duckdb');
+    copyFileSync(db, whole);
+    copyFileSync(db, sliced);
+    const one = await compactStore(whole);
+    const many = await compactStore(sliced, { rowsPerSlice: 1_000 });
+    expect(one.slices).toBe(1);
+    expect(many.slices).toBeGreaterThan(1);
+    const order = async (path: string) => {
+      const store = await Store.open(path, { readOnly: true });
+      try {
+        return JSON.stringify(await store.all('select eventkey, input_id, record_index, access_key_id from event_rows order by segment_row'));
+      } finally {
+        store.close();
+      }
+    };
+    expect(await order(sliced)).toBe(await order(whole));
+    expect(many.busiestKeyRowGroupsAfter).toBe(one.busiestKeyRowGroupsAfter);
+  });
+
   it('merges the segments into one and keeps every row, the key map, verify and analyze exactly as they were', async () => {
     const path = ws.path('compacted.duckdb');
     copyFileSync(db, path);
