@@ -67,6 +67,7 @@ export async function compactCommand(opts: { readonly db?: string; readonly form
       `  segments ${s.segmentsBefore} -> ${s.segmentsAfter}\n` +
       `  row groups of the most spread access key ${n(s.busiestKeyRowGroupsBefore)} -> ${n(s.busiestKeyRowGroupsAfter)}\n` +
       `  store file ${mib(s.bytesBefore)} -> ${mib(s.bytesAfter)}\n` +
+      `  sorted in ${counted(s.slices, 'slice')} within the memory limit\n` +
       (s.recordsBefore === s.recordsAfter ? '' : `  records stored ${s.recordsBefore} -> ${s.recordsAfter}\n`),
   );
 }

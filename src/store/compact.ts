@@ -139,6 +139,11 @@ async function rewrite(store: Store, source: string, sourceName: string, target:
       }
       await store.run(`insert into segments values (0, ?, null, now())`, [segmentTable(0)]);
       await store.run(viewsSql([0]));
+    });
+    // The key map after the commit: a row's id is final only then (inside the transaction the
+    // rows had provisional ids, and a map built on them sent every key lookup to a full scan).
+    // The file is still the scratch copy, removed if anything below fails.
+    await store.transaction(async () => {
       await store.run(
         `insert into key_groups
          select access_key_id, segment_id, segment_row // ${ROW_GROUP_ROWS}, count(*)
