@@ -84,7 +84,7 @@ describe('a store written by an older release', () => {
     await compactStore(path);
     const compacted = await Store.open(path, { readOnly: true });
     expect((await eventsRows(compacted)).map(ignore)).toEqual(expected.map(ignore));
-    expect(await compacted.one(`select invoked_by from event_rows_0 where eventname = ?`, [a.eventName])).toEqual({ invoked_by: 'autoscaling.amazonaws.com' });
+    expect(await compacted.one(`select invoked_by from event_rows_0 where eventname = ?`, [a.eventName ?? null])).toEqual({ invoked_by: 'autoscaling.amazonaws.com' });
     compacted.close();
   });
 });
