@@ -155,7 +155,7 @@ const GROUP = 'detection, outcome, who, sourceipaddress, resource';
  */
 export async function groupAlertsSql(store: Store, relation: string, params: Record<string, DuckDBValue> = {}): Promise<Alert[]> {
   // Read as JSON values (many rows on a noisy account): times come as epoch milliseconds.
-  const rows = await store.allJson<Omit<StoredFinding, 'eventtime'> & { eventtime: number | null; n: number; last_time: number | null; top: Severity; ids: string[]; first_seq: number }>(
+  const rows = await store.allJson<Omit<StoredFinding, 'eventtime' | 'title' | 'tactics' | 'techniques' | 'event_ids' | 'severity'> & { eventtime: number | null; n: number; last_time: number | null; top: Severity; ids: string[]; first_seq: number }>(
     `with m as (
        select *, coalesce(access_key_id, actor) as who,
               row_number() over (order by eventtime nulls first, event_ids[1] nulls first, detection, summary, resource, sourceipaddress) as seq
@@ -179,18 +179,28 @@ export async function groupAlertsSql(store: Store, relation: string, params: Rec
        from g
        group by ${GROUP}, grp
      )
-     select m.detection, m.title, m.outcome, m.tactics, m.techniques, m.event_ids, epoch_ms(m.eventtime)::double as eventtime, m.eventname, m.actor,
-            m.access_key_id, m.sourceipaddress, m.account, m.region, m.resource, m.summary, m.severity,
+     select m.detection, m.outcome, epoch_ms(m.eventtime)::double as eventtime, m.eventname, m.actor,
+            m.access_key_id, m.sourceipaddress, m.account, m.region, m.resource, m.summary,
             a.n::integer as n, epoch_ms(a.last_time)::double as last_time, list_extract($ranks, a.rank) as top, a.ids, a.first_seq::double as first_seq
      from a join m on m.seq = a.first_seq`,
     { ...params, window: ALERT_WINDOW_MS, ranks: listValue([...SEVERITIES]) },
+  );
+  // Title, tactics and techniques follow from the detection and outcome: read once each, not once an alert (a noisy account has 180,000).
+  const labels = new Map(
+    (
+      await store.all<{ detection: string; outcome: string; title: string; tactics: string[] | null; techniques: string[] | null }>(
+        `select detection, outcome, any_value(title) as title, any_value(tactics) as tactics, any_value(techniques) as techniques from ${relation} group by all`,
+        params,
+      )
+    ).map((l) => [`${l.detection}\u0000${l.outcome}`, l]),
   );
   return rows
     .sort((x, y) => x.first_seq - y.first_seq)
     .map((r) => {
       const first = isoMs(r.eventtime);
+      const label = labels.get(`${r.detection}\u0000${r.outcome}`);
       return {
-        detection: r.detection, title: r.title, severity: r.top, outcome: r.outcome, tactics: r.tactics ?? [], techniques: r.techniques ?? [],
+        detection: r.detection, title: label?.title ?? r.detection, severity: r.top, outcome: r.outcome, tactics: label?.tactics ?? [], techniques: label?.techniques ?? [],
         eventIds: [...new Set(r.ids)], eventTime: first, eventName: r.eventname, actor: r.actor, accessKeyId: r.access_key_id, sourceIp: r.sourceipaddress,
         account: r.account, region: r.region, resource: r.resource, summary: r.summary, count: r.n, firstTime: first, lastTime: isoMs(r.last_time),
       };
