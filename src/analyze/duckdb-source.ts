@@ -165,16 +165,24 @@ export function textPrefix(address: string, family: number, length: number): str
  * list (`$detail`), read-only events other than those named skip the JSON extraction.
  */
 function eventColumns(filter: EventFilter, stored: ReadonlyMap<string, string> = new Map()): string {
-  const json = (path: string, name: string) =>
-    filter.readOnlyDetail
-      ? `case when readonly and not list_contains($detail, eventname) then null else json_extract(record, '${path}')::varchar end as ${name}`
-      : `json_extract(record, '${path}')::varchar as ${name}`;
   return `${storedColumns(stored)},
-  json_extract_string(record, '$.errorMessage') as errormessage,
-  ${json('$.requestParameters', 'requestparameters')},
-  ${json('$.responseElements', 'responseelements')},
-  ${json('$.additionalEventData', 'additionaleventdata')}`;
+  ${recordColumns(filter.readOnlyDetail ? 'readonly and not list_contains($detail, eventname)' : undefined)}`;
 }
+
+/** The columns of an event row read out of its record; the JSON parts are null where `skip` (SQL) holds. */
+function recordColumns(skip?: string): string {
+  const json = (path: string, name: string) =>
+    skip ? `case when ${skip} then null else json_extract(record, '${path}')::varchar end as ${name}` : `json_extract(record, '${path}')::varchar as ${name}`;
+  return `json_extract_string(record, '$.errorMessage') as errormessage,
+  ${RECORD_JSON.map(([path, name]) => json(path, name)).join(',\n  ')}`;
+}
+
+/** The JSON parts of a record an event row carries: path, column. */
+const RECORD_JSON = [
+  ['$.requestParameters', 'requestparameters'],
+  ['$.responseElements', 'responseelements'],
+  ['$.additionalEventData', 'additionaleventdata'],
+] as const;
 
 /** The columns of an event row that a segment stores: none reads the record. */
 function storedColumns(stored: ReadonlyMap<string, string>): string {
@@ -239,7 +247,6 @@ const MAX_KEY_GROUPS = 4096;
 export async function fetchByKeyGroups(store: Store, filter: EventFilter): Promise<EventRow[] | null> {
   if (!filter.keys?.length || filter.ips?.length || filter.principals?.length || filter.sessions?.length || filter.mintedKeys?.length) return null;
   if (!(await keyGroupsCurrent(store))) return null;
-  const detail = detailParam(filter);
   // A few keys as equalities, so that DuckDB skips the map's row groups by their min/max; many
   // (a level of minted session keys) as a hash join: an OR chain or list_contains over thousands
   // of keys compares every map row with every key (20 s on 10M events).
@@ -270,7 +277,6 @@ export async function fetchByKeyGroups(store: Store, filter: EventFilter): Promi
   // Equalities are pushed into the scan, so only the key's rows are read whole; list_contains is evaluated on every row of the range.
   const params = few ? equalityParams : { keys: listValue([...wanted]) };
   const types: Record<string, DuckDBType> = few ? {} : { keys: LIST(VARCHAR) };
-  const withDetail = { params: { ...params, ...detail.params }, types: { ...types, ...detail.types } };
   let rows: Array<Record<string, string | null>>;
   if (filter.readOnlyDetail) {
     // Two reads: every event without its record, then the records of those that need them. A
@@ -286,10 +292,7 @@ export async function fetchByKeyGroups(store: Store, filter: EventFilter): Promi
       const detailed = await textRows(
         store,
         read(
-          () => `json_extract_string(record, '$.errorMessage') as errormessage,
-            json_extract(record, '$.requestParameters')::varchar as requestparameters,
-            json_extract(record, '$.responseElements')::varchar as responseelements,
-            json_extract(record, '$.additionalEventData')::varchar as additionaleventdata`,
+          () => recordColumns(),
           ` and (${nameIn}${needed.some((r) => r['eventname'] === null) ? ' or eventname is null' : ''})`,
         ),
         { ...params, ...Object.fromEntries(names.map((n, i) => [`n${i}`, n])) },
@@ -298,11 +301,11 @@ export async function fetchByKeyGroups(store: Store, filter: EventFilter): Promi
       const bySlot = new Map(detailed.map((d) => [`${d['seg']}:${d['rid']}`, d]));
       for (const row of needed) {
         const d = bySlot.get(`${row['seg']}:${row['rid']}`);
-        if (d) Object.assign(row, { errormessage: d['errormessage'], requestparameters: d['requestparameters'], responseelements: d['responseelements'], additionaleventdata: d['additionaleventdata'] });
+        if (d) for (const name of ['errormessage', ...RECORD_JSON.map(([, column]) => column)]) row[name] = d[name] ?? null;
       }
     }
   } else {
-    rows = await textRows(store, read((segment) => eventColumns(filter, fallbacks(segment))), withDetail.params, withDetail.types);
+    rows = await textRows(store, read((segment) => eventColumns(filter, fallbacks(segment))), params, types);
   }
   if (rows.length !== expected) return null;
   const events = rows.map((r) => eventRowOf(r)).filter((e) => inWindow(e, filter));

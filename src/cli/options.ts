@@ -2,6 +2,7 @@ import { totalmem } from 'node:os';
 import { InvalidArgumentError, Option } from 'commander';
 import { UsageError } from '../core/errors.js';
 import { parseInstant } from '../core/time.js';
+import { sizeBytes } from '../core/size.js';
 import { SEVERITIES, type Severity } from '../detect/catalog.js';
 import type { Scope } from '../ingest/trail-layout.js';
 import { defaultStorePath } from '../store/store.js';
@@ -99,11 +100,8 @@ export function memoryLimit(text: string): string {
 
 /** The bytes of a DuckDB memory limit such as 1GB or 512MB (checked as memoryLimit does). */
 export function memoryBytes(text: string): number {
-  const size = /^(\d+(?:\.\d+)?)\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i.exec(text);
-  if (!size) throw new UsageError(`--memory-limit takes a size such as 1GB or 512MB, not "${text}"`);
-  const unit = size[2]!.toUpperCase();
-  const power = 'KMGT'.indexOf(unit[0]!) + 1;
-  const bytes = Number(size[1]) * (unit.includes('I') ? 1024 : 1000) ** power;
+  const bytes = sizeBytes(text);
+  if (bytes === null) throw new UsageError(`--memory-limit takes a size such as 1GB or 512MB, not "${text}"`);
   // DuckDB cannot open a store, let alone load a file, in less.
   if (bytes < MIN_MEMORY_BYTES) throw new UsageError(`--memory-limit ${text} is too small for DuckDB to work in; give at least 64MB`);
   return bytes;

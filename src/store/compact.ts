@@ -9,8 +9,9 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, renameSync, rmSync, statSync } from 'node:fs';
 import { StoreError } from '../core/errors.js';
-import { missingStoredColumns, type RecordCompression } from './columns.js';
-import { recordCompression, ROW_GROUP_ROWS, segmentColumns, segmentTable, segmentTableSql, STORE_FORMAT, viewsSql } from './segments.js';
+import { sizeBytes } from '../core/size.js';
+import type { RecordCompression } from './columns.js';
+import { missingColumnsSql, recordCompression, ROW_GROUP_ROWS, segmentColumns, segmentTable, segmentTableSql, STORE_FORMAT, viewsSql } from './segments.js';
 import { Store } from './store.js';
 
 /** What compacting did. */
@@ -58,7 +59,7 @@ export async function compactStore(path: string, options: CompactOptions = {}): 
   const target = compactingPath(path);
   rmSync(target, { force: true });
   rmSync(`${target}.wal`, { force: true });
-  // Bounded: the sort spills to disk past the limit (beside the store, in <store>.tmp).
+  // Bounded: the rows are sorted in slices that fit the limit (see sortSlices).
   const store = await Store.open(path, { mustExist: true, ...(memoryLimit ? { memoryLimit } : {}) });
   let summary: Omit<CompactSummary, 'bytesAfter' | 'seconds'>;
   try {
@@ -70,8 +71,10 @@ export async function compactStore(path: string, options: CompactOptions = {}): 
     const alias = `compact_${randomBytes(6).toString('hex')}`;
     await store.run(`attach ${sqlString(target)} as ${alias} (storage_version '${STORE_FORMAT}')`);
     try {
-      const limit = await store.one<{ b: bigint }>(`select current_setting('memory_limit') as b`);
-      summary = { ...(await rewrite(store, quoted(source), source, alias, bytesBefore, options.rowsPerSlice !== undefined ? () => options.rowsPerSlice! : rowsPerSlice(memoryBytesOf(String(limit?.b ?? ''))))), recordsBefore };
+      // DuckDB gives its limit as text ("11.7 GiB"), whether set here or its default.
+      const limit = await store.one<{ v: string }>(`select current_setting('memory_limit') as v`);
+      const perSlice = options.rowsPerSlice !== undefined ? () => options.rowsPerSlice! : rowsPerSlice(sizeBytes(limit?.v ?? '') ?? 1024 ** 3);
+      summary = { ...(await rewrite(store, quoted(source), source, alias, bytesBefore, perSlice)), recordsBefore };
     } finally {
       await store.run(`use ${quoted(source)}`);
       await store.run(`detach ${alias}`);
@@ -101,10 +104,7 @@ async function rewrite(store: Store, source: string, sourceName: string, target:
   const columns = await segmentColumns(store, segments.map((s) => s.segment_id), sourceName);
   // Every segment as this release stores it: a column an older release did not store is read out of the record.
   const rowsOf = segments
-    .map(({ segment_id: id }) => {
-      const missing = missingStoredColumns(columns.get(id) ?? new Set()).map(([name, expr]) => `, ${expr} as ${name}`).join('');
-      return `select *${missing} from ${source}.main.${segmentTable(id)}`;
-    })
+    .map(({ segment_id: id }) => `select *${missingColumnsSql(columns.get(id) ?? new Set())} from ${source}.main.${segmentTable(id)}`)
     .join('\nunion all by name\n');
   const busiestBefore = Number((await store.one<{ n: bigint }>(busiestKey(source)))?.n ?? 0);
   const recordsAfter = await recordCompression(store, target);
@@ -212,14 +212,6 @@ async function sortSlices(store: Store, rows: string, rowsPer: (averageRecord: n
 /** Rows of records of the given average size that sort in about a sixth of `memoryBytes`. */
 function rowsPerSlice(memoryBytes: number): (averageRecord: number) => number {
   return (averageRecord) => Math.max(1_000, Math.floor(memoryBytes / 6 / Math.max(averageRecord, 256)));
-}
-
-/** DuckDB's memory_limit setting ("1.8 GiB", "512.0 MiB") in bytes. */
-function memoryBytesOf(setting: string): number {
-  const m = /^([\d.]+)\s*([KMGT]i?B)$/i.exec(setting.trim());
-  if (!m) return 1024 ** 3;
-  const unit = { k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 }[m[2]![0]!.toLowerCase() as 'k' | 'm' | 'g' | 't'];
-  return Number(m[1]) * unit;
 }
 
 const quoted = (name: string) => `"${name.replace(/"/g, '""')}"`;

@@ -67,11 +67,7 @@ export function viewsSql(ids: readonly number[], columns: ReadonlyMap<number, Re
   // another order) lines up with the rest instead of being read silently misaligned; a
   // stored column it lacks is read from its records.
   const union = ids
-    .map((id) => {
-      const present = columns.get(id);
-      const missing = present ? missingStoredColumns(present).map(([name, expr]) => `${expr} as ${name}, `).join('') : '';
-      return `select *, ${missing}${id} as segment_id, rowid as segment_row from ${segmentTable(id)}`;
-    })
+    .map((id) => `select *${missingColumnsSql(columns.get(id))}, ${id} as segment_id, rowid as segment_row from ${segmentTable(id)}`)
     .join('\nunion all by name\n');
   return `create or replace view event_rows as
 ${union};
@@ -82,6 +78,14 @@ select
   ${viewProjection().map(([name, expr]) => `${expr} as ${name}`).join(',\n  ')}
 from event_rows;
 `;
+}
+
+/**
+ * `, expr as name` for each stored column a segment with the columns `present` lacks, read
+ * out of its records (nothing when `present` is not known: a segment of this release).
+ */
+export function missingColumnsSql(present: ReadonlySet<string> | undefined): string {
+  return present ? missingStoredColumns(present).map(([name, expr]) => `, ${expr} as ${name}`).join('') : '';
 }
 
 /** The columns of each segment of a database (the current one unless named), by segment id. */
