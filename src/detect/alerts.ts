@@ -154,38 +154,44 @@ const GROUP = 'detection, outcome, who, sourceipaddress, resource';
  * fields, the highest severity, every event id once in order, and the last time.
  */
 export async function groupAlertsSql(store: Store, relation: string, params: Record<string, DuckDBValue> = {}): Promise<Alert[]> {
-  // Read as JSON values (many rows on a noisy account): times come as epoch milliseconds.
-  const rows = await store.allJson<Omit<StoredFinding, 'eventtime' | 'title' | 'tactics' | 'techniques' | 'event_ids' | 'severity'> & { eventtime: number | null; n: number; last_time: number | null; top: Severity; ids: string[]; first_seq: number }>(
-    `with m as (
-       select *, coalesce(access_key_id, actor) as who,
+  // Read as JSON text (a noisy account has 180,000 alerts); times already in the store's form.
+  const rows = await store.allJson<Omit<StoredFinding, 'title' | 'tactics' | 'techniques' | 'event_ids' | 'severity'> & { n: number; last_time: string | null; top: Severity; ids: string[] }>(
+    `with m as materialized (
+       -- the fields an alert shows, and each match's place in the order of findings
+       select detection, outcome, coalesce(access_key_id, actor) as who, sourceipaddress, resource, eventtime, severity, event_ids,
+              eventname, actor, access_key_id, account, region, summary,
               row_number() over (order by eventtime nulls first, event_ids[1] nulls first, detection, summary, resource, sourceipaddress) as seq
        from ${relation}
      ),
      p as (
-       -- only what grouping needs goes through the windows: a noisy account has hundreds of thousands of matches
-       select seq, ${GROUP}, eventtime, severity, event_ids,
-              row_number() over (partition by ${GROUP} order by seq) as nth,
-              max(eventtime) over (partition by ${GROUP} order by seq rows between unbounded preceding and 1 preceding) as prev
+       -- only what grouping needs goes through the windows: a noisy account has hundreds of thousands of matches.
+       -- Times rise with seq (no-time matches first), so the latest earlier time of a group is its previous match's.
+       select seq, ${GROUP}, eventtime, lag(seq) over w as before, lag(eventtime) over w as prev
        from m
+       window w as (partition by ${GROUP} order by seq)
      ),
-     g as (
-       select seq, ${GROUP}, eventtime, severity, event_ids, sum(case when nth = 1 or (eventtime is not null and prev is not null and eventtime - prev > to_milliseconds($window)) then 1 else 0 end)
-                 over (partition by ${GROUP} order by seq rows between unbounded preceding and current row) as grp
+     k as (
+       -- a match starts an alert when it is its group's first, or comes more than the window after the one before;
+       -- every match belongs to the latest start of its group, and the alert is named by that start's seq
+       select seq, max(case when before is null or (eventtime is not null and prev is not null and eventtime - prev > to_milliseconds($window)) then seq end)
+                     over (partition by ${GROUP} order by seq rows between unbounded preceding and current row) as alert
        from p
      ),
      a as (
-       select ${GROUP}, grp, min(seq) as first_seq, count(*) as n, max(eventtime) as last_time,
-              max(list_position($ranks, severity)) as rank, flatten(list(event_ids order by seq)) as ids
-       from g
-       group by ${GROUP}, grp
+       -- ids in match order: sorting each alert's list is far cheaper than an ordered aggregate over them all
+       select k.alert, count(*) as n, max(m.eventtime) as last_time, max(list_position($ranks, m.severity)) as rank,
+              flatten(list_transform(list_sort(list({s: m.seq, ids: m.event_ids})), x -> x.ids)) as ids
+       from k join m on m.seq = k.seq
+       group by k.alert
      )
-     select m.detection, m.outcome, epoch_ms(m.eventtime)::double as eventtime, m.eventname, m.actor,
-            m.access_key_id, m.sourceipaddress, m.account, m.region, m.resource, m.summary,
-            a.n::integer as n, epoch_ms(a.last_time)::double as last_time, list_extract($ranks, a.rank) as top, a.ids, a.first_seq::double as first_seq
-     from a join m on m.seq = a.first_seq`,
+     select m.detection, m.outcome, ${isoSql('m.eventtime')} as eventtime, m.eventname, m.actor, m.access_key_id, m.sourceipaddress,
+            m.account, m.region, m.resource, m.summary, a.n::integer as n, ${isoSql('a.last_time')} as last_time,
+            list_extract($ranks, a.rank) as top, a.ids
+     from a join m on m.seq = a.alert
+     order by a.alert`,
     { ...params, window: ALERT_WINDOW_MS, ranks: listValue([...SEVERITIES]) },
   );
-  // Title, tactics and techniques follow from the detection and outcome: read once each, not once an alert (a noisy account has 180,000).
+  // Title, tactics and techniques follow from the detection and outcome: read once each and shared, not once an alert.
   const labels = new Map(
     (
       await store.all<{ detection: string; outcome: string; title: string; tactics: string[] | null; techniques: string[] | null }>(
@@ -194,17 +200,15 @@ export async function groupAlertsSql(store: Store, relation: string, params: Rec
       )
     ).map((l) => [`${l.detection}\u0000${l.outcome}`, l]),
   );
-  return rows
-    .sort((x, y) => x.first_seq - y.first_seq)
-    .map((r) => {
-      const first = isoMs(r.eventtime);
-      const label = labels.get(`${r.detection}\u0000${r.outcome}`);
-      return {
-        detection: r.detection, title: label?.title ?? r.detection, severity: r.top, outcome: r.outcome, tactics: label?.tactics ?? [], techniques: label?.techniques ?? [],
-        eventIds: [...new Set(r.ids)], eventTime: first, eventName: r.eventname, actor: r.actor, accessKeyId: r.access_key_id, sourceIp: r.sourceipaddress,
-        account: r.account, region: r.region, resource: r.resource, summary: r.summary, count: r.n, firstTime: first, lastTime: isoMs(r.last_time),
-      };
-    });
+  return rows.map((r) => {
+    const label = labels.get(`${r.detection}\u0000${r.outcome}`);
+    return {
+      detection: r.detection, title: label?.title ?? r.detection, severity: r.top, outcome: r.outcome, tactics: label?.tactics ?? [], techniques: label?.techniques ?? [],
+      // an event cited by two matches of one alert is listed once
+      eventIds: r.ids.length > 1 ? [...new Set(r.ids)] : r.ids, eventTime: r.eventtime, eventName: r.eventname, actor: r.actor, accessKeyId: r.access_key_id,
+      sourceIp: r.sourceipaddress, account: r.account, region: r.region, resource: r.resource, summary: r.summary, count: r.n, firstTime: r.eventtime, lastTime: r.last_time,
+    };
+  });
 }
 
 /**
@@ -230,9 +234,9 @@ export function filterAlerts(alerts: readonly Alert[], filter: AlertFilter): Ale
   );
 }
 
-/** Epoch milliseconds as the store writes times (`toPlainRow`): ISO-8601 UTC, no `.000`. */
-function isoMs(ms: number | null): string | null {
-  return ms === null ? null : new Date(ms).toISOString().replace(/\.000Z$/, 'Z');
+/** A time as SQL text in the form the store writes times (`toPlainRow`): ISO-8601 UTC, no `.000`. */
+function isoSql(time: string): string {
+  return `case when microsecond(${time}) % 1000000 >= 1000 then strftime(${time}, '%Y-%m-%dT%H:%M:%S.%gZ') else strftime(${time}, '%Y-%m-%dT%H:%M:%SZ') end`;
 }
 
 function iso(time: string): string {

@@ -76,6 +76,7 @@ describe('alert grouping inside the store', () => {
       match({ eventIds: ['e1'], eventTime: t(8), sourceIp: null, resource: null }),
       match({ eventIds: ['e2'], eventTime: t(9), sourceIp: null, resource: null, summary: 'second' }),
       match({ eventIds: [], eventTime: t(10), resource: 'no ids' }),
+      match({ eventIds: ['f1'], eventTime: '2026-03-01T10:11:00.250Z', resource: 'sub-second' }),
       ...Array.from({ length: 40 }, (_, i) => match({ eventIds: [`z${i % 7}`], eventTime: t(300 + i * 20 + (i % 3)), sourceIp: '198.51.100.7', severity: i % 5 === 0 ? 'high' : 'low' })),
     ];
     const store = await Store.open(':memory:');
@@ -94,7 +95,10 @@ describe('alert grouping inside the store', () => {
       }
       const expected = groupAlerts(matches);
       const got = await groupAlertsSql(store, 'temp.m');
-      expect(got).toHaveLength(8);
+      expect(got).toHaveLength(9);
+      // times read back in the store's own form: seconds unless the time has milliseconds
+      expect(got.find((a) => a.resource === 'sub-second')).toMatchObject({ firstTime: '2026-03-01T10:11:00.250Z', lastTime: '2026-03-01T10:11:00.250Z' });
+      expect(got.find((a) => a.resource === 'no ids')).toMatchObject({ firstTime: '2026-03-01T10:10:00Z' });
       expect(got[0]).toMatchObject({ count: 4, severity: 'critical', eventIds: ['n1', 'a1', 'a2', 'a3'] });
       expect(got.map((a) => a.count).reduce((x, y) => x + y, 0)).toBe(matches.length);
       expect(plain(got)).toEqual(plain(expected));
