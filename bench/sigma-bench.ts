@@ -68,7 +68,7 @@ async function main(): Promise<void> {
         const [result, s] = await timed(() => detect(store, detections, { sensitive, catalog: builtin }));
         best = Math.min(best, s);
         matches = result.matches;
-        alerts = result.alerts.length;
+        alerts = result.alerts.count;
         failures = result.failures.length;
       }
       return { best, matches, alerts, failures };

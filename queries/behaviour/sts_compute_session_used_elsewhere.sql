@@ -15,6 +15,29 @@ with minted as (
       'elasticmapreduce.amazonaws.com', 'datapipeline.amazonaws.com', 'ssm.amazonaws.com'
     )
 ),
+-- Each role session's marks, from one pass over its calls that keeps no call: a busy account has
+-- hundreds of thousands of sessions, and only the compute ones are read again below.
+marks as (
+  select
+    access_key_id,
+    -- Instance-profile sessions (ec2RoleDelivery set) are named after the instance.
+    bool_or(regexp_matches(lower(principal_arn), '/i-[0-9a-f]{8,17}$')) as instance,
+    bool_or(regexp_matches(coalesce(useragent, ''), 'exec-env/AWS_(Lambda|ECS)')) as workload_agent
+  from events
+  where access_key_id like 'ASIA%'
+    and useridentity_type = 'AssumedRole'
+  group by access_key_id
+),
+sessions as (
+  select
+    k.access_key_id,
+    m.service,
+    k.instance,
+    k.workload_agent
+  from marks k
+  left join (select access_key_id, max(service) as service from minted group by access_key_id) m on m.access_key_id = k.access_key_id
+  where m.service is not null or k.instance or k.workload_agent
+),
 uses as (
   select
     eventtime,
@@ -32,17 +55,7 @@ uses as (
   from events
   where access_key_id like 'ASIA%'
     and useridentity_type = 'AssumedRole'
-),
-sessions as (
-  select
-    u.access_key_id,
-    max(m.service) as service,
-    -- Instance-profile sessions (ec2RoleDelivery set) are named after the instance.
-    bool_or(regexp_matches(lower(u.principal_arn), '/i-[0-9a-f]{8,17}$')) as instance,
-    bool_or(regexp_matches(u.agent, 'exec-env/AWS_(Lambda|ECS)')) as workload_agent
-  from uses u
-  left join minted m on m.access_key_id = u.access_key_id
-  group by u.access_key_id
+    and access_key_id in (select access_key_id from sessions)
 ),
 -- Where and with what the session was first used from an address (calls a service makes on its
 -- behalf, from a service name, are not a baseline).
@@ -67,7 +80,6 @@ compute as (
     coalesce(s.service, case when s.instance then 'ec2.amazonaws.com' else 'the workload (' || b.first_client || ')' end) as issued_to
   from sessions s
   join baseline b on b.access_key_id = s.access_key_id
-  where s.service is not null or s.instance or s.workload_agent
 ),
 -- Addresses people work from: long-term keys, root, console and Identity Center sessions.
 people as (

@@ -9,7 +9,7 @@ import { renderTable } from '../report/tabular.js';
 import { terminalSafe } from '../report/text-safety.js';
 import { sigmaForCli, sigmaSummary, type SigmaCliOptions } from './sigma-options.js';
 import { withEngine, type EngineCliOptions } from './engine-options.js';
-import { commaList, memoryLimit, parseMinSeverity, parseScope } from './options.js';
+import { commaList, memoryBytes, parseMinSeverity, parseScope } from './options.js';
 
 /** The detections shipped in queries/. */
 export function shippedCatalog(): Detection[] {
@@ -42,32 +42,59 @@ export interface DetectCliOptions extends EngineCliOptions, SigmaCliOptions {
 }
 
 /** Prints a run as alerts (raw matches grouped); JSON keeps them under `findings`, with `matches` the raw count. */
-function printFindings(result: DetectSummary, format: 'text' | 'json', extra: Record<string, unknown> = {}): void {
-  const alerts = result.alerts;
+async function printFindings(result: DetectSummary, format: 'text' | 'json', extra: Record<string, unknown> = {}): Promise<void> {
   if (format === 'json') {
-    // Written alert by alert, one a line: a noisy account has hundreds of thousands, and one string of them all would
-    // double the peak memory (indented, they would also take half as long again to write and a third more room).
+    // Written a batch at a time as DuckDB gives them, one alert a line: a noisy account has hundreds of thousands,
+    // and holding them all would make memory grow with them (indented, they would also take a third more room).
     const whole = JSON.stringify({ runId: result.runId, detections: result.detections, matches: result.matches, findings: [], failures: result.failures, ...extra }, null, 2);
     const at = whole.indexOf('\n  "findings": []') + '\n  "findings": ['.length;
-    process.stdout.write(whole.slice(0, at));
-    for (let i = 0; i < alerts.length; i += 1000) {
-      const batch = alerts.slice(i, i + 1000).map((a) => `\n    ${JSON.stringify(a)}`);
-      process.stdout.write(`${batch.join(',')}${i + 1000 < alerts.length ? ',' : '\n  '}`);
+    await write(whole.slice(0, at));
+    let written = 0;
+    for await (const batch of result.alerts.jsonBatches()) {
+      written += batch.length;
+      await write(`${batch.map((alert) => `\n    ${alert}`).join(',')}${written < result.alerts.count ? ',' : '\n  '}`);
     }
-    process.stdout.write(`${whole.slice(at)}\n`);
+    await write(`${whole.slice(at)}\n`);
   } else {
+    const alerts = await result.alerts.all();
     const rows = alerts.map((a) => ({ time: a.firstTime, severity: a.severity, detection: a.detection, count: a.count, actor: a.actor, ip: a.sourceIp, region: a.region, summary: a.summary }));
     process.stdout.write(renderTable({ columns: ['time', 'severity', 'detection', 'count', 'actor', 'ip', 'region', 'summary'], rows }, 'table'));
     for (const failure of result.failures) process.stderr.write(`trailhound: detection ${failure.detection} failed: ${terminalSafe(failure.reason)}\n`);
   }
 }
 
+/** Writes to stdout, waiting while its buffer is full (so a slow reader does not make output pile up in memory). */
+function write(text: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (process.stdout.write(text)) return resolve();
+    const done = (error?: Error) => {
+      process.stdout.off('drain', done).off('error', done);
+      if (error) reject(error);
+      else resolve();
+    };
+    process.stdout.on('drain', done).on('error', done);
+  });
+}
+
 /**
- * DuckDB's memory limit for local detections. Beyond it DuckDB spills to disk: on 10M events
- * the run took 70 s with 2.4 GiB at its peak, against 80 s and 12 GiB with DuckDB's default
- * (80% of the machine's memory).
+ * The memory a local detect run may use, the whole process (`--memory-limit`). DuckDB works
+ * within it less what the process needs besides DuckDB's buffers (see DUCKDB_OUTSIDE), and
+ * spills to disk beyond that; the alerts are written a batch at a time, so their number does
+ * not add to it.
  */
-export const DETECT_MEMORY_LIMIT = '2GB';
+export const DETECT_MEMORY_LIMIT = '1.5GiB';
+
+/**
+ * What a detect process holds outside DuckDB's limit: Node.js and the client library, a batch
+ * of alerts, and what DuckDB allocates beyond its buffer pool. Measured: a run on 1M events
+ * with DuckDB at 1 GB peaked 0.29 GB above it.
+ */
+const DUCKDB_OUTSIDE = 512 * 2 ** 20;
+
+/** DuckDB's share of a detect memory limit (`limit` checked as `memoryLimit` checks it); never below 128 MiB. */
+export function duckdbShare(limit: string): string {
+  return `${Math.floor(Math.max(128 * 2 ** 20, memoryBytes(limit) - DUCKDB_OUTSIDE) / 2 ** 20)}MiB`;
+}
 
 /** `trailhound detect`: runs the detections, stores the findings, prints them by time. */
 export async function detectCommand(opts: DetectCliOptions): Promise<void> {
@@ -80,7 +107,7 @@ export async function detectCommand(opts: DetectCliOptions): Promise<void> {
   if (detections.length === 0) throw new UsageError('no detection to run: --no-builtin needs --sigma with at least one rule that translates, or --ioc with indicators');
   const scope = parseScope(opts);
   if (opts.geoipDb || opts.asnDb) useDatabases({ ...(opts.geoipDb ? { geoipDb: opts.geoipDb } : {}), ...(opts.asnDb ? { asnDb: opts.asnDb } : {}) });
-  await withEngine(opts, { mustExist: true, sealed: true, memoryLimit: memoryLimit(opts.memoryLimit ?? DETECT_MEMORY_LIMIT) }, async (engine, signal) => {
+  await withEngine(opts, { mustExist: true, sealed: true, memoryLimit: duckdbShare(opts.memoryLimit ?? DETECT_MEMORY_LIMIT) }, async (engine, signal) => {
     const result = await engine.detect({
       detections,
       sensitive: shippedSensitiveEvents(),
@@ -90,7 +117,7 @@ export async function detectCommand(opts: DetectCliOptions): Promise<void> {
       ...(iocs?.indicators.length ? { indicators: iocs.indicators } : {}),
       ...(signal ? { signal } : {}),
     });
-    printFindings(result, opts.format, { ...sigmaSummary(sigma), ...(iocs ? { ioc: { indicators: iocs.indicators.length, problems: iocs.problems } } : {}), ...result.extra });
+    await printFindings(result, opts.format, { ...sigmaSummary(sigma), ...(iocs ? { ioc: { indicators: iocs.indicators.length, problems: iocs.problems } } : {}), ...result.extra });
     process.exitCode = result.failures.length > 0 ? ExitCode.partial : ExitCode.ok;
   });
 }

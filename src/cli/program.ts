@@ -130,7 +130,7 @@ export function buildProgram(): Command {
     .option('--min-severity <level>', 'report findings at or above: info, low, medium, high, critical')
     .option('--since <time>', 'only events at or after this time')
     .option('--until <time>', 'only events before this time')
-    .option('--memory-limit <size>', 'DuckDB memory limit for the local detections (it spills to disk beyond it); default 2GB')
+    .option('--memory-limit <size>', 'memory for the whole local run: DuckDB works in it less 512 MiB and spills to disk beyond; default 1.5GiB')
     .option('--ioc <files...>', 'also match indicators from these files: addresses, CIDR blocks, access keys, ARNs, event ids, user-agent substrings (one per line or kind,value CSV), or STIX 2.1 bundles')
     .option('--geoip-db <file>', 'a geolocation MMDB file (MaxMind City/Country layout, or ip-location-db) instead of the packaged DB-IP Lite data')
     .option('--asn-db <file>', 'an ASN MMDB file (MaxMind GeoLite2-ASN layout) instead of the packaged ip-location-db data')

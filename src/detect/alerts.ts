@@ -146,17 +146,60 @@ export function fromStored(r: StoredFinding): Finding {
 const GROUP = 'detection, outcome, who, sourceipaddress, resource';
 
 /**
- * `groupAlerts` done inside DuckDB, over a relation with the columns of `findings` (`relation`
- * is SQL text the caller builds from its own table names; `params` are its parameters): only
- * the alerts come back. Matches are ordered as `sortFindings` orders them, a group is split
- * where a match is more than `ALERT_WINDOW_MS` after the latest earlier match of its group
- * (matches without a time join the group they fall in), and each alert takes its first match's
- * fields, the highest severity, every event id once in order, and the last time.
+ * A run's alerts, read out of DuckDB as they are asked for: a noisy account has hundreds of
+ * thousands, and holding them all would make memory grow with them.
  */
-export async function groupAlertsSql(store: Store, relation: string, params: Record<string, DuckDBValue> = {}): Promise<Alert[]> {
-  // Read as JSON text (a noisy account has 180,000 alerts); times already in the store's form.
-  const rows = await store.allJson<Omit<StoredFinding, 'title' | 'tactics' | 'techniques' | 'event_ids' | 'severity'> & { n: number; last_time: string | null; top: Severity; ids: string[] }>(
-    `with m as materialized (
+export interface AlertStream {
+  /** How many alerts there are. */
+  readonly count: number;
+  /** Each alert as its JSON text (the JSON of the `Alert` object), in order, `size` at a time. */
+  jsonBatches(size?: number): AsyncIterable<string[]>;
+  /** The alerts in order, `size` at a time. */
+  batches(size?: number): AsyncIterable<Alert[]>;
+  /** Every alert at once. */
+  all(): Promise<Alert[]>;
+}
+
+const ALERT_BATCH = 5000;
+
+/** The stream of alerts already held in memory (an Athena run groups its matches in JavaScript). */
+export function alertArray(alerts: readonly Alert[]): AlertStream {
+  return streamOf(alerts.length, async (from, to) => alerts.slice(from, to).map((a) => JSON.stringify(a)));
+}
+
+function streamOf(count: number, read: (from: number, to: number) => Promise<string[]>): AlertStream {
+  const jsonBatches = async function* (size = ALERT_BATCH): AsyncGenerator<string[]> {
+    for (let from = 0; from < count; from += size) yield await read(from, Math.min(count, from + size));
+  };
+  const batches = async function* (size = ALERT_BATCH): AsyncGenerator<Alert[]> {
+    for await (const texts of jsonBatches(size)) yield texts.map((t) => JSON.parse(t) as Alert);
+  };
+  return {
+    count,
+    jsonBatches,
+    batches,
+    all: async () => {
+      const out: Alert[] = [];
+      for await (const batch of batches()) out.push(...batch);
+      return out;
+    },
+  };
+}
+
+/**
+ * `groupAlerts` done inside DuckDB, over a relation with the columns of `findings` (`relation`
+ * is SQL text the caller builds from its own table names; `params` are its parameters). The
+ * alerts go into the temporary table `table`, each as its JSON text numbered in order, and the
+ * stream reads them from there while the connection lasts (until `table` is replaced).
+ * Matches are ordered as `sortFindings` orders them, a group is split where a match is more
+ * than `ALERT_WINDOW_MS` after the latest earlier match of its group (matches without a time
+ * join the group they fall in), and each alert takes its first match's fields, the highest
+ * severity, every event id once in order, and the last time.
+ */
+export async function groupAlertsInto(store: Store, table: string, relation: string, params: Record<string, DuckDBValue> = {}): Promise<AlertStream> {
+  await store.run(
+    `create or replace temp table ${table} as
+     with m as materialized (
        -- the fields an alert shows, and each match's place in the order of findings
        select detection, outcome, coalesce(access_key_id, actor) as who, sourceipaddress, resource, eventtime, severity, event_ids,
               eventname, actor, access_key_id, account, region, summary,
@@ -183,32 +226,34 @@ export async function groupAlertsSql(store: Store, relation: string, params: Rec
               flatten(list_transform(list_sort(list({s: m.seq, ids: m.event_ids})), x -> x.ids)) as ids
        from k join m on m.seq = k.seq
        group by k.alert
+     ),
+     labels as (
+       -- title, tactics and techniques follow from the detection and outcome
+       select detection, outcome, any_value(title) as title, coalesce(any_value(tactics), []) as tactics, coalesce(any_value(techniques), []) as techniques
+       from ${relation} group by all
      )
-     select m.detection, m.outcome, ${isoSql('m.eventtime')} as eventtime, m.eventname, m.actor, m.access_key_id, m.sourceipaddress,
-            m.account, m.region, m.resource, m.summary, a.n::integer as n, ${isoSql('a.last_time')} as last_time,
-            list_extract($ranks, a.rank) as top, a.ids
-     from a join m on m.seq = a.alert
-     order by a.alert`,
+     select row_number() over (order by a.alert) - 1 as n,
+            to_json({
+              'detection': m.detection, 'title': coalesce(l.title, m.detection), 'severity': list_extract($ranks, a.rank), 'outcome': m.outcome,
+              'tactics': coalesce(l.tactics, []), 'techniques': coalesce(l.techniques, []),
+              -- an event cited by two matches of one alert is listed once, where it first appears
+              'eventIds': if(len(a.ids) = len(list_distinct(a.ids)), a.ids, list_filter(a.ids, (id, i) -> list_position(a.ids, id) = i)),
+              'eventTime': ${isoSql('m.eventtime')}, 'eventName': m.eventname, 'actor': m.actor, 'accessKeyId': m.access_key_id,
+              'sourceIp': m.sourceipaddress, 'account': m.account, 'region': m.region, 'resource': m.resource, 'summary': m.summary,
+              'count': a.n::integer, 'firstTime': ${isoSql('m.eventtime')}, 'lastTime': ${isoSql('a.last_time')}
+            })::varchar as alert
+     from a join m on m.seq = a.alert left join labels l on l.detection = m.detection and l.outcome = m.outcome`,
     { ...params, window: ALERT_WINDOW_MS, ranks: listValue([...SEVERITIES]) },
   );
-  // Title, tactics and techniques follow from the detection and outcome: read once each and shared, not once an alert.
-  const labels = new Map(
-    (
-      await store.all<{ detection: string; outcome: string; title: string; tactics: string[] | null; techniques: string[] | null }>(
-        `select detection, outcome, any_value(title) as title, any_value(tactics) as tactics, any_value(techniques) as techniques from ${relation} group by all`,
-        params,
-      )
-    ).map((l) => [`${l.detection}\u0000${l.outcome}`, l]),
-  );
-  return rows.map((r) => {
-    const label = labels.get(`${r.detection}\u0000${r.outcome}`);
-    return {
-      detection: r.detection, title: label?.title ?? r.detection, severity: r.top, outcome: r.outcome, tactics: label?.tactics ?? [], techniques: label?.techniques ?? [],
-      // an event cited by two matches of one alert is listed once
-      eventIds: r.ids.length > 1 ? [...new Set(r.ids)] : r.ids, eventTime: r.eventtime, eventName: r.eventname, actor: r.actor, accessKeyId: r.access_key_id,
-      sourceIp: r.sourceipaddress, account: r.account, region: r.region, resource: r.resource, summary: r.summary, count: r.n, firstTime: r.eventtime, lastTime: r.last_time,
-    };
-  });
+  const counted = await store.one<{ n: number }>(`select count(*)::integer as n from ${table}`);
+  return streamOf(counted?.n ?? 0, (from, to) => store.texts(`select alert from ${table} where n >= ${from} and n < ${to} order by n`));
+}
+
+/** `groupAlertsInto`, every alert read back at once (small runs, tests). */
+export async function groupAlertsSql(store: Store, relation: string, params: Record<string, DuckDBValue> = {}): Promise<Alert[]> {
+  const alerts = await (await groupAlertsInto(store, 'temp.grouped_alerts', relation, params)).all();
+  await store.run('drop table if exists temp.grouped_alerts');
+  return alerts;
 }
 
 /**

@@ -4,7 +4,7 @@ import { isoSeconds } from '../core/time.js';
 import { toolVersion } from '../core/version.js';
 import { prepareEnrichment } from '../enrich/store-tables.js';
 import type { Store } from '../store/store.js';
-import { fromStored, groupAlertsSql, type Alert, type StoredFinding } from './alerts.js';
+import { fromStored, groupAlertsInto, type AlertStream, type StoredFinding } from './alerts.js';
 import { SEVERITIES, type Detection, type SensitiveEvent, type Severity } from './catalog.js';
 import { sortFindings, type Finding } from './finding.js';
 
@@ -55,8 +55,8 @@ export interface DetectSummary {
   readonly detections: number;
   /** Raw matches at or above `minSeverity` (the store keeps all of them, whatever the floor). */
   readonly matches: number;
-  /** Those matches grouped (see `Alert`), sorted as findings are. */
-  readonly alerts: readonly Alert[];
+  /** Those matches grouped (see `Alert`), sorted as findings are; read as they are asked for. */
+  readonly alerts: AlertStream;
   readonly failures: readonly DetectionFailure[];
 }
 
@@ -139,9 +139,10 @@ export function atLeast(severity: Severity, floor: Severity | undefined): boolea
  * its run id, at every severity: earlier runs stay, and `minSeverity` only filters what is
  * returned (a view), never what is stored. `loadAlerts` reads the latest run back.
  *
- * Bounded: each detection's rows go from its query into a temporary table inside DuckDB, and
- * what comes back to JavaScript is the alerts (grouped in SQL) and a count, so memory and time
- * follow the output, not the raw matches. `runDetections` also reads the matches back.
+ * Bounded: each detection's rows go from its query into a temporary table inside DuckDB, the
+ * alerts are grouped in SQL into another, and what comes back to JavaScript is a count and the
+ * alerts a batch at a time as the caller reads them, so JavaScript's memory follows a batch,
+ * not the raw matches or the alerts. `runDetections` also reads the matches back.
  */
 export async function detect(store: Store, detections: readonly Detection[], options: DetectOptions = {}): Promise<DetectSummary> {
   return detectRun(store, detections, options, false);
@@ -191,7 +192,9 @@ async function detectRun(store: Store, detections: readonly Detection[], options
     const floor = { severities: listValue(SEVERITIES.filter((s) => atLeast(s, options.minSeverity))) };
     const kept = `(select * from ${RUN_MATCHES} where list_contains($severities, severity))`;
     const counted = await store.one<{ n: number }>(`select count(*) as n from ${kept}`, floor);
-    const summary: DetectSummary = { runId, detections: detections.length, matches: Number(counted?.n ?? 0), alerts: await groupAlertsSql(store, kept, floor), failures };
+    // The alerts stay in DuckDB (a temporary table, until the next run) and are read in batches as the caller writes them.
+    const alerts = await groupAlertsInto(store, RUN_ALERTS, kept, floor);
+    const summary: DetectSummary = { runId, detections: detections.length, matches: Number(counted?.n ?? 0), alerts, failures };
     if (!withMatches) return summary;
     const rows = await store.all<StoredFinding>(`select * from ${kept}`, floor);
     return { ...summary, findings: sortFindings(rows.map(fromStored)) };
@@ -199,6 +202,9 @@ async function detectRun(store: Store, detections: readonly Detection[], options
     await store.run(`drop table if exists ${RUN_MATCHES}`);
   }
 }
+
+/** The latest run's alerts, each as its JSON text numbered in order (see `groupAlertsInto`). */
+const RUN_ALERTS = 'temp.run_alerts';
 
 /** This run's raw matches, before they are stored under its id: the columns of `findings` but the run's. */
 const RUN_MATCHES = 'temp.run_matches';

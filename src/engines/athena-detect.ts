@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { isoSeconds } from '../core/time.js';
 import { mapLimit } from '../core/pool.js';
 import type { Detection, SensitiveEvent, Severity } from '../detect/catalog.js';
-import { groupAlerts } from '../detect/alerts.js';
+import { alertArray, groupAlerts } from '../detect/alerts.js';
 import { sortFindings, type Finding } from '../detect/finding.js';
 import { atLeast, eventNamesOf, runDetections, toFindings, type ContractRow, type DetectionFailure, type DetectResult } from '../detect/runner.js';
 import { Store } from '../store/store.js';
@@ -136,7 +136,7 @@ export async function runAthenaDetections(runner: AthenaRunner, table: AthenaTab
     detections: planned.length,
     findings,
     matches: findings.length,
-    alerts: groupAlerts(findings),
+    alerts: alertArray(groupAlerts(findings)),
     failures,
     skipped,
     queries: runner.totals.queries - before.queries,
@@ -229,7 +229,7 @@ group by eventname`,
     detections: remote.detections + local.length,
     findings,
     matches: findings.length,
-    alerts: groupAlerts(findings),
+    alerts: alertArray(groupAlerts(findings)),
     failures: [...localResult.failures, ...remote.failures].sort((a, b) => (a.detection < b.detection ? -1 : 1)),
     queries: runner.totals.queries - before.queries,
     dataScannedBytes: runner.totals.dataScannedBytes - before.dataScannedBytes,

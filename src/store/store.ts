@@ -126,6 +126,15 @@ export class Store {
     return rows;
   }
 
+  /** The first column of a query whose values are text (JSON written by DuckDB, say), as strings. */
+  async texts(sql: string, params?: Params, types?: ParamTypes): Promise<string[]> {
+    const t = performance.now();
+    const reader = await this.connection.runAndReadAll(sql, params as never, types as never);
+    const values = (reader.getColumnsJS()[0] ?? []) as string[];
+    if (process.env['TRAILHOUND_DEBUG_SQL']) process.stderr.write(`[sql ${(performance.now() - t).toFixed(0)} ms, ${values.length} rows] ${sql.slice(0, 100).replace(/\s+/g, ' ')}\n`);
+    return values;
+  }
+
   /** Runs a query expected to return one row (or none). */
   async one<T extends Row = Row>(sql: string, params?: Params): Promise<T | undefined> {
     return (await this.all<T>(sql, params))[0];

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { LIST, VARCHAR, listValue } from '@duckdb/node-api';
-import { groupAlerts, groupAlertsSql, loadAlerts, loadMatches, type Alert } from '../../src/detect/alerts.js';
+import { groupAlerts, groupAlertsInto, groupAlertsSql, loadAlerts, loadMatches, type Alert } from '../../src/detect/alerts.js';
 import { loadCatalog, loadSensitiveEvents } from '../../src/detect/catalog.js';
 import { runDetections } from '../../src/detect/runner.js';
 import type { Finding } from '../../src/detect/finding.js';
@@ -77,6 +77,8 @@ describe('alert grouping inside the store', () => {
       match({ eventIds: ['e2'], eventTime: t(9), sourceIp: null, resource: null, summary: 'second' }),
       match({ eventIds: [], eventTime: t(10), resource: 'no ids' }),
       match({ eventIds: ['f1'], eventTime: '2026-03-01T10:11:00.250Z', resource: 'sub-second' }),
+      // written by DuckDB as JSON text and parsed back: quotes, escapes, control characters and other scripts survive
+      match({ eventIds: ['h1'], eventTime: t(12), resource: 'hostile', summary: 'a "quoted" \\ back\u0007bell\u001b[31m \u2028 é 🦆 </script>' }),
       ...Array.from({ length: 40 }, (_, i) => match({ eventIds: [`z${i % 7}`], eventTime: t(300 + i * 20 + (i % 3)), sourceIp: '198.51.100.7', severity: i % 5 === 0 ? 'high' : 'low' })),
     ];
     const store = await Store.open(':memory:');
@@ -95,7 +97,15 @@ describe('alert grouping inside the store', () => {
       }
       const expected = groupAlerts(matches);
       const got = await groupAlertsSql(store, 'temp.m');
-      expect(got).toHaveLength(9);
+      expect(got).toHaveLength(10);
+      expect(got.find((a) => a.resource === 'hostile')?.summary).toBe('a "quoted" \\ back\u0007bell\u001b[31m \u2028 é 🦆 </script>');
+      // the JSON text of each alert has the fields of an Alert, in its order
+      const stream = await groupAlertsInto(store, 'temp.streamed', 'temp.m');
+      expect(stream.count).toBe(10);
+      const texts = [];
+      for await (const batch of stream.jsonBatches(3)) texts.push(...batch);
+      expect(texts.map((text) => Object.keys(JSON.parse(text)))).toEqual(expected.map((a) => Object.keys(a)));
+      expect(texts.map((text) => JSON.parse(text))).toEqual(got);
       // times read back in the store's own form: seconds unless the time has milliseconds
       expect(got.find((a) => a.resource === 'sub-second')).toMatchObject({ firstTime: '2026-03-01T10:11:00.250Z', lastTime: '2026-03-01T10:11:00.250Z' });
       expect(got.find((a) => a.resource === 'no ids')).toMatchObject({ firstTime: '2026-03-01T10:10:00Z' });

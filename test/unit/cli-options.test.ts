@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { UsageError } from '../../src/core/errors.js';
 import { commaList, ingestLimits, parseMinSeverity, parsePivot, uniqueList } from '../../src/cli/options.js';
 import { buildProgram } from '../../src/cli/program.js';
+import { DETECT_MEMORY_LIMIT, duckdbShare } from '../../src/cli/detect-command.js';
 
 describe('CLI option groups', () => {
   it('splits repeated and comma-separated values in one place', () => {
@@ -57,5 +58,16 @@ describe('ingest limits', () => {
   it('size the largest file to a memory limit given, and take both as given', () => {
     expect(ingestLimits({ memoryLimit: '4GiB' }, 16 * GiB).maxFileBytes).toBe((4 * GiB) / 16);
     expect(ingestLimits({ memoryLimit: '4GB', maxFileMb: '10' }, 16 * GiB)).toEqual({ memoryLimit: '4GB', maxFileBytes: 10 * 2 ** 20 });
+  });
+});
+
+describe('detect memory limit', () => {
+  it('bounds the whole process: DuckDB works in the limit less what the process holds outside it', () => {
+    expect(DETECT_MEMORY_LIMIT).toBe('1.5GiB');
+    expect(duckdbShare(DETECT_MEMORY_LIMIT)).toBe('1024MiB');
+    expect(duckdbShare('4GB')).toBe(`${Math.floor((4e9 - 512 * 2 ** 20) / 2 ** 20)}MiB`);
+    // a limit below what the process needs anyway still leaves DuckDB room to work
+    expect(duckdbShare('256MB')).toBe('128MiB');
+    expect(() => duckdbShare('lots')).toThrow(UsageError);
   });
 });
