@@ -249,13 +249,6 @@ export async function groupAlertsInto(store: Store, table: string, relation: str
   return streamOf(counted?.n ?? 0, (from, to) => store.texts(`select alert from ${table} where n >= ${from} and n < ${to} order by n`));
 }
 
-/** `groupAlertsInto`, every alert read back at once (small runs, tests). */
-export async function groupAlertsSql(store: Store, relation: string, params: Record<string, DuckDBValue> = {}): Promise<Alert[]> {
-  const alerts = await (await groupAlertsInto(store, 'temp.grouped_alerts', relation, params)).all();
-  await store.run('drop table if exists temp.grouped_alerts');
-  return alerts;
-}
-
 /**
  * The alerts of the latest stored detect run (or `filter.runId`), filtered as asked; empty when
  * detect never ran. This is what the timeline, the HTML report and the plan read.

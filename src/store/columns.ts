@@ -75,9 +75,7 @@ export const EVENT_COLUMNS = [
   column('eventcategory', 'eventCategory', 'text', false, { athenaOptional: true }),
   column('sessioncredentialfromconsole', 'sessionCredentialFromConsole', 'text', false, { athenaOptional: true }),
   column('principal_id', 'userIdentity.principalId', 'text', false),
-
   column('session_issuer_name', 'userIdentity.sessionContext.sessionIssuer.userName', 'text', false),
-
   // Athena's table holds userIdentity as a struct of its own shape, not the record's JSON.
   column('useridentity', 'userIdentity', 'json', false, { athena: null }),
   column('requestparameters', 'requestParameters', 'json', false),

@@ -100,7 +100,7 @@ export class Store {
   async run(sql: string, params?: Params, types?: ParamTypes): Promise<void> {
     const t = performance.now();
     await this.connection.run(sql, params as never, types as never);
-    if (process.env['TRAILHOUND_DEBUG_SQL']) process.stderr.write(`[sql ${(performance.now() - t).toFixed(0)} ms] ${sql.slice(0, 80).replace(/\s+/g, ' ')}\n`);
+    debugSql(t, sql);
   }
 
   /** Runs a query and returns its rows as plain JS objects. */
@@ -108,7 +108,7 @@ export class Store {
     const t = performance.now();
     const reader = await this.connection.runAndReadAll(sql, params as never, types as never);
     const rows = reader.getRowObjectsJS().map((row) => toPlainRow(row) as T);
-    if (process.env['TRAILHOUND_DEBUG_SQL']) process.stderr.write(`[sql ${(performance.now() - t).toFixed(0)} ms, ${rows.length} rows] ${sql.slice(0, 100).replace(/\s+/g, ' ')}\n`);
+    debugSql(t, sql, rows.length);
     return rows;
   }
 
@@ -119,19 +119,19 @@ export class Store {
    * to epoch milliseconds, say); integers beyond 2^53 lose precision.
    */
   async allJson<T extends Row = Row>(sql: string, params?: Params, types?: ParamTypes): Promise<T[]> {
-    const t = performance.now();
-    const reader = await this.connection.runAndReadAll(`select to_json(q)::varchar as j from (${sql}) as q`, params as never, types as never);
-    const rows = (reader.getColumnsJS()[0] ?? []).map((j) => JSON.parse(j as string) as T);
-    if (process.env['TRAILHOUND_DEBUG_SQL']) process.stderr.write(`[sql ${(performance.now() - t).toFixed(0)} ms, ${rows.length} rows] ${sql.slice(0, 100).replace(/\s+/g, ' ')}\n`);
-    return rows;
+    return (await this.firstColumn(`select to_json(q)::varchar as j from (${sql}) as q`, sql, params, types)).map((j) => JSON.parse(j) as T);
   }
 
   /** The first column of a query whose values are text (JSON written by DuckDB, say), as strings. */
   async texts(sql: string, params?: Params, types?: ParamTypes): Promise<string[]> {
+    return this.firstColumn(sql, sql, params, types);
+  }
+
+  private async firstColumn(sql: string, shown: string, params?: Params, types?: ParamTypes): Promise<string[]> {
     const t = performance.now();
     const reader = await this.connection.runAndReadAll(sql, params as never, types as never);
     const values = (reader.getColumnsJS()[0] ?? []) as string[];
-    if (process.env['TRAILHOUND_DEBUG_SQL']) process.stderr.write(`[sql ${(performance.now() - t).toFixed(0)} ms, ${values.length} rows] ${sql.slice(0, 100).replace(/\s+/g, ' ')}\n`);
+    debugSql(t, shown, values.length);
     return values;
   }
 
@@ -274,4 +274,11 @@ function toPlain(value: unknown): unknown {
     return out;
   }
   return value;
+}
+
+/** With TRAILHOUND_DEBUG_SQL set, each statement's time (and rows) and its start on stderr. */
+function debugSql(started: number, sql: string, rows?: number): void {
+  if (!process.env['TRAILHOUND_DEBUG_SQL']) return;
+  const took = `${(performance.now() - started).toFixed(0)} ms${rows === undefined ? '' : `, ${rows} rows`}`;
+  process.stderr.write(`[sql ${took}] ${sql.slice(0, rows === undefined ? 80 : 100).replace(/\s+/g, ' ')}\n`);
 }

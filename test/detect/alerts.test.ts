@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { LIST, VARCHAR, listValue } from '@duckdb/node-api';
-import { groupAlerts, groupAlertsInto, groupAlertsSql, loadAlerts, loadMatches, type Alert } from '../../src/detect/alerts.js';
+import { groupAlerts, groupAlertsInto, loadAlerts, loadMatches, type Alert } from '../../src/detect/alerts.js';
 import { loadCatalog, loadSensitiveEvents } from '../../src/detect/catalog.js';
 import { runDetections } from '../../src/detect/runner.js';
 import type { Finding } from '../../src/detect/finding.js';
@@ -96,7 +96,7 @@ describe('alert grouping inside the store', () => {
         );
       }
       const expected = groupAlerts(matches);
-      const got = await groupAlertsSql(store, 'temp.m');
+      const got = await (await groupAlertsInto(store, 'temp.grouped', 'temp.m')).all();
       expect(got).toHaveLength(10);
       expect(got.find((a) => a.resource === 'hostile')?.summary).toBe('a "quoted" \\ back\u0007bell\u001b[31m \u2028 é 🦆 </script>');
       // the JSON text of each alert has the fields of an Alert, in its order
