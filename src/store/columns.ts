@@ -64,21 +64,25 @@ export const EVENT_COLUMNS = [
   column('invoked_by', 'userIdentity.invokedBy', 'text', true),
   // Stored so that a key's events can be read without their records (analyze, for every event).
   column('principal_account', 'userIdentity.accountId', 'text', true),
+  // Stored because detections (VPC endpoint calls, Sigma rules on eventType) filter on them, and
+  // these few values cost next to nothing stored: derived, such a filter parsed every record.
+  column('eventtype', 'eventType', 'text', true),
+  column('vpcendpointid', 'vpcEndpointId', 'text', true, { athenaOptional: true }),
+  column('eventcategory', 'eventCategory', 'text', true, { athenaOptional: true }),
+  // Stored (compressed apart, about a fifteenth of the record's size) because most detections
+  // filter on it: read out of the record, every such detection decompressed whole records.
+  column('requestparameters', 'requestParameters', 'json', true),
   column('eventid', 'eventID', 'text', false, { view: `if(starts_with(eventkey, 'sha256:'), null, eventkey)` }),
   column('eventversion', 'eventVersion', 'text', false),
   column('errormessage', 'errorMessage', 'text', false),
   column('requestid', 'requestID', 'text', false),
-  column('eventtype', 'eventType', 'text', false),
   column('apiversion', 'apiVersion', 'text', false, { athenaOptional: true }),
   column('managementevent', 'managementEvent', 'boolean', false, { athenaOptional: true }),
-  column('vpcendpointid', 'vpcEndpointId', 'text', false, { athenaOptional: true }),
-  column('eventcategory', 'eventCategory', 'text', false, { athenaOptional: true }),
   column('sessioncredentialfromconsole', 'sessionCredentialFromConsole', 'text', false, { athenaOptional: true }),
   column('principal_id', 'userIdentity.principalId', 'text', false),
   column('session_issuer_name', 'userIdentity.sessionContext.sessionIssuer.userName', 'text', false),
   // Athena's table holds userIdentity as a struct of its own shape, not the record's JSON.
   column('useridentity', 'userIdentity', 'json', false, { athena: null }),
-  column('requestparameters', 'requestParameters', 'json', false),
   column('responseelements', 'responseElements', 'json', false),
   column('additionaleventdata', 'additionalEventData', 'json', false, { athenaOptional: true }),
   column('resources', 'resources', 'json', false, { athena: null }),
@@ -112,13 +116,16 @@ export const STORED_COLUMNS: readonly EventColumn[] = EVENT_COLUMNS.filter((c: E
 
 /** The column list of a segment table (the current layout; migrations keep their own frozen copy). */
 export function segmentColumnsSql(compression: RecordCompression): string {
-  const own = STORED_COLUMNS.map((c) => `  ${c.name} ${DUCKDB_TYPE[c.kind]}${c.name === 'eventkey' ? ' not null' : ''}`);
+  // A nested part is compressed like the record: as text it would be stored about as large as it reads.
+  const own = STORED_COLUMNS.map((c) => `  ${c.name} ${DUCKDB_TYPE[c.kind]}${c.kind === 'json' ? ` using compression ${compression}` : ''}${c.name === 'eventkey' ? ' not null' : ''}`);
   return `\n${own.join(',\n')},${provenanceColumns(compression)}`;
 }
 
 /**
  * The shape json_transform parses each record into: the fields of the stored columns, all as
  * text (a boolean or time is cast afterwards, so a malformed value is NULL, not a failed load).
+ * A nested part is not in it: it is extracted as JSON (loadProjection), which keeps a JSON
+ * null apart from a missing field, as the view's json_extract does.
  */
 export function recordShape(): string {
   const shape: Record<string, unknown> = {};
@@ -130,7 +137,7 @@ export function recordShape(): string {
     });
   };
   for (const c of STORED_COLUMNS) {
-    add(c.path);
+    if (c.kind !== 'json') add(c.path);
     for (const other of c.loadAlso ?? []) add(other.split('.'));
   }
   return JSON.stringify(shape);
@@ -140,6 +147,7 @@ export function recordShape(): string {
 export function loadProjection(): ReadonlyArray<readonly [string, string]> {
   return STORED_COLUMNS.map((c) => {
     if (c.load) return [c.name, c.load] as const;
+    if (c.kind === 'json') return [c.name, `json_extract(r, ${jsonPath(c.path)})`] as const;
     const field = `s.${c.path.join('.')}`;
     if (c.kind === 'time') return [c.name, `try_cast(${field} as timestamptz)`] as const;
     if (c.kind === 'boolean') return [c.name, `try_cast(${field} as boolean)`] as const;
@@ -155,6 +163,28 @@ function jsonPath(path: readonly string[]): string {
 /** The derived columns as the `events` view reads them from `record`. */
 export function viewProjection(): ReadonlyArray<readonly [string, string]> {
   return (EVENT_COLUMNS as readonly EventColumn[]).filter((c) => !c.stored).map((c) => [c.name, c.view ?? fromRecord(c)] as const);
+}
+
+/**
+ * The derived columns as viewProjection gives them, read out of `record` in one parse: the
+ * fields at once into a list (`parsed`, by json_extract's list form, which keeps a JSON null
+ * apart from a missing field as the single form does), each column from its element. For a
+ * query that reads every column of many events (detect's copy of the events its detections
+ * name), where the view parses each record once per column.
+ */
+export function derivedInOneParse(): { readonly extract: string; readonly columns: ReadonlyArray<readonly [string, string]> } {
+  const derived = (EVENT_COLUMNS as readonly EventColumn[]).filter((c) => !c.stored);
+  const read = derived.filter((c) => !c.view);
+  const columns = derived.map((c) => {
+    if (c.view) return [c.name, c.view] as const;
+    const value = `parsed[${read.indexOf(c) + 1}]`;
+    if (c.kind === 'json') return [c.name, value] as const;
+    const text = `json_extract_string(${value}, '$')`;
+    if (c.kind === 'boolean') return [c.name, `try_cast(${text} as boolean)`] as const;
+    if (c.kind === 'time') return [c.name, `try_cast(${text} as timestamptz)`] as const;
+    return [c.name, text] as const;
+  });
+  return { extract: `json_extract(record, [${read.map((c) => jsonPath(c.path)).join(', ')}]) as parsed`, columns };
 }
 
 /** A column read out of `record` on query. */

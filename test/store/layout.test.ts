@@ -35,12 +35,22 @@ function awkwardFiles(): string[] {
     { ...makeRecord('GetObject'), requestParameters: null, responseElements: null, additionalEventData: { bytesTransferredIn: 0, x: [] }, resources: [] },
     { ...makeRecord('DescribeInstances'), userAgent: 'a "quoted"\nnew line \\ back\tslash \u00e9\u4e2d <script>&amp;', errorMessage: '\u0001 control' },
     { ...makeRecord('CreateUser'), requestParameters: { userName: 'x', list: [[[[]]]], empty: {}, n: -1.25e-7, big: 12345678901234 } },
+    // requestParameters missing, a string, a number, an array: the stored column keeps each apart from a JSON null
+    withoutRequest(makeRecord('GetCallerIdentity')),
+    { ...makeRecord('ListUsers'), requestParameters: 'just "text" \u2028' },
+    { ...makeRecord('ListRoles'), requestParameters: 0.5 },
+    { ...makeRecord('DescribeRegions'), requestParameters: [{ a: null }, [], '\u0000'] },
   ];
   return [
     ws.write('AWSLogs/111122223333/CloudTrail/us-east-1/2026/03/02/base.json.gz', recordsFile(base)),
     ws.write('AWSLogs/111122223333/CloudTrail/us-east-1/2026/03/02/huge.json.gz', recordsFile([huge])),
     ws.write('AWSLogs/111122223333/CloudTrail/us-east-1/2026/03/02/odd.json', recordsFile(odd as never)),
   ];
+}
+
+function withoutRequest(record: Record<string, unknown>): Record<string, unknown> {
+  const { requestParameters: _, ...rest } = record;
+  return rest;
 }
 
 /** The original record each stored row came from: its file's Records[record_index]. */
@@ -50,26 +60,36 @@ function original(uri: string, index: number): unknown {
   return (JSON.parse(text) as { Records: unknown[] }).Records[index];
 }
 
-/** Every stored record equals its original, field for field and in the same key order; gives how many were compared. */
+/**
+ * Every stored record equals its original, field for field and in the same key order, and the
+ * requestParameters stored beside it is the original's (SQL NULL where the field is missing,
+ * JSON null where it is null); gives how many were compared.
+ */
 async function expectRecordsAsLoaded(store: Store): Promise<number> {
-  const rows = await store.all<{ uri: string; record_index: number; record: string }>(
-    `select i.uri, e.record_index, e.record from event_rows e join inputs i using (input_id) order by i.uri, e.record_index`,
+  const rows = await store.all<{ uri: string; record_index: number; record: string; requestparameters: string | null }>(
+    `select i.uri, e.record_index, e.record, e.requestparameters from event_rows e join inputs i using (input_id) order by i.uri, e.record_index`,
   );
   for (const row of rows) {
-    const source = original(row.uri, row.record_index);
-    expect(JSON.parse(row.record), `${row.uri} record ${row.record_index}`).toEqual(source);
+    const source = original(row.uri, row.record_index) as Record<string, unknown>;
+    const at = `${row.uri} record ${row.record_index}`;
+    expect(JSON.parse(row.record), at).toEqual(source);
     expect(JSON.stringify(JSON.parse(row.record))).toBe(JSON.stringify(source));
+    if (Object.hasOwn(source, 'requestParameters')) {
+      expect(typeof row.requestparameters, at).toBe('string');
+      expect(JSON.parse(row.requestparameters!), at).toEqual(source['requestParameters']);
+    }
+    else expect(row.requestparameters, at).toBeNull();
   }
   return rows.length;
 }
 
-/** The compression DuckDB wrote each segment's record column with (after a checkpoint). */
+/** The compression DuckDB wrote each segment's record and requestparameters columns with (after a checkpoint). */
 async function storedCompression(store: Store): Promise<string[]> {
   await store.checkpoint();
   const tables = await store.all<{ table_name: string }>('select table_name from segments order by segment_id');
   const out = new Set<string>();
   for (const { table_name } of tables) {
-    const rows = await store.all<{ c: string }>(`select distinct compression as c from pragma_storage_info('${table_name}') where column_name = 'record' and compression <> 'Constant' and segment_type <> 'VALIDITY'`);
+    const rows = await store.all<{ c: string }>(`select distinct compression as c from pragma_storage_info('${table_name}') where column_name in ('record', 'requestparameters') and compression <> 'Constant' and segment_type <> 'VALIDITY'`);
     for (const r of rows) out.add(r.c);
   }
   return [...out].sort();
