@@ -2,7 +2,7 @@ import { BlockList, isIP } from 'node:net';
 import { LIST, VARCHAR, listValue, type DuckDBType, type DuckDBValue } from '@duckdb/node-api';
 import { UsageError } from '../core/errors.js';
 import { keyGroupsCurrent } from '../store/bulk-load.js';
-import { missingStoredColumns } from '../store/columns.js';
+import { missingStoredColumns, STORED_COLUMNS } from '../store/columns.js';
 import { ROW_GROUP_ROWS, segmentColumns, segmentTable } from '../store/segments.js';
 import type { Store } from '../store/store.js';
 import { storeCoverage } from './coverage.js';
@@ -166,13 +166,18 @@ export function textPrefix(address: string, family: number, length: number): str
  */
 function eventColumns(filter: EventFilter, stored: ReadonlyMap<string, string> = new Map()): string {
   return `${storedColumns(stored)},
-  ${recordColumns(filter.readOnlyDetail ? 'readonly and not list_contains($detail, eventname)' : undefined)}`;
+  ${recordColumns(filter.readOnlyDetail ? 'readonly and not list_contains($detail, eventname)' : undefined, stored)}`;
 }
 
-/** The columns of an event row read out of its record; the JSON parts are null where `skip` (SQL) holds. */
-function recordColumns(skip?: string): string {
-  const json = (path: string, name: string) =>
-    skip ? `case when ${skip} then null else json_extract(record, '${path}')::varchar end as ${name}` : `json_extract(record, '${path}')::varchar as ${name}`;
+/**
+ * The columns of an event row read out of its record (requestParameters from its own column,
+ * where the segment stores it); the JSON parts are null where `skip` (SQL) holds.
+ */
+function recordColumns(skip: string | undefined, stored: ReadonlyMap<string, string>): string {
+  const json = (path: string, name: string) => {
+    const value = STORED_JSON.has(name) ? (stored.get(name) ?? name) : `json_extract(record, '${path}')`;
+    return skip ? `case when ${skip} then null else (${value})::varchar end as ${name}` : `(${value})::varchar as ${name}`;
+  };
   return `json_extract_string(record, '$.errorMessage') as errormessage,
   ${RECORD_JSON.map(([path, name]) => json(path, name)).join(',\n  ')}`;
 }
@@ -183,6 +188,9 @@ const RECORD_JSON = [
   ['$.responseElements', 'responseelements'],
   ['$.additionalEventData', 'additionaleventdata'],
 ] as const;
+
+/** The JSON parts a segment stores as columns of their own. */
+const STORED_JSON: ReadonlySet<string> = new Set(STORED_COLUMNS.filter((c) => c.kind === 'json').map((c) => c.name));
 
 /** The columns of an event row that a segment stores: none reads the record. */
 function storedColumns(stored: ReadonlyMap<string, string>): string {
@@ -292,7 +300,7 @@ export async function fetchByKeyGroups(store: Store, filter: EventFilter): Promi
       const detailed = await textRows(
         store,
         read(
-          () => recordColumns(),
+          (segment) => recordColumns(undefined, fallbacks(segment)),
           ` and (${nameIn}${needed.some((r) => r['eventname'] === null) ? ' or eventname is null' : ''})`,
         ),
         { ...params, ...Object.fromEntries(names.map((n, i) => [`n${i}`, n])) },

@@ -3,7 +3,6 @@ import { BOOLEAN, LIST, VARCHAR, listValue } from '@duckdb/node-api';
 import { isoSeconds } from '../core/time.js';
 import { toolVersion } from '../core/version.js';
 import { prepareEnrichment } from '../enrich/store-tables.js';
-import { derivedInOneParse } from '../store/columns.js';
 import type { Store } from '../store/store.js';
 import { fromStored, groupAlertsInto, type AlertStream, type StoredFinding } from './alerts.js';
 import { SEVERITIES, type Detection, type SensitiveEvent, type Severity } from './catalog.js';
@@ -154,8 +153,6 @@ export async function runDetections(store: Store, detections: readonly Detection
   return detectRun(store, detections, options, true);
 }
 
-const ONE_PARSE = derivedInOneParse();
-
 async function detectRun(store: Store, detections: readonly Detection[], options: DetectOptions, withMatches: false): Promise<DetectSummary>;
 async function detectRun(store: Store, detections: readonly Detection[], options: DetectOptions, withMatches: true): Promise<DetectResult>;
 async function detectRun(store: Store, detections: readonly Detection[], options: DetectOptions, withMatches: boolean): Promise<DetectSummary | DetectResult> {
@@ -184,14 +181,7 @@ async function detectRun(store: Store, detections: readonly Detection[], options
     const named = detections.filter((d) => namesFor(d).length > 0 && !namesFor(d).some((n) => heavy.has(n)));
     for (const detection of detections.filter((d) => !named.includes(d))) await run(detection);
     const names = [...new Set(named.flatMap(namesFor))].sort();
-    // The same rows and columns as main.events, each record parsed once instead of once a column.
-    await store.run(
-      `create or replace temp table events as
-       select e.* exclude (segment_id, segment_row, parsed), ${ONE_PARSE.columns.map(([name, expr]) => `${expr} as ${name}`).join(', ')}
-       from (select *, ${ONE_PARSE.extract} from main.event_rows where list_contains($names, lower(eventname))) e`,
-      { names: listValue(names) },
-      { names: LIST(VARCHAR) },
-    );
+    await store.run(`create or replace temp table events as select * from main.events where list_contains($names, lower(eventname))`, { names: listValue(names) }, { names: LIST(VARCHAR) });
     try {
       for (const detection of named) await run(detection);
     } finally {

@@ -165,28 +165,6 @@ export function viewProjection(): ReadonlyArray<readonly [string, string]> {
   return (EVENT_COLUMNS as readonly EventColumn[]).filter((c) => !c.stored).map((c) => [c.name, c.view ?? fromRecord(c)] as const);
 }
 
-/**
- * The derived columns as viewProjection gives them, read out of `record` in one parse: the
- * fields at once into a list (`parsed`, by json_extract's list form, which keeps a JSON null
- * apart from a missing field as the single form does), each column from its element. For a
- * query that reads every column of many events (detect's copy of the events its detections
- * name), where the view parses each record once per column.
- */
-export function derivedInOneParse(): { readonly extract: string; readonly columns: ReadonlyArray<readonly [string, string]> } {
-  const derived = (EVENT_COLUMNS as readonly EventColumn[]).filter((c) => !c.stored);
-  const read = derived.filter((c) => !c.view);
-  const columns = derived.map((c) => {
-    if (c.view) return [c.name, c.view] as const;
-    const value = `parsed[${read.indexOf(c) + 1}]`;
-    if (c.kind === 'json') return [c.name, value] as const;
-    const text = `json_extract_string(${value}, '$')`;
-    if (c.kind === 'boolean') return [c.name, `try_cast(${text} as boolean)`] as const;
-    if (c.kind === 'time') return [c.name, `try_cast(${text} as timestamptz)`] as const;
-    return [c.name, text] as const;
-  });
-  return { extract: `json_extract(record, [${read.map((c) => jsonPath(c.path)).join(', ')}]) as parsed`, columns };
-}
-
 /** A column read out of `record` on query. */
 function fromRecord(c: EventColumn): string {
   if (c.kind === 'json') return `json_extract(record, ${jsonPath(c.path)})`;

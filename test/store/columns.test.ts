@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ingestFiles } from '../../src/ingest/pipeline.js';
-import { EVENT_COLUMNS, STORED_COLUMNS, athenaProjection, derivedInOneParse, type EventColumn } from '../../src/store/columns.js';
+import { EVENT_COLUMNS, STORED_COLUMNS, athenaProjection, type EventColumn } from '../../src/store/columns.js';
 import { Store, toPlainRow } from '../../src/store/store.js';
-import { Workspace, records, recordsFile } from '../helpers/workspace.js';
+import { Workspace, recordsFile } from '../helpers/workspace.js';
 
 let ws: Workspace;
 beforeEach(() => {
@@ -59,47 +59,6 @@ describe('the column registry', () => {
         else if (c.kind === 'json') expect(typeof actual === 'string' ? JSON.parse(actual) : actual, c.name).toEqual(expected);
         else expect(actual, c.name).toEqual(expected);
       }
-    } finally {
-      store.close();
-    }
-  });
-
-  it('reads the derived columns in one parse exactly as the events view reads them, for every odd shape of field', async () => {
-    const derived = (EVENT_COLUMNS as readonly EventColumn[]).filter((c) => !c.stored && !c.view);
-    const full = fullRecord();
-    const withEach = (value: unknown) => {
-      const record = structuredClone(full);
-      for (const c of derived) {
-        let node = record;
-        c.path.slice(0, -1).forEach((key) => (node = node[key] as Record<string, unknown>));
-        node[c.path.at(-1)!] = value;
-      }
-      return record;
-    };
-    const without = () => {
-      const record = structuredClone(full);
-      for (const c of derived) {
-        let node = record;
-        c.path.slice(0, -1).forEach((key) => (node = node[key] as Record<string, unknown>));
-        delete node[c.path.at(-1)!];
-      }
-      return record;
-    };
-    const odd = [full, withEach(null), without(), withEach(0), withEach(-1.5e300), withEach('true'), withEach(false), withEach([1, [null]]), withEach({ a: '\u0000"\\' }), withEach('')];
-    // Duplicate keys: only text can hold them; both readers take the first.
-    const duplicated = JSON.stringify({ Records: [full] }).replace('"eventVersion":', '"eventVersion":"first","eventVersion":');
-    const store = await Store.open(ws.path('s.duckdb'));
-    try {
-      await ingestFiles({ paths: [ws.write('a.json', recordsFile([...odd, ...records(20, 3)] as never)), ws.write('b.json', duplicated)], store });
-      const once = derivedInOneParse();
-      const copy = `select e.* exclude (segment_id, segment_row, parsed), ${once.columns.map(([n, x]) => `${x} as ${n}`).join(', ')} from (select *, ${once.extract} from event_rows) e`;
-      const count = async (sql: string) => Number((await store.one<{ n: number }>(`select count(*)::integer as n from (${sql})`))!.n);
-      expect(await count('select * from events')).toBe(odd.length + 21);
-      expect(await count(`select * from events except all ${copy}`)).toBe(0);
-      expect(await count(`${copy} except all select * from events`)).toBe(0);
-      const columns = async (sql: string) => (await store.all<{ column_name: string }>(`select column_name from (describe ${sql})`)).map((r) => r.column_name);
-      expect(await columns(copy)).toEqual(await columns('select * from events'));
-      expect((await store.one<{ v: string }>(`select eventversion as v from (${copy}) where input_id = (select max(input_id) from inputs)`))!.v).toBe('first');
     } finally {
       store.close();
     }
