@@ -124,20 +124,19 @@ export function segmentColumnsSql(compression: RecordCompression): string {
 /**
  * The shape json_transform parses each record into: the fields of the stored columns, all as
  * text (a boolean or time is cast afterwards, so a malformed value is NULL, not a failed load).
- * A nested part is not in it: it is extracted as JSON (loadProjection), which keeps a JSON
- * null apart from a missing field, as the view's json_extract does.
+ * A nested part is read as JSON (its text, as json_extract writes it).
  */
 export function recordShape(): string {
   const shape: Record<string, unknown> = {};
-  const add = (path: readonly string[]) => {
+  const add = (path: readonly string[], type = 'VARCHAR') => {
     let node = shape;
     path.forEach((key, i) => {
-      if (i === path.length - 1) node[key] = 'VARCHAR';
+      if (i === path.length - 1) node[key] = type;
       else node = (node[key] ??= {}) as Record<string, unknown>;
     });
   };
   for (const c of STORED_COLUMNS) {
-    if (c.kind !== 'json') add(c.path);
+    add(c.path, c.kind === 'json' ? 'JSON' : 'VARCHAR');
     for (const other of c.loadAlso ?? []) add(other.split('.'));
   }
   return JSON.stringify(shape);
@@ -147,7 +146,8 @@ export function recordShape(): string {
 export function loadProjection(): ReadonlyArray<readonly [string, string]> {
   return STORED_COLUMNS.map((c) => {
     if (c.load) return [c.name, c.load] as const;
-    if (c.kind === 'json') return [c.name, `json_extract(r, ${jsonPath(c.path)})`] as const;
+    // json_transform gives SQL NULL for a JSON null: only then is the record parsed again, to keep it apart from a missing field.
+    if (c.kind === 'json') return [c.name, `coalesce(s.${c.path.join('.')}, json_extract(r, ${jsonPath(c.path)}))`] as const;
     const field = `s.${c.path.join('.')}`;
     if (c.kind === 'time') return [c.name, `try_cast(${field} as timestamptz)`] as const;
     if (c.kind === 'boolean') return [c.name, `try_cast(${field} as boolean)`] as const;
