@@ -1,6 +1,6 @@
 import type { Table } from '../core/table.js';
-import type { RecordCompression } from './columns.js';
-import { recordCompression } from './segments.js';
+import { missingStoredColumns, type RecordCompression } from './columns.js';
+import { recordCompression, segmentColumns, segmentIds } from './segments.js';
 import type { Store } from './store.js';
 
 /** What a store holds: totals, and event counts by account, region, day and event source. */
@@ -13,7 +13,12 @@ export interface StoreStats {
   readonly records: { readonly rejected: number; readonly conflicts: number };
   readonly runs: number;
   /** How new segments store records: zstd (the compressed layout), or fsst in a store made before it (`compact` rewrites it). */
-  readonly layout: { readonly records: RecordCompression; readonly bytes: number };
+  readonly layout: {
+    readonly records: RecordCompression;
+    readonly bytes: number;
+    /** Events in segments written by an earlier release, which read the columns it did not store out of their records (slower; `compact` stores them). */
+    readonly olderSegmentEvents: number;
+  };
   readonly byAccount: Table;
   readonly byRegion: Table;
   readonly byDay: Table;
@@ -77,7 +82,11 @@ export async function storeStats(store: Store): Promise<StoreStats> {
     inputs: { loaded: inputs?.loaded ?? 0, skipped: inputs?.skipped ?? 0, digests: inputs?.digests ?? 0 },
     records: { rejected: issues?.rejected ?? 0, conflicts: issues?.conflicts ?? 0 },
     runs: runs?.n ?? 0,
-    layout: { records: await recordCompression(store), bytes: Number((await store.one<{ n: bigint }>(`select (total_blocks * block_size)::bigint as n from pragma_database_size() where database_name = current_database()`))?.n ?? 0) },
+    layout: {
+      records: await recordCompression(store),
+      bytes: Number((await store.one<{ n: bigint }>(`select (total_blocks * block_size)::bigint as n from pragma_database_size() where database_name = current_database()`))?.n ?? 0),
+      olderSegmentEvents: await olderSegmentEvents(store),
+    },
     byAccount: await grouped('account', 'recipientaccountid'),
     byRegion: await grouped('region', 'awsregion'),
     byDay: await grouped('day', `strftime(eventtime, '%Y-%m-%d')`),
@@ -91,4 +100,14 @@ export async function storeStats(store: Store): Promise<StoreStats> {
     byPrincipal: await ranked('principal_arn', 'principal_arn', `, count(distinct access_key_id)::bigint as keys, count(distinct sourceipaddress)::bigint as ips`, ['keys', 'ips']),
     byAddress: await ranked('source_ip', 'sourceipaddress', `, count(distinct access_key_id)::bigint as keys, count(distinct principal_arn)::bigint as principals`, ['keys', 'principals']),
   };
+}
+
+/** The events of segments that lack a column this release stores. */
+async function olderSegmentEvents(store: Store): Promise<number> {
+  const ids = await segmentIds(store);
+  const columns = await segmentColumns(store, ids);
+  const older = ids.filter((id) => missingStoredColumns(columns.get(id) ?? new Set()).length > 0);
+  if (older.length === 0) return 0;
+  const row = await store.one<{ n: bigint }>(`select count(*)::bigint as n from event_rows where segment_id in (${older.join(', ')})`);
+  return Number(row?.n ?? 0);
 }

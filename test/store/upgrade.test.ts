@@ -2,6 +2,7 @@ import { DuckDBInstance, type DuckDBValue } from '@duckdb/node-api';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ingestFiles } from '../../src/ingest/pipeline.js';
 import { compactStore } from '../../src/store/compact.js';
+import { storeStats } from '../../src/store/stats.js';
 import { MIGRATIONS } from '../../src/store/migrations.js';
 import { segmentColumns, viewsSql } from '../../src/store/segments.js';
 import { Store, toPlainRow, type Row } from '../../src/store/store.js';
@@ -67,6 +68,8 @@ describe('a store written by an older release', () => {
     expect(Object.keys(actual[0]!).sort()).toEqual(Object.keys(expected[0]!).sort());
     expect(actual.map(ignore)).toEqual(expected.map(ignore));
     expect(actual.find((r) => r['eventname'] === a.eventName)?.['invoked_by']).toBe('autoscaling.amazonaws.com');
+    // stats says how many events sit in the older segment (which reads requestParameters and the rest out of its records)
+    expect((await storeStats(store)).layout.olderSegmentEvents).toBe(1);
 
     // Segments are combined by name: a segment whose columns are in another order reads the same.
     const ids = segments.map((s) => s.segment_id);
@@ -85,6 +88,13 @@ describe('a store written by an older release', () => {
     const compacted = await Store.open(path, { readOnly: true });
     expect((await eventsRows(compacted)).map(ignore)).toEqual(expected.map(ignore));
     expect(await compacted.one(`select invoked_by from event_rows_0 where eventname = ?`, [a.eventName ?? null])).toEqual({ invoked_by: 'autoscaling.amazonaws.com' });
+    const stored = await compacted.one<{ stored: string | null; fromRecord: string | null }>(
+      `select requestparameters::varchar as stored, json_extract(record, '$.requestParameters')::varchar as "fromRecord" from event_rows_0 where eventname = ?`,
+      [a.eventName ?? null],
+    );
+    expect(stored!.stored).not.toBeNull();
+    expect(stored!.stored).toBe(stored!.fromRecord);
+    expect((await storeStats(compacted)).layout.olderSegmentEvents).toBe(0);
     compacted.close();
   });
 });
