@@ -69,7 +69,7 @@ export const EVENT_COLUMNS = [
   column('eventtype', 'eventType', 'text', true),
   column('vpcendpointid', 'vpcEndpointId', 'text', true, { athenaOptional: true }),
   column('eventcategory', 'eventCategory', 'text', true, { athenaOptional: true }),
-  // Stored (compressed apart, about a fifteenth of the record's size) because most detections
+  // Stored (compressed apart; about a thirteenth of the record's bytes) because most detections
   // filter on it: read out of the record, every such detection decompressed whole records.
   column('requestparameters', 'requestParameters', 'json', true),
   column('eventid', 'eventID', 'text', false, { view: `if(starts_with(eventkey, 'sha256:'), null, eventkey)` }),
