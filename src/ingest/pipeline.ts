@@ -16,8 +16,7 @@ import { discoverFiles } from './discover.js';
 import { probeFile, type ProbedFile } from './probe.js';
 import { parseTrailPath, type Scope } from './trail-layout.js';
 import { catchUpKeyGroups, loadBatch, type Batch, type BatchFile, type FileCounts } from '../store/bulk-load.js';
-import { missingStoredColumns } from '../store/columns.js';
-import { createSegment, segmentColumns, segmentIds, segmentTable } from '../store/segments.js';
+import { createSegment, olderSegmentIds, segmentIds, segmentTable } from '../store/segments.js';
 import { Store } from '../store/store.js';
 
 /** Where the files of an ingest came from; stored in ingest_runs.source and inputs.source. */
@@ -453,8 +452,7 @@ const NEW_SEGMENT_BYTES = 192 * MiB;
 async function targetSegment(store: Store, runId: string, files: readonly ProbedFile[], newSegmentBytes: number): Promise<number> {
   const newest = (await segmentIds(store)).at(-1) ?? 0;
   // A segment made by an older release, without every stored column of this one, takes no more rows.
-  const present = (await segmentColumns(store, [newest])).get(newest)!;
-  if (missingStoredColumns(present).length > 0) return createSegment(store, runId);
+  if ((await olderSegmentIds(store, [newest])).length > 0) return createSegment(store, runId);
   const bytes = files.reduce((sum, f) => sum + f.estimatedBytes, 0);
   if (bytes < newSegmentBytes) return newest;
   const rows = await store.one<{ n: number }>(`select count(*)::bigint as n from ${segmentTable(newest)}`);

@@ -100,6 +100,13 @@ export async function segmentColumns(store: Sql, ids: readonly number[], databas
   return out;
 }
 
+/** The segments (of `ids`, else all) written by an earlier release: each lacks a column this one stores. */
+export async function olderSegmentIds(store: Sql, ids?: readonly number[]): Promise<number[]> {
+  const of = ids ?? (await segmentIds(store));
+  const columns = await segmentColumns(store, of);
+  return of.filter((id) => missingStoredColumns(columns.get(id) ?? new Set()).length > 0);
+}
+
 /** The segment ids, oldest first. */
 export async function segmentIds(store: Sql): Promise<number[]> {
   return (await store.all<{ segment_id: number }>('select segment_id from segments order by segment_id')).map((r) => r.segment_id);

@@ -1,6 +1,6 @@
 import type { Table } from '../core/table.js';
-import { missingStoredColumns, type RecordCompression } from './columns.js';
-import { recordCompression, segmentColumns, segmentIds } from './segments.js';
+import type { RecordCompression } from './columns.js';
+import { olderSegmentIds, recordCompression } from './segments.js';
 import type { Store } from './store.js';
 
 /** What a store holds: totals, and event counts by account, region, day and event source. */
@@ -104,9 +104,7 @@ export async function storeStats(store: Store): Promise<StoreStats> {
 
 /** The events of segments that lack a column this release stores. */
 async function olderSegmentEvents(store: Store): Promise<number> {
-  const ids = await segmentIds(store);
-  const columns = await segmentColumns(store, ids);
-  const older = ids.filter((id) => missingStoredColumns(columns.get(id) ?? new Set()).length > 0);
+  const older = await olderSegmentIds(store);
   if (older.length === 0) return 0;
   const row = await store.one<{ n: bigint }>(`select count(*)::bigint as n from event_rows where segment_id in (${older.join(', ')})`);
   return Number(row?.n ?? 0);
