@@ -227,12 +227,16 @@ export async function groupAlertsInto(store: Store, table: string, relation: str
        from k join m on m.seq = k.seq
        group by k.alert
      ),
+     nums as (
+       -- each alert's place, numbered over the alerts alone (numbered after the join, the sort carried every field: 0.6 s of 1.9 for 180,000 alerts)
+       select alert, row_number() over (order by alert) - 1 as n from (select distinct alert from k)
+     ),
      labels as (
        -- title, tactics and techniques follow from the detection and outcome
        select detection, outcome, any_value(title) as title, coalesce(any_value(tactics), []) as tactics, coalesce(any_value(techniques), []) as techniques
        from ${relation} group by all
      )
-     select row_number() over (order by a.alert) - 1 as n,
+     select nums.n,
             to_json({
               'detection': m.detection, 'title': coalesce(l.title, m.detection), 'severity': list_extract($ranks, a.rank), 'outcome': m.outcome,
               'tactics': coalesce(l.tactics, []), 'techniques': coalesce(l.techniques, []),
@@ -242,7 +246,7 @@ export async function groupAlertsInto(store: Store, table: string, relation: str
               'sourceIp': m.sourceipaddress, 'account': m.account, 'region': m.region, 'resource': m.resource, 'summary': m.summary,
               'count': a.n::integer, 'firstTime': ${isoSql('m.eventtime')}, 'lastTime': ${isoSql('a.last_time')}
             })::varchar as alert
-     from a join m on m.seq = a.alert left join labels l on l.detection = m.detection and l.outcome = m.outcome`,
+     from a join nums on nums.alert = a.alert join m on m.seq = a.alert left join labels l on l.detection = m.detection and l.outcome = m.outcome`,
     { ...params, window: ALERT_WINDOW_MS, ranks: listValue([...SEVERITIES]) },
   );
   const counted = await store.one<{ n: number }>(`select count(*)::integer as n from ${table}`);
