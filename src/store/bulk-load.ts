@@ -238,10 +238,15 @@ async function rejectRecords(store: Store, runId: string, table: string, inBatch
     );
   }
   const tooDeep = deep.filter((d) => d.valid && jsonDepth(d.record) > MAX_RECORD_DEPTH).map((d) => BigInt(d.row));
+  // The rows that are not events are found on the stored columns alone, and only theirs are read
+  // whole: asked in one statement, DuckDB read every record of the uncommitted batch (1.5 s per million).
+  const invalid = await store.all<{ row: bigint }>(`select rowid as row from ${table} where ${inBatch} and not (${VALID})`);
   await store.run(
     `create or replace temp table batch_rejects as
      select rowid as row, input_id, record_index, eventkey, ${REJECT_REASON} as reason
-     from ${table} where ${inBatch} and not (${VALID})`,
+     from ${table} where ${invalid.length > 0 ? 'rowid in (select unnest($rows))' : 'false'}`,
+    invalid.length > 0 ? { rows: listValue(invalid.map((r) => BigInt(r.row))) } : {},
+    invalid.length > 0 ? { rows: LIST(BIGINT) } : {},
   );
   if (tooDeep.length > 0) {
     await store.run(
