@@ -20,6 +20,9 @@ import { DEMO_FACTS } from '../synth/scenario.js';
  *   node dist/bench/analyze-bench.js --no-jq           # skip the slow baseline
  *   node dist/bench/analyze-bench.js --events 1000000 --busy-key --no-jq
  *                                                      # a key active in every hour of the month
+ *   node dist/bench/analyze-bench.js --events 10000000 --busy-key --session-key --no-jq
+ *                                                      # the demo's session key in the same store: found
+ *                                                      # with the STS call that minted it
  *
  * The peak memory of the analyze process is printed beside its time.
  */
@@ -61,11 +64,13 @@ async function main(): Promise<void> {
       key: { type: 'string' },
       'no-jq': { type: 'boolean', default: false },
       'busy-key': { type: 'boolean', default: false },
+      // the demo's session key: analyze looks for the STS call that minted it among every STS call of the store
+      'session-key': { type: 'boolean', default: false },
     },
   });
   const events = Number(values.events);
   const busy = values['busy-key'];
-  const key = values.key ?? (busy ? BUSY_KEY_ID : DEMO_FACTS.leakedKeyId);
+  const key = values.key ?? (values['session-key'] ? DEMO_FACTS.mintedKeyId : busy ? BUSY_KEY_ID : DEMO_FACTS.leakedKeyId);
   const corpus = resolve(values.corpus ?? `bench/corpus-${busy ? 'busy-key-' : ''}${events}`);
   const db = resolve(values.db ?? `bench/analyze-${busy ? 'busy-key-' : ''}${events}.duckdb`);
   if (!existsSync(join(corpus, 'AWSLogs'))) {

@@ -2,7 +2,7 @@
 -- and are used from an address or with a client that is not the workload's.
 with minted as (
   select
-    json_extract_string(responseelements, '$.credentials.accessKeyId') as access_key_id,
+    minted_key_id as access_key_id,
     coalesce(invoked_by, sourceipaddress) as service
   from events
   where eventsource = 'sts.amazonaws.com'

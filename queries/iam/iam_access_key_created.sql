@@ -9,7 +9,7 @@ select
   awsregion as region,
   coalesce(json_extract_string(requestparameters, '$.userName'), user_name) as resource,
   case when errorcode is null then 'success' else 'attempt' end as outcome,
-  'access key ' || coalesce(json_extract_string(responseelements, '$.accessKey.accessKeyId'), '(not created: ' || errorcode || ')')
+  'access key ' || coalesce(minted_key_id, '(not created: ' || errorcode || ')')
     || ' for user ' || coalesce(json_extract_string(requestparameters, '$.userName'), user_name, '?')
     || case when json_extract_string(requestparameters, '$.userName') <> user_name then ' (another user)' else '' end as summary
 from events

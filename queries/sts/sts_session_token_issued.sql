@@ -7,10 +7,10 @@ select
   sourceipaddress,
   recipientaccountid as account,
   awsregion as region,
-  json_extract_string(responseelements, '$.credentials.accessKeyId') as resource,
+  minted_key_id as resource,
   case when errorcode is null then 'success' else 'attempt' end as outcome,
   eventname || ' by ' || coalesce(access_key_id, '?') || ' minted '
-    || coalesce(json_extract_string(responseelements, '$.credentials.accessKeyId'), 'no key (' || coalesce(errorcode, '?') || ')') as summary
+    || coalesce(minted_key_id, 'no key (' || coalesce(errorcode, '?') || ')') as summary
 from events
 where eventsource = 'sts.amazonaws.com'
   and eventname in ('GetSessionToken', 'GetFederationToken')

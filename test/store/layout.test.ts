@@ -40,9 +40,16 @@ function awkwardFiles(): string[] {
     { ...makeRecord('ListUsers'), requestParameters: 'just "text" \u2028' },
     { ...makeRecord('ListRoles'), requestParameters: 0.5 },
     { ...makeRecord('DescribeRegions'), requestParameters: [{ a: null }, [], '\u0000'] },
+    // the minted key: a number, not under an object, both shapes at once, a repeated key (the first is read)
+    { ...makeRecord('AssumeRole'), responseElements: { credentials: { accessKeyId: 12 } } },
+    { ...makeRecord('AssumeRole'), responseElements: { credentials: 'ASIAFLAT' } },
+    { ...makeRecord('CreateAccessKey'), responseElements: { accessKey: { accessKeyId: 'AKIABOTH' }, credentials: { accessKeyId: 'ASIABOTH' } } },
   ];
+  // JSON.stringify cannot write a key twice: the response is put in as text.
+  const repeated = `{"Records":[${JSON.stringify({ ...makeRecord('GetSessionToken'), responseElements: 'RESPONSE' }).replace('"RESPONSE"', '{"credentials":{"accessKeyId":"ASIAFIRST","accessKeyId":"ASIASECOND"}}')}]}`;
   return [
     ws.write('AWSLogs/111122223333/CloudTrail/us-east-1/2026/03/02/base.json.gz', recordsFile(base)),
+    ws.write('AWSLogs/111122223333/CloudTrail/us-east-1/2026/03/02/repeated.json', repeated),
     ws.write('AWSLogs/111122223333/CloudTrail/us-east-1/2026/03/02/huge.json.gz', recordsFile([huge])),
     ws.write('AWSLogs/111122223333/CloudTrail/us-east-1/2026/03/02/odd.json', recordsFile(odd as never)),
   ];
@@ -60,18 +67,39 @@ function original(uri: string, index: number): unknown {
   return (JSON.parse(text) as { Records: unknown[] }).Records[index];
 }
 
+/** A field as the JSON functions read it as text: a string as it is, a number as its digits, nothing else. */
+function textAt(record: unknown, ...path: string[]): string | null {
+  let at = record;
+  for (const key of path) at = at !== null && typeof at === 'object' && !Array.isArray(at) ? (at as Record<string, unknown>)[key] : undefined;
+  return typeof at === 'string' ? at : typeof at === 'number' ? String(at) : null;
+}
+
 /**
- * Every stored record equals its original, field for field and in the same key order, and the
+ * Every stored record equals its original, field for field and in the same key order, the
  * requestParameters stored beside it is the original's (SQL NULL where the field is missing,
- * JSON null where it is null); gives how many were compared.
+ * JSON null where it is null), and the minted key is the response's credentials.accessKeyId, else
+ * its accessKey.accessKeyId; gives how many were compared.
  */
 async function expectRecordsAsLoaded(store: Store): Promise<number> {
-  const rows = await store.all<{ uri: string; record_index: number; record: string; requestparameters: string | null }>(
-    `select i.uri, e.record_index, e.record, e.requestparameters from event_rows e join inputs i using (input_id) order by i.uri, e.record_index`,
+  const rows = await store.all<{ uri: string; record_index: number; record: string; requestparameters: string | null; minted_key_id: string | null; derived: string | null }>(
+    `select i.uri, e.record_index, e.record, e.requestparameters, e.minted_key_id,
+            coalesce(json_extract_string(e.record, '$.responseElements.credentials.accessKeyId'), json_extract_string(e.record, '$.responseElements.accessKey.accessKeyId')) as derived
+     from event_rows e join inputs i using (input_id) order by i.uri, e.record_index`,
   );
+  let minted = 0;
   for (const row of rows) {
-    const source = original(row.uri, row.record_index) as Record<string, unknown>;
     const at = `${row.uri} record ${row.record_index}`;
+    // The minted key stored is what a segment without the column reads out of the record.
+    expect(row.minted_key_id, at).toBe(row.derived);
+    if (row.uri.endsWith('repeated.json')) {
+      expect(row.minted_key_id, at).toBe('ASIAFIRST');
+      minted++;
+      continue;
+    }
+    const source = original(row.uri, row.record_index) as Record<string, unknown>;
+    const response = source['responseElements'];
+    expect(row.minted_key_id, at).toBe(textAt(response, 'credentials', 'accessKeyId') ?? textAt(response, 'accessKey', 'accessKeyId'));
+    if (row.minted_key_id !== null) minted++;
     expect(JSON.parse(row.record), at).toEqual(source);
     expect(JSON.stringify(JSON.parse(row.record))).toBe(JSON.stringify(source));
     if (Object.hasOwn(source, 'requestParameters')) {
@@ -80,6 +108,8 @@ async function expectRecordsAsLoaded(store: Store): Promise<number> {
     }
     else expect(row.requestparameters, at).toBeNull();
   }
+  // AssumeRole and CreateAccessKey of the base file, the number, both shapes, the repeated key
+  expect(minted).toBeGreaterThan(3);
   return rows.length;
 }
 

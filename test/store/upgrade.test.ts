@@ -68,6 +68,8 @@ describe('a store written by an older release', () => {
     expect(Object.keys(actual[0]!).sort()).toEqual(Object.keys(expected[0]!).sort());
     expect(actual.map(ignore)).toEqual(expected.map(ignore));
     expect(actual.find((r) => r['eventname'] === a.eventName)?.['invoked_by']).toBe('autoscaling.amazonaws.com');
+    // The key CreateAccessKey handed out, stored now, read out of the old row's record.
+    expect(actual.find((r) => r['eventname'] === a.eventName)?.['minted_key_id']).toBe((a.responseElements as { accessKey: { accessKeyId: string } }).accessKey.accessKeyId);
     // stats says how many events sit in the older segment (which reads requestParameters and the rest out of its records)
     expect((await storeStats(store)).layout.olderSegmentEvents).toBe(1);
 
