@@ -1,4 +1,4 @@
-import { missingStoredColumns, segmentColumnsSql, viewProjection, type RecordCompression } from './columns.js';
+import { EVENT_COLUMNS, missingStoredColumns, segmentColumnsSql, viewProjection, type RecordCompression } from './columns.js';
 import { listValue, type DuckDBValue } from '@duckdb/node-api';
 
 /** What these helpers need of a store: the Store class's shape (store.ts uses this module, so it is not imported). */
@@ -62,17 +62,18 @@ export function formatHasZstd(tag: string | null): boolean {
  * over it. `columns` gives the columns of segments made by an older release (see
  * segmentColumns); a segment not in it has every stored column.
  */
-export function viewsSql(ids: readonly number[], columns: ReadonlyMap<number, ReadonlySet<string>> = new Map()): string {
+export function viewsSql(ids: readonly number[], columns: ReadonlyMap<number, ReadonlySet<string>> = new Map(), temp = false): string {
   // By name, not by position: a segment made by another release (a column added, or in
   // another order) lines up with the rest instead of being read silently misaligned; a
   // stored column it lacks is read from its records.
   const union = ids
     .map((id) => `select *${missingColumnsSql(columns.get(id))}, ${id} as segment_id, rowid as segment_row from ${segmentTable(id)}`)
     .join('\nunion all by name\n');
-  return `create or replace view event_rows as
+  const kind = temp ? 'temp view' : 'view';
+  return `create or replace ${kind} event_rows as
 ${union};
 
-create or replace view events as
+create or replace ${kind} events as
 select
   * exclude (segment_id, segment_row),
   ${viewProjection().map(([name, expr]) => `${expr} as ${name}`).join(',\n  ')}
@@ -98,6 +99,23 @@ export async function segmentColumns(store: Sql, ids: readonly number[], databas
   const out = new Map<number, Set<string>>();
   for (const id of ids) out.set(id, new Set(rows.filter((r) => r.table_name === segmentTable(id)).map((r) => r.column_name)));
   return out;
+}
+
+/**
+ * Brings the views up to this release when the store's were made by an earlier one that had
+ * fewer columns in `events` (a column added to the schema reaches older stores here; its
+ * segments read it out of their records). A store opened read-only gets them as temporary
+ * views, for this connection: nothing is written to it. Gives whether they were out of date.
+ */
+export async function refreshViews(store: Sql, readOnly: boolean): Promise<boolean> {
+  const rows = await store.all<{ column_name: string }>(
+    `select column_name from duckdb_columns() where database_name = current_database() and schema_name = 'main' and table_name = 'events'`,
+  );
+  const have = new Set(rows.map((r) => r.column_name));
+  if (rows.length === 0 || EVENT_COLUMNS.every((c) => have.has(c.name))) return false;
+  const ids = await segmentIds(store);
+  await store.run(viewsSql(ids, await segmentColumns(store, ids), readOnly));
+  return true;
 }
 
 /** The segments (of `ids`, else all) written by an earlier release: each lacks a column this one stores. */

@@ -3,7 +3,7 @@ import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { StoreError, StoreLockedError } from '../core/errors.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './migrations.js';
-import { recordCompression, segmentTableSql, STORE_FORMAT, viewsSql } from './segments.js';
+import { recordCompression, refreshViews, segmentTableSql, STORE_FORMAT, viewsSql } from './segments.js';
 
 /** Bound parameters for a statement: positional (`?`) or named (`$name`). */
 export type Params = readonly DuckDBValue[] | Record<string, DuckDBValue>;
@@ -79,6 +79,7 @@ export class Store {
     } else {
       await store.migrate();
     }
+    await refreshViews(store, store.readOnly);
     return store;
   }
 

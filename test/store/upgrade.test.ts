@@ -1,4 +1,5 @@
 import { DuckDBInstance, type DuckDBValue } from '@duckdb/node-api';
+import { statSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ingestFiles } from '../../src/ingest/pipeline.js';
 import { compactStore } from '../../src/store/compact.js';
@@ -98,6 +99,40 @@ describe('a store written by an older release', () => {
     expect(stored!.stored).toBe(stored!.fromRecord);
     expect((await storeStats(compacted)).layout.olderSegmentEvents).toBe(0);
     compacted.close();
+  });
+
+  it('gives a column added to events since the store was written, read-only without writing the store, and for good once opened to write', async () => {
+    const [created] = records(1, 3, ['CreateAccessKey']);
+    const key = (created!.responseElements as { accessKey: { accessKeyId: string } }).accessKey.accessKeyId;
+    const path = ws.path('views.duckdb');
+    const store = await Store.open(path);
+    await ingestFiles({ paths: [ws.write('k.json', recordsFile([created!]))], store });
+    // As the release before minted_key_id left it: the segment without the column, views without it.
+    await store.run('alter table event_rows_0 drop column minted_key_id');
+    // (views over the segment as it is, with nothing read out of its records: what that release made)
+    await store.run(viewsSql([0]));
+    store.close();
+    const columnsOf = async (db: string) => {
+      const instance = await DuckDBInstance.create(db, { access_mode: 'READ_ONLY' });
+      const c = await instance.connect();
+      const names = (await c.runAndReadAll(`select column_name from duckdb_columns() where table_name = 'events' and schema_name = 'main'`)).getRowObjectsJS().map((r) => String(r['column_name']));
+      c.closeSync();
+      instance.closeSync();
+      return names;
+    };
+    expect(await columnsOf(path)).not.toContain('minted_key_id');
+    const before = statSync(path);
+
+    const reader = await Store.open(path, { readOnly: true });
+    expect(await reader.one(`select minted_key_id from events`)).toEqual({ minted_key_id: key });
+    // found the way analyze looks for the call that minted a key
+    expect(await reader.one(`select count(*)::integer as n from events where list_contains([?], minted_key_id)`, [key])).toEqual({ n: 1 });
+    reader.close();
+    expect(statSync(path).mtimeMs).toBe(before.mtimeMs);
+    expect(await columnsOf(path)).not.toContain('minted_key_id');
+
+    (await Store.open(path)).close();
+    expect(await columnsOf(path)).toContain('minted_key_id');
   });
 });
 
