@@ -93,7 +93,7 @@ function formatStats(stats: StoreStats): string {
     `records left out ${stats.records.rejected}, conflicting events ${stats.records.conflicts} (trailhound query "select * from record_issues")`,
     `store ${(stats.layout.bytes / 2 ** 20).toFixed(1)} MiB, ${stats.layout.records === 'zstd' ? 'records compressed (zstd)' : `older layout, records not compressed with zstd (${OLD_LAYOUT_HINT})`}`,
     ...(stats.layout.olderSegmentEvents > 0
-      ? [`${counted(stats.layout.olderSegmentEvents, 'event')} in segments of an earlier release read some columns (requestParameters among them) out of their records, which is slower; "trailhound compact" stores them`]
+      ? [`${counted(stats.layout.olderSegmentEvents, 'event')} in segments of an earlier release read ${stats.layout.olderSegmentColumns.join(', ')} out of their records, which is slower; "trailhound compact" stores them`]
       : []),
   ].join('\n');
   const sections = [

@@ -1,6 +1,6 @@
 import type { Table } from '../core/table.js';
-import type { RecordCompression } from './columns.js';
-import { olderSegmentIds, recordCompression } from './segments.js';
+import { missingStoredColumns, STORED_COLUMNS, type RecordCompression } from './columns.js';
+import { olderSegmentIds, recordCompression, segmentColumns } from './segments.js';
 import type { Store } from './store.js';
 
 /** What a store holds: totals, and event counts by account, region, day and event source. */
@@ -18,6 +18,8 @@ export interface StoreStats {
     readonly bytes: number;
     /** Events in segments written by an earlier release, which read the columns it did not store out of their records (slower; `compact` stores them). */
     readonly olderSegmentEvents: number;
+    /** The columns those segments read out of their records. */
+    readonly olderSegmentColumns: readonly string[];
   };
   readonly byAccount: Table;
   readonly byRegion: Table;
@@ -85,7 +87,7 @@ export async function storeStats(store: Store): Promise<StoreStats> {
     layout: {
       records: await recordCompression(store),
       bytes: Number((await store.one<{ n: bigint }>(`select (total_blocks * block_size)::bigint as n from pragma_database_size() where database_name = current_database()`))?.n ?? 0),
-      olderSegmentEvents: await olderSegmentEvents(store),
+      ...(await olderSegments(store)),
     },
     byAccount: await grouped('account', 'recipientaccountid'),
     byRegion: await grouped('region', 'awsregion'),
@@ -102,10 +104,12 @@ export async function storeStats(store: Store): Promise<StoreStats> {
   };
 }
 
-/** The events of segments that lack a column this release stores. */
-async function olderSegmentEvents(store: Store): Promise<number> {
+/** The events of segments that lack a column this release stores, and the columns they lack. */
+async function olderSegments(store: Store): Promise<{ olderSegmentEvents: number; olderSegmentColumns: string[] }> {
   const older = await olderSegmentIds(store);
-  if (older.length === 0) return 0;
+  if (older.length === 0) return { olderSegmentEvents: 0, olderSegmentColumns: [] };
   const row = await store.one<{ n: bigint }>(`select count(*)::bigint as n from event_rows where segment_id in (${older.join(', ')})`);
-  return Number(row?.n ?? 0);
+  const present = await segmentColumns(store, older);
+  const missing = new Set(older.flatMap((id) => missingStoredColumns(present.get(id) ?? new Set()).map(([name]) => name)));
+  return { olderSegmentEvents: Number(row?.n ?? 0), olderSegmentColumns: STORED_COLUMNS.map((c) => c.name).filter((name) => missing.has(name)) };
 }

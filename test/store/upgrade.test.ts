@@ -72,7 +72,11 @@ describe('a store written by an older release', () => {
     // The key CreateAccessKey handed out, stored now, read out of the old row's record.
     expect(actual.find((r) => r['eventname'] === a.eventName)?.['minted_key_id']).toBe((a.responseElements as { accessKey: { accessKeyId: string } }).accessKey.accessKeyId);
     // stats says how many events sit in the older segment (which reads requestParameters and the rest out of its records)
-    expect((await storeStats(store)).layout.olderSegmentEvents).toBe(1);
+    const layout = (await storeStats(store)).layout;
+    expect(layout.olderSegmentEvents).toBe(1);
+    // the columns release 1 did not store, each named once
+    expect(layout.olderSegmentColumns).toEqual(expect.arrayContaining(['invoked_by', 'requestparameters', 'minted_key_id']));
+    expect(new Set(layout.olderSegmentColumns).size).toBe(layout.olderSegmentColumns.length);
 
     // Segments are combined by name: a segment whose columns are in another order reads the same.
     const ids = segments.map((s) => s.segment_id);
@@ -97,7 +101,7 @@ describe('a store written by an older release', () => {
     );
     expect(stored!.stored).not.toBeNull();
     expect(stored!.stored).toBe(stored!.fromRecord);
-    expect((await storeStats(compacted)).layout.olderSegmentEvents).toBe(0);
+    expect((await storeStats(compacted)).layout).toMatchObject({ olderSegmentEvents: 0, olderSegmentColumns: [] });
     compacted.close();
   });
 
@@ -127,6 +131,7 @@ describe('a store written by an older release', () => {
     expect(await reader.one(`select minted_key_id from events`)).toEqual({ minted_key_id: key });
     // found the way analyze looks for the call that minted a key
     expect(await reader.one(`select count(*)::integer as n from events where list_contains([?], minted_key_id)`, [key])).toEqual({ n: 1 });
+    expect((await storeStats(reader)).layout).toMatchObject({ olderSegmentEvents: 1, olderSegmentColumns: ['minted_key_id'] });
     reader.close();
     expect(statSync(path).mtimeMs).toBe(before.mtimeMs);
     expect(await columnsOf(path)).not.toContain('minted_key_id');
