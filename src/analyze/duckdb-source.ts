@@ -58,7 +58,7 @@ export async function whereOf(store: Store, filter: EventFilter): Promise<Where>
   if (filter.keys?.length) common.push(`list_contains(${list('keys', filter.keys)}, access_key_id)`);
   if (filter.eventNames?.length) common.push(`list_contains(${list('names', filter.eventNames)}, eventname)`);
   if (filter.mintedKeys?.length) {
-    // From the stored column: read out of the records, this read every STS call's record (20 s on 10M events).
+    // From the stored column: read out of the records, this read every STS call's record (11.6 s on 10M events).
     common.push(`eventsource = 'sts.amazonaws.com'`);
     common.push(`list_contains(${list('minted', filter.mintedKeys)}, minted_key_id)`);
   }

@@ -74,7 +74,7 @@ export const EVENT_COLUMNS = [
   column('requestparameters', 'requestParameters', 'json', true),
   // The access key the call handed out (an STS session's, or a user's new long-term key). Stored
   // because following a session key to the call that minted it, and the detections that name it,
-  // read it: out of the record, every STS call's record was read (20 s on 10M events).
+  // read it: out of the record, every STS call's record was read (11.6 s, 2.1 GiB on 10M events).
   column('minted_key_id', 'responseElements.credentials.accessKeyId', 'text', true, {
     load: 'coalesce(s.responseElements.credentials.accessKeyId, s.responseElements.accessKey.accessKeyId)',
     loadAlso: ['responseElements.accessKey.accessKeyId'],
