@@ -120,9 +120,19 @@ export async function refreshViews(store: Sql, readOnly: boolean): Promise<boole
 
 /** The segments (of `ids`, else all) written by an earlier release: each lacks a column this one stores. */
 export async function olderSegmentIds(store: Sql, ids?: readonly number[]): Promise<number[]> {
+  return [...(await olderSegments(store, ids)).keys()];
+}
+
+/** The segments (of `ids`, else all) written by an earlier release, each with the stored columns it lacks. */
+export async function olderSegments(store: Sql, ids?: readonly number[]): Promise<Map<number, string[]>> {
   const of = ids ?? (await segmentIds(store));
   const columns = await segmentColumns(store, of);
-  return of.filter((id) => missingStoredColumns(columns.get(id) ?? new Set()).length > 0);
+  const out = new Map<number, string[]>();
+  for (const id of of) {
+    const missing = missingStoredColumns(columns.get(id) ?? new Set()).map(([name]) => name);
+    if (missing.length > 0) out.set(id, missing);
+  }
+  return out;
 }
 
 /** The segment ids, oldest first. */

@@ -1,6 +1,6 @@
 import type { Table } from '../core/table.js';
-import { missingStoredColumns, STORED_COLUMNS, type RecordCompression } from './columns.js';
-import { olderSegmentIds, recordCompression, segmentColumns } from './segments.js';
+import { STORED_COLUMNS, type RecordCompression } from './columns.js';
+import { olderSegments, recordCompression } from './segments.js';
 import type { Store } from './store.js';
 
 /** What a store holds: totals, and event counts by account, region, day and event source. */
@@ -87,7 +87,7 @@ export async function storeStats(store: Store): Promise<StoreStats> {
     layout: {
       records: await recordCompression(store),
       bytes: Number((await store.one<{ n: bigint }>(`select (total_blocks * block_size)::bigint as n from pragma_database_size() where database_name = current_database()`))?.n ?? 0),
-      ...(await olderSegments(store)),
+      ...(await olderSegmentLayout(store)),
     },
     byAccount: await grouped('account', 'recipientaccountid'),
     byRegion: await grouped('region', 'awsregion'),
@@ -105,11 +105,10 @@ export async function storeStats(store: Store): Promise<StoreStats> {
 }
 
 /** The events of segments that lack a column this release stores, and the columns they lack. */
-async function olderSegments(store: Store): Promise<{ olderSegmentEvents: number; olderSegmentColumns: string[] }> {
-  const older = await olderSegmentIds(store);
-  if (older.length === 0) return { olderSegmentEvents: 0, olderSegmentColumns: [] };
-  const row = await store.one<{ n: bigint }>(`select count(*)::bigint as n from event_rows where segment_id in (${older.join(', ')})`);
-  const present = await segmentColumns(store, older);
-  const missing = new Set(older.flatMap((id) => missingStoredColumns(present.get(id) ?? new Set()).map(([name]) => name)));
+async function olderSegmentLayout(store: Store): Promise<{ olderSegmentEvents: number; olderSegmentColumns: string[] }> {
+  const older = await olderSegments(store);
+  if (older.size === 0) return { olderSegmentEvents: 0, olderSegmentColumns: [] };
+  const row = await store.one<{ n: bigint }>(`select count(*)::bigint as n from event_rows where segment_id in (${[...older.keys()].join(', ')})`);
+  const missing = new Set([...older.values()].flat());
   return { olderSegmentEvents: Number(row?.n ?? 0), olderSegmentColumns: STORED_COLUMNS.map((c) => c.name).filter((name) => missing.has(name)) };
 }
