@@ -4,7 +4,25 @@
 -- one runs whatever an outsider published under a matching name, with the instance's role.
 -- CloudTrail does not log which image the search returned, so the launch is tied to the search
 -- by principal, region and time; the finding names the image the launch used.
-with calls as (
+with searches as (
+  select
+    eventtime,
+    eventid,
+    coalesce(principal_arn, invoked_by, useridentity_type) as actor,
+    awsregion,
+    (regexp_extract_all(cast(requestparameters as varchar), '"value"\s*:\s*"([^"]*)"', 1))[1] as pattern
+  from events
+  where eventsource = 'ec2.amazonaws.com'
+    and eventname = 'DescribeImages'
+    and errorcode is null
+    -- a filter on the image name ...
+    and regexp_matches(cast(requestparameters as varchar), '"name"\s*:\s*"name"')
+    -- ... and nothing that pins the owner or the image: owners, owner-id/owner-alias filters, image ids, executable-by
+    and not regexp_matches(cast(requestparameters as varchar), '"owner"\s*:\s*"|"name"\s*:\s*"(owner-id|owner-alias|image-id)"|"imageId"\s*:\s*"|"user"\s*:\s*"')
+),
+launches as (
+  -- only the launches of a principal that made such a search in the region: a busy account launches
+  -- hundreds of thousands of instances, and reading every launch's request cost more than the rest
   select
     eventtime,
     eventid,
@@ -15,20 +33,11 @@ with calls as (
     recipientaccountid,
     awsregion,
     errorcode,
-    cast(requestparameters as varchar) as request
+    requestparameters
   from events
   where eventsource = 'ec2.amazonaws.com'
-    and eventname in ('DescribeImages', 'RunInstances')
-),
-searches as (
-  select *, (regexp_extract_all(request, '"value"\s*:\s*"([^"]*)"', 1))[1] as pattern
-  from calls
-  where eventname = 'DescribeImages'
-    and errorcode is null
-    -- a filter on the image name ...
-    and regexp_matches(request, '"name"\s*:\s*"name"')
-    -- ... and nothing that pins the owner or the image: owners, owner-id/owner-alias filters, image ids, executable-by
-    and not regexp_matches(request, '"owner"\s*:\s*"|"name"\s*:\s*"(owner-id|owner-alias|image-id)"|"imageId"\s*:\s*"|"user"\s*:\s*"')
+    and eventname = 'RunInstances'
+    and coalesce(principal_arn, invoked_by, useridentity_type) in (select actor from searches)
 ),
 linked as (
   -- each launch and the owner-less name searches its launcher made shortly before, in its region
@@ -36,14 +45,18 @@ linked as (
     l.eventid,
     max(s.eventid) as search_id,
     max(s.pattern) as pattern
-  from calls l
+  from launches l
   join searches s
     on s.actor = l.actor
     and s.awsregion = l.awsregion
     and s.eventtime <= l.eventtime
     and s.eventtime >= l.eventtime - interval '{{launch_minutes}}' minute
-  where l.eventname = 'RunInstances'
   group by l.eventid
+),
+calls as (
+  select l.*, cast(l.requestparameters as varchar) as request
+  from launches l
+  where l.eventid in (select eventid from linked)
 )
 select
   l.eventtime,

@@ -263,7 +263,8 @@ export async function groupAlertsInto(store: Store, table: string, relation: str
                 'count': a.n::integer, 'firstTime': ${isoSql('m.eventtime')}, 'lastTime': ${isoSql('a.last_time')}
               })::varchar as alert
        from a join nums on nums.alert = a.alert join ${MATCHES} m on m.rowid = a.alert
-       left join labels l on l.detection = m.detection and l.outcome = m.outcome`,
+       left join labels l on l.detection = m.detection and l.outcome = m.outcome
+       order by nums.n`,
       { ...params, ranks: listValue([...SEVERITIES]) },
     );
   } finally {
