@@ -49,12 +49,13 @@ async function printFindings(result: DetectSummary, format: 'text' | 'json', ext
     const whole = JSON.stringify({ runId: result.runId, detections: result.detections, matches: result.matches, findings: [], failures: result.failures, ...extra }, null, 2);
     const at = whole.indexOf('\n  "findings": []') + '\n  "findings": ['.length;
     await write(whole.slice(0, at));
-    let written = 0;
-    for await (const batch of result.alerts.jsonBatches()) {
-      written += batch.length;
-      await write(`${batch.map((alert) => `\n    ${alert}`).join(',')}${written < result.alerts.count ? ',' : '\n  '}`);
+    let first = true;
+    for await (const chunk of result.alerts.jsonChunks('    ')) {
+      if (!first) await write(',');
+      await write(chunk);
+      first = false;
     }
-    await write(`${whole.slice(at)}\n`);
+    await write(`${result.alerts.count > 0 ? '\n  ' : ''}${whole.slice(at)}\n`);
   } else {
     const alerts = await result.alerts.all();
     const rows = alerts.map((a) => ({ time: a.firstTime, severity: a.severity, detection: a.detection, count: a.count, actor: a.actor, ip: a.sourceIp, region: a.region, summary: a.summary }));
@@ -64,7 +65,7 @@ async function printFindings(result: DetectSummary, format: 'text' | 'json', ext
 }
 
 /** Writes to stdout, waiting while its buffer is full (so a slow reader does not make output pile up in memory). */
-function write(text: string): Promise<void> {
+function write(text: string | Uint8Array): Promise<void> {
   return new Promise((resolve, reject) => {
     if (process.stdout.write(text)) return resolve();
     const done = (error?: Error) => {

@@ -128,6 +128,15 @@ export class Store {
     return this.firstColumn(sql, sql, params, types);
   }
 
+  /** The first column of a query whose values are BLOBs (`encode(text)`, say), as bytes: no decoding into strings. */
+  async bytes(sql: string, params?: Params, types?: ParamTypes): Promise<Uint8Array[]> {
+    const t = performance.now();
+    const reader = await this.connection.runAndReadAll(sql, params as never, types as never);
+    const values = (reader.getColumnsJS()[0] ?? []) as Uint8Array[];
+    debugSql(t, sql, values.length);
+    return values;
+  }
+
   private async firstColumn(sql: string, shown: string, params?: Params, types?: ParamTypes): Promise<string[]> {
     const t = performance.now();
     const reader = await this.connection.runAndReadAll(sql, params as never, types as never);

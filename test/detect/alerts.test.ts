@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { LIST, VARCHAR, listValue } from '@duckdb/node-api';
-import { fromStored, groupAlerts, groupAlertsInto, loadAlerts, loadMatches, type Alert, type StoredFinding } from '../../src/detect/alerts.js';
+import { alertArray, fromStored, groupAlerts, groupAlertsInto, loadAlerts, loadMatches, type Alert, type StoredFinding } from '../../src/detect/alerts.js';
 import { loadCatalog, loadSensitiveEvents } from '../../src/detect/catalog.js';
 import { runDetections } from '../../src/detect/runner.js';
 import type { Finding } from '../../src/detect/finding.js';
@@ -106,6 +106,18 @@ describe('alert grouping inside the store', () => {
       for await (const batch of stream.jsonBatches(3)) texts.push(...batch);
       expect(texts.map((text) => Object.keys(JSON.parse(text)))).toEqual(expected.map((a) => Object.keys(a)));
       expect(texts.map((text) => JSON.parse(text))).toEqual(got);
+      // as bytes, the body of a JSON array: the same alerts, hostile text and other scripts intact, from DuckDB and from memory
+      for (const source of [stream, alertArray(got)]) {
+        const chunks: string[] = [];
+        for await (const chunk of source.jsonChunks('  ', 3)) chunks.push(Buffer.from(chunk).toString('utf8'));
+        expect(chunks).toHaveLength(4);
+        expect(chunks[0]!.startsWith('\n  {')).toBe(true);
+        expect(JSON.parse(`[${chunks.join(',')}]`)).toEqual(got);
+      }
+      const none = alertArray([]);
+      const empty: Uint8Array[] = [];
+      for await (const chunk of none.jsonChunks('  ')) empty.push(chunk);
+      expect(empty).toEqual([]);
       // times read back in the store's own form: seconds unless the time has milliseconds
       expect(got.find((a) => a.resource === 'sub-second')).toMatchObject({ firstTime: '2026-03-01T10:11:00.250Z', lastTime: '2026-03-01T10:11:00.250Z' });
       expect(got.find((a) => a.resource === 'no ids')).toMatchObject({ firstTime: '2026-03-01T10:10:00Z' });
