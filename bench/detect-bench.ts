@@ -24,6 +24,8 @@ const RUNNER = join(fileURLToPath(new URL('.', import.meta.url)), 'rss-run.js');
 
 interface Measured {
   readonly seconds: number;
+  /** Every run's time, in order. */
+  readonly times: readonly number[];
   readonly peakMiB: number;
   readonly detections: number;
   readonly alerts: number;
@@ -53,11 +55,11 @@ function measure(db: string, runs: number): Measured {
   rmSync(output, { force: true });
   rmSync(copy, { force: true });
   rmSync(`${copy}.wal`, { force: true });
-  return { seconds: Math.min(...times), peakMiB: peak, detections: last!.detections, alerts: last!.findings.length, matches: last!.matches };
+  return { seconds: Math.min(...times), times, peakMiB: peak, detections: last!.detections, alerts: last!.findings.length, matches: last!.matches };
 }
 
 function line(name: string, events: number, m: Measured, runs: number): string {
-  return `${name}: ${events.toLocaleString('en-US')} events, ${m.detections} detections, ${m.matches.toLocaleString('en-US')} raw matches in ${m.alerts.toLocaleString('en-US')} alerts; best of ${runs}: ${m.seconds.toFixed(2)} s, peak ${m.peakMiB.toLocaleString('en-US')} MiB\n`;
+  return `${name}: ${events.toLocaleString('en-US')} events, ${m.detections} detections, ${m.matches.toLocaleString('en-US')} raw matches in ${m.alerts.toLocaleString('en-US')} alerts; best of ${runs}: ${m.seconds.toFixed(2)} s (runs: ${m.times.map((t) => t.toFixed(2)).join(', ')}), peak ${m.peakMiB.toLocaleString('en-US')} MiB\n`;
 }
 
 async function main(): Promise<void> {
