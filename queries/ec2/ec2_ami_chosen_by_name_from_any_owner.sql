@@ -4,25 +4,29 @@
 -- one runs whatever an outsider published under a matching name, with the instance's role.
 -- CloudTrail does not log which image the search returned, so the launch is tied to the search
 -- by principal, region and time; the finding names the image the launch used.
-with searches as (
+with describes as (
   select
     eventtime,
     eventid,
     coalesce(principal_arn, invoked_by, useridentity_type) as actor,
     awsregion,
-    (regexp_extract_all(cast(requestparameters as varchar), '"value"\s*:\s*"([^"]*)"', 1))[1] as pattern
+    cast(requestparameters as varchar) as request
   from events
   where eventsource = 'ec2.amazonaws.com'
     and eventname = 'DescribeImages'
     and errorcode is null
-    -- a filter on the image name ...
-    and regexp_matches(cast(requestparameters as varchar), '"name"\s*:\s*"name"')
+),
+searches as (
+  select eventtime, eventid, actor, awsregion, (regexp_extract_all(request, '"value"\s*:\s*"([^"]*)"', 1))[1] as pattern
+  from describes
+  -- a filter on the image name ...
+  where regexp_matches(request, '"name"\s*:\s*"name"')
     -- ... and nothing that pins the owner or the image: owners, owner-id/owner-alias filters, image ids, executable-by
-    and not regexp_matches(cast(requestparameters as varchar), '"owner"\s*:\s*"|"name"\s*:\s*"(owner-id|owner-alias|image-id)"|"imageId"\s*:\s*"|"user"\s*:\s*"')
+    and not regexp_matches(request, '"owner"\s*:\s*"|"name"\s*:\s*"(owner-id|owner-alias|image-id)"|"imageId"\s*:\s*"|"user"\s*:\s*"')
 ),
 launches as (
-  -- only the launches of a principal that made such a search in the region: a busy account launches
-  -- hundreds of thousands of instances, and reading every launch's request cost more than the rest
+  -- only the launches of a principal that made such a search (linked below ties them by region and time):
+  -- a busy account launches hundreds of thousands of instances, and reading every launch's request cost more than the rest
   select
     eventtime,
     eventid,

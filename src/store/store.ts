@@ -130,17 +130,13 @@ export class Store {
 
   /** The first column of a query whose values are BLOBs (`encode(text)`, say), as bytes: no decoding into strings. */
   async bytes(sql: string, params?: Params, types?: ParamTypes): Promise<Uint8Array[]> {
-    const t = performance.now();
-    const reader = await this.connection.runAndReadAll(sql, params as never, types as never);
-    const values = (reader.getColumnsJS()[0] ?? []) as Uint8Array[];
-    debugSql(t, sql, values.length);
-    return values;
+    return this.firstColumn<Uint8Array>(sql, sql, params, types);
   }
 
-  private async firstColumn(sql: string, shown: string, params?: Params, types?: ParamTypes): Promise<string[]> {
+  private async firstColumn<T = string>(sql: string, shown: string, params?: Params, types?: ParamTypes): Promise<T[]> {
     const t = performance.now();
     const reader = await this.connection.runAndReadAll(sql, params as never, types as never);
-    const values = (reader.getColumnsJS()[0] ?? []) as string[];
+    const values = (reader.getColumnsJS()[0] ?? []) as T[];
     debugSql(t, shown, values.length);
     return values;
   }
