@@ -36,6 +36,15 @@ export async function verifyCommand(opts: VerifyCliOptions): Promise<void> {
 }
 
 /** The first line: never "intact" for what could not be checked. */
+/** The loaded files whose stored events have no digest to compare with, and why. */
+function notComparable(s: VerifyReport['storedRecords']): string {
+  const parts = [
+    s.notRecorded ? `${s.notRecorded.toLocaleString('en-US')} loaded by an older trailhound` : '',
+    s.pending ? `${s.pending.toLocaleString('en-US')} whose load was cut off before its digest was taken (the next ingest takes it)` : '',
+  ].filter(Boolean);
+  return parts.length > 0 ? ` (${parts.join('; ')}: not comparable)` : '';
+}
+
 function headline(r: VerifyReport): string {
   const files = `${r.unchecked.files.toLocaleString('en-US')} loaded file${r.unchecked.files === 1 ? '' : 's'}`;
   switch (r.verdict) {
@@ -58,7 +67,7 @@ export function formatVerify(r: VerifyReport): string {
     `  digests ${n(r.digests.total)}: signature valid ${n(r.digests.signatureOk)}, hashes only ${n(r.digests.unverified)}, invalid ${n(r.digests.invalid)}, modified ${n(r.digests.modified)}, missing ${n(r.digests.missing)}`,
     `  log files listed in digests ${n(r.logFiles.listed)}: verified ${n(r.logFiles.verified)}, modified ${n(r.logFiles.modified)}, missing ${n(r.logFiles.missing)}, unreadable ${n(r.logFiles.unreadable)}`,
     `  log files in no digest ${n(r.logFiles.notInDigest)}, breaks in the digest chain ${n(r.digestGaps)}, silent hours in active regions ${n(r.silentHours)}`,
-    `  stored events of ${counted(r.storedRecords.inputs, 'loaded file')} compared with what was loaded: modified ${n(r.storedRecords.modified)}${r.storedRecords.notRecorded ? ` (${n(r.storedRecords.notRecorded)} loaded by an older trailhound, not comparable)` : ''}`,
+    `  stored events of ${counted(r.storedRecords.inputs, 'loaded file')} compared with what was loaded: modified ${n(r.storedRecords.modified)}${notComparable(r.storedRecords)}`,
   ];
   if (r.digests.unverified > 0) lines.push('  (signatures are checked for digests fetched with ingest s3:// when --fetch-keys gets the public keys; hashes are always checked)');
   for (const note of r.notes) lines.push(`  note: ${terminalSafe(note)}`);

@@ -15,7 +15,7 @@ import { toolVersion } from '../core/version.js';
 import { discoverFiles } from './discover.js';
 import { probeFile, type ProbedFile } from './probe.js';
 import { parseTrailPath, type Scope } from './trail-layout.js';
-import { catchUpKeyGroups, loadBatch, type Batch, type BatchFile, type FileCounts } from '../store/bulk-load.js';
+import { catchUpKeyGroups, catchUpRecordsDigests, loadBatch, PENDING_DIGEST, type Batch, type BatchFile, type FileCounts } from '../store/bulk-load.js';
 import { createSegment, olderSegmentIds, segmentIds, segmentTable } from '../store/segments.js';
 import { Store } from '../store/store.js';
 
@@ -143,8 +143,9 @@ export async function ingestFiles(options: IngestOptions): Promise<IngestSummary
 
   // Row order inside the store carries no meaning (every output sorts), and dropping it lets DuckDB write in parallel.
   await store.run('set preserve_insertion_order = false');
-  // A run cut off between a batch and the key map's update leaves the map behind: catch it up first.
+  // A run cut off between a batch and the key map's update (or its records digests) leaves them behind: catch up first.
   await catchUpKeyGroups(store);
+  await catchUpRecordsDigests(store);
   const discovery = await discoverFiles(options.paths, scope, { followSymlinks: options.followSymlinks ?? false });
   const skipped: SkippedInput[] = discovery.unreadable.map((u) => ({ path: u.path, reason: u.reason }));
   const total = discovery.files.length;
@@ -319,6 +320,7 @@ async function loadEventFiles(store: Store, runId: string, eventFiles: readonly 
           );
           return result;
         });
+        await catchUpRecordsDigests(store);
         await catchUpKeyGroups(store);
         for (let i = 0; i < files.length; i++) {
           const c = counts[i]!;
@@ -552,7 +554,7 @@ function inputValues(row: InputRow, naming: InputNaming): Array<string | number 
     row.scoped ?? false,
     layout.account,
     layout.region,
-    row.counts?.recordsDigest ?? null,
+    row.status === 'loaded' ? PENDING_DIGEST : null,
   ];
 }
 

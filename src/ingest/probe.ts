@@ -25,6 +25,8 @@ const HEAD_PLAIN = 64 * 1024;
 // 4 KiB of deflate inflates to at most ~4 MiB, so the peek itself cannot be a bomb.
 const HEAD_GZIP = 4 * 1024;
 const CHUNK = 1024 * 1024;
+// Files up to this size are read into memory once (CloudTrail's are a few MiB at most).
+const IN_MEMORY = 64 * 1024 * 1024;
 // JSON compresses 10-30x; past this ratio a small file is a decompression bomb, not a log.
 const MAX_RATIO = 200;
 
@@ -33,18 +35,29 @@ export async function probeFile(path: string, limits: ProbeLimits): Promise<Prob
   const handle = await open(path, 'r');
   try {
     const hash = createHash('sha256');
-    const buffer = Buffer.allocUnsafe(CHUNK);
     let size = 0;
-    let head = Buffer.alloc(0);
-    let tail = Buffer.alloc(0);
-    for (;;) {
-      const { bytesRead } = await handle.read(buffer, 0, CHUNK, null);
-      if (bytesRead === 0) break;
-      const chunk = buffer.subarray(0, bytesRead);
-      hash.update(chunk);
-      if (head.length < HEAD_PLAIN) head = Buffer.concat([head, chunk.subarray(0, HEAD_PLAIN - head.length)]);
-      tail = bytesRead >= 4 ? Buffer.from(chunk.subarray(bytesRead - 4)) : Buffer.concat([tail, chunk]).subarray(-4);
-      size += bytesRead;
+    let head: Buffer = Buffer.alloc(0);
+    let tail: Buffer = Buffer.alloc(0);
+    // A file of ordinary size is read whole and inflated from memory: read a second time from
+    // disk and inflated 16 KiB at a time, the probe took twice as long (2.8 s per million events).
+    let whole: Buffer | undefined;
+    if ((await handle.stat()).size <= IN_MEMORY) {
+      whole = await handle.readFile();
+      hash.update(whole);
+      size = whole.length;
+      head = whole.subarray(0, HEAD_PLAIN);
+      tail = whole.subarray(Math.max(0, size - 4));
+    } else {
+      const buffer = Buffer.allocUnsafe(CHUNK);
+      for (;;) {
+        const { bytesRead } = await handle.read(buffer, 0, CHUNK, null);
+        if (bytesRead === 0) break;
+        const chunk = buffer.subarray(0, bytesRead);
+        hash.update(chunk);
+        if (head.length < HEAD_PLAIN) head = Buffer.concat([head, chunk.subarray(0, HEAD_PLAIN - head.length)]);
+        tail = bytesRead >= 4 ? Buffer.from(chunk.subarray(bytesRead - 4)) : Buffer.concat([tail, chunk]).subarray(-4);
+        size += bytesRead;
+      }
     }
     const sha256 = hash.digest('hex');
     const gzip = head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b;
@@ -61,7 +74,7 @@ export async function probeFile(path: string, limits: ProbeLimits): Promise<Prob
     // The gzip trailer's ISIZE cannot be trusted: it is the length modulo 2^32, and of the last
     // member only, so a file of two members (a bomb, then a small member) would pass under the
     // limit. The file is inflated once, counting bytes, and the count stops at the limit.
-    const measured = await measureGzip(path, limits.maxFileBytes);
+    const measured = await measureGzip(whole ?? path, limits.maxFileBytes);
     if (measured.error) {
       const reason = `truncated or corrupt gzip (${measured.error}); re-download the file`;
       return { path, size, sha256, gzip, estimatedBytes: size, sniffed: { kind: 'skip', reason } };
@@ -86,17 +99,17 @@ function tooLarge(_bytes: number, limits: ProbeLimits, what: string): Sniffed {
   };
 }
 
-/** Inflates a gzip file without keeping it, stopping once it passes `cap` bytes. */
-async function measureGzip(path: string, cap: number): Promise<{ bytes: number; error?: string }> {
+/** Inflates gzip bytes (in memory, or a file's) without keeping them, stopping once past `cap` bytes. */
+async function measureGzip(source: Buffer | string, cap: number): Promise<{ bytes: number; error?: string }> {
   return new Promise((resolve) => {
     let bytes = 0;
     let done = false;
-    const input = createReadStream(path);
-    const inflate = createGunzip();
+    const inflate = createGunzip({ chunkSize: CHUNK });
+    const input = typeof source === 'string' ? createReadStream(source, { highWaterMark: CHUNK }) : undefined;
     const finish = (result: { bytes: number; error?: string }) => {
       if (done) return;
       done = true;
-      input.destroy();
+      input?.destroy();
       inflate.destroy();
       resolve(result);
     };
@@ -106,7 +119,11 @@ async function measureGzip(path: string, cap: number): Promise<{ bytes: number; 
     });
     inflate.on('end', () => finish({ bytes }));
     inflate.on('error', (error) => finish({ bytes, error: error.message }));
-    input.on('error', (error) => finish({ bytes, error: error.message }));
-    input.pipe(inflate);
+    if (input) {
+      input.on('error', (error) => finish({ bytes, error: error.message }));
+      input.pipe(inflate);
+    } else {
+      inflate.end(source);
+    }
   });
 }

@@ -36,8 +36,6 @@ export interface FileCounts {
   readonly rejected: number;
   /** Stored events that share eventID and account with a record of other content (all kept). */
   readonly conflicts: number;
-  /** The records digest (recordsDigestSql) of the events stored from this file. */
-  readonly recordsDigest: string;
   /** The rejected records, with their reasons. */
   readonly rejections: readonly RejectedRecord[];
 }
@@ -175,9 +173,8 @@ export async function loadBatch(store: Store, runId: string, batch: Batch, scope
   const inBatch = `input_id between ${range.lo} and ${range.hi}`;
   const rejections = [...(await rejectRecords(store, runId, table, inBatch)), ...(await recordBadLines(store, runId, batch))];
   const duplicates = await removeDuplicates(store, runId, table, inBatch);
-  const kept = await store.all<{ input_id: number; n: number; digest: string }>(
-    recordsDigestSql(table, inBatch),
-  );
+  // The records digest is taken once the batch has committed (catchUpRecordsDigests): on uncommitted rows it cost 2.5-3.2 s per million events, 1.3 s committed.
+  const kept = await store.all<{ input_id: number; n: number }>(`select input_id, count(*)::bigint as n from ${table} where ${inBatch} group by input_id`);
   const conflicts = await countBy(store, `select input_id, count(*)::bigint as n from record_issues where kind = 'conflict' and ${inBatch} group by input_id`);
   const keptBy = new Map(kept.map((r) => [r.input_id, r]));
   // The day summary (coverage, region first use) grows with each batch, in the batch's transaction.
@@ -199,7 +196,6 @@ export async function loadBatch(store: Store, runId: string, batch: Batch, scope
       duplicates: dup,
       rejected: rejected.length,
       conflicts: conflicts.get(inputId) ?? 0,
-      recordsDigest: row?.digest ?? EMPTY_DIGEST,
       rejections: rejected,
     };
   });
@@ -207,6 +203,9 @@ export async function loadBatch(store: Store, runId: string, batch: Batch, scope
 
 /** The records digest of an input with no stored events. */
 export const EMPTY_DIGEST = '0'.repeat(32);
+
+/** The records digest of a loaded input whose batch has committed and whose digest is not taken yet (catchUpRecordsDigests). */
+export const PENDING_DIGEST = 'pending';
 
 /**
  * The digest of the events stored from one input, whatever their row order: the md5 of their
@@ -218,7 +217,8 @@ export const EMPTY_DIGEST = '0'.repeat(32);
  */
 export function recordsDigestSql(from: string, where = 'true'): string {
   // Each record's md5 once (named in the aggregate twice, it was computed twice: 0.6 s per million).
-  return `select input_id, count(*)::bigint as n, coalesce(md5(string_agg(m, '' order by m)), '${EMPTY_DIGEST}') as digest
+  // A sorted list, not an ordered string_agg: the same text, 10 % faster.
+  return `select input_id, count(*)::bigint as n, md5(array_to_string(list_sort(list(m)), '')) as digest
           from (select input_id, md5(record) as m from ${from} where ${where}) group by input_id`;
 }
 
@@ -409,6 +409,30 @@ export async function catchUpKeyGroups(store: Store): Promise<void> {
   } finally {
     await store.run(`set preserve_insertion_order = ${ordered?.v === false ? 'false' : 'true'}`);
   }
+}
+
+/**
+ * Takes the records digest of every loaded input still marked PENDING_DIGEST, in its own
+ * transaction, right after each batch commits. A run cut off between the two leaves the mark;
+ * the next ingest takes the digest before it loads anything, and `verify` counts such inputs
+ * as not comparable until then.
+ */
+export async function catchUpRecordsDigests(store: Store): Promise<void> {
+  await store.transaction(async () => {
+    const pending = await store.one<{ lo: bigint | null; hi: bigint | null }>(
+      `select min(input_id) as lo, max(input_id) as hi from inputs where status = 'loaded' and records_digest = '${PENDING_DIGEST}'`,
+    );
+    if (pending?.lo === null || pending?.lo === undefined) return;
+    // The id range lets each segment skip the row groups of other loads.
+    const range = `input_id between ${Number(pending.lo)} and ${Number(pending.hi)}`;
+    await store.run(
+      `update inputs set records_digest = coalesce(d.digest, '${EMPTY_DIGEST}')
+       from (select i.input_id, d.digest
+             from inputs i left join (${recordsDigestSql('event_rows', range)}) d using (input_id)
+             where i.status = 'loaded' and i.records_digest = '${PENDING_DIGEST}' and i.${range}) d
+       where inputs.input_id = d.input_id`,
+    );
+  });
 }
 
 /** Whether `key_groups` covers every loaded input. */

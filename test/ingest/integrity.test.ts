@@ -1,6 +1,8 @@
 import { writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { formatVerify } from '../../src/cli/verify-command.js';
 import { storeStats } from '../../src/store/stats.js';
+import { verifyEvidence } from '../../src/verify/verify.js';
 import type { Store } from '../../src/store/store.js';
 import { count, ingest, memoryStore, sandbox } from '../helpers/store.js';
 import { Workspace, jsonLines, records, recordsFile } from '../helpers/workspace.js';
@@ -47,6 +49,43 @@ describe('ingest integrity: the hash recorded is the hash of the bytes parsed', 
     );
     expect(row?.recorded).toMatch(/^[0-9a-f]{32}$/);
     expect(row?.recorded).toBe(row?.derived);
+  });
+});
+
+describe('ingest integrity: a records digest is taken once its batch has committed', () => {
+  const digests = (s: Store) =>
+    s.all<{ recorded: string; derived: string }>(
+      `select i.records_digest as recorded,
+              (select md5(string_agg(md5(record), '' order by md5(record))) from event_rows e where e.input_id = i.input_id) as derived
+       from inputs i where status = 'loaded' order by input_id`,
+    );
+
+  it('a run cut off before it: verify counts the file as not comparable, the next ingest takes the digest first', async () => {
+    const first = ws.write('f.json.gz', recordsFile(records(4, 2)));
+    await ingest(store, [first]);
+    // What a kill between the batch's commit and its digest leaves.
+    await store.run(`update inputs set records_digest = 'pending' where uri = ?`, [first]);
+    expect((await verifyEvidence({ store })).storedRecords).toMatchObject({ inputs: 0, modified: 0, pending: 1 });
+    expect(formatVerify(await verifyEvidence({ store }))).toContain('1 whose load was cut off before its digest was taken (the next ingest takes it): not comparable');
+
+    // The next ingest digests the marked input from the rows as they are then.
+    await ingest(store, [ws.write('g.json', recordsFile(records(2, 7)))]);
+    const rows = await digests(store);
+    expect(rows).toHaveLength(2);
+    for (const row of rows) expect(row.recorded).toBe(row.derived);
+    expect((await verifyEvidence({ store })).storedRecords).toMatchObject({ inputs: 2, modified: 0, pending: 0 });
+  });
+
+  it('a file whose records were all left out as duplicates records the empty digest', async () => {
+    const file = recordsFile(records(3, 9));
+    await ingest(store, [ws.write('a.json', file)]);
+    await ingest(store, [ws.write('b.json.gz', file)]);
+    const rows = await store.all<{ loaded: bigint; records_digest: string }>(`select loaded, records_digest from inputs where status = 'loaded' order by input_id`);
+    expect(rows.map((r) => [Number(r.loaded), r.records_digest])).toEqual([
+      [3, expect.stringMatching(/^[0-9a-f]{32}$/)],
+      [0, '0'.repeat(32)],
+    ]);
+    expect((await verifyEvidence({ store })).storedRecords).toMatchObject({ inputs: 2, modified: 0, pending: 0 });
   });
 });
 
