@@ -60,8 +60,9 @@ async function printFindings(result: DetectSummary, format: 'text' | 'json', ext
     const alerts = await result.alerts.all();
     const rows = alerts.map((a) => ({ time: a.firstTime, severity: a.severity, detection: a.detection, count: a.count, actor: a.actor, ip: a.sourceIp, region: a.region, summary: a.summary }));
     process.stdout.write(renderTable({ columns: ['time', 'severity', 'detection', 'count', 'actor', 'ip', 'region', 'summary'], rows }, 'table'));
-    for (const failure of result.failures) process.stderr.write(`trailhound: detection ${failure.detection} failed: ${terminalSafe(failure.reason)}\n`);
   }
+  // Also beside JSON: written to a file, the output alone would not show that a detection did not run.
+  for (const failure of result.failures) process.stderr.write(`trailhound: detection ${failure.detection} failed: ${terminalSafe(failure.reason)}\n`);
 }
 
 /** Writes to stdout, waiting while its buffer is full (so a slow reader does not make output pile up in memory). */

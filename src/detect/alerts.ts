@@ -217,7 +217,7 @@ function streamOf(
  * has no partition) and splitting groups with windows partitioned by five text columns took
  * 1.8–2.4 s for 300,000 matches; these steps take about 1 s.
  */
-export async function groupAlertsInto(store: Store, table: string, relation: string, params: Record<string, DuckDBValue> = {}): Promise<AlertStream> {
+export async function groupAlertsInto(store: Store, table: string, relation: string, params: Record<string, DuckDBValue> = {}, slice?: number): Promise<AlertStream> {
   try {
     // The matches in the order of findings: a sort, on every thread. A table keeps the order of
     // an ordered insert, so its rowid is each match's place (seq).
@@ -252,39 +252,54 @@ export async function groupAlertsInto(store: Store, table: string, relation: str
        from p`,
       { window: ALERT_WINDOW_MS },
     );
+    // Each alert's place, numbered over the alerts alone (an alert is named by its first match's seq, so n rises with it).
+    await store.run(`create or replace temp table ${NUMS} as select alert, row_number() over (order by alert) - 1 as n from (select distinct alert from ${STARTS})`);
+    // Title, tactics and techniques follow from the detection and outcome.
     await store.run(
-      `create or replace temp table ${table} as
-       with a as (
-         -- ids in match order: sorting each alert's list is far cheaper than an ordered aggregate over them all
-         select s.alert, count(*) as n, max(m.eventtime) as last_time, max(list_position($ranks, m.severity)) as rank,
-                flatten(list_transform(list_sort(list({s: s.seq, ids: m.event_ids})), x -> x.ids)) as ids
-         from ${STARTS} s join ${MATCHES} m on m.rowid = s.seq
-         group by s.alert
-       ),
-       -- each alert's place, numbered over the alerts alone
-       nums as (select alert, row_number() over (order by alert) - 1 as n from (select distinct alert from ${STARTS})),
-       labels as (
-         -- title, tactics and techniques follow from the detection and outcome
-         select detection, outcome, any_value(title) as title, coalesce(any_value(tactics), []) as tactics, coalesce(any_value(techniques), []) as techniques
-         from ${relation} group by all
-       )
-       select nums.n,
-              to_json({
-                'detection': m.detection, 'title': coalesce(l.title, m.detection), 'severity': list_extract($ranks, a.rank), 'outcome': m.outcome,
-                'tactics': coalesce(l.tactics, []), 'techniques': coalesce(l.techniques, []),
-                -- an event cited by two matches of one alert is listed once, where it first appears
-                'eventIds': if(len(a.ids) = len(list_distinct(a.ids)), a.ids, list_filter(a.ids, (id, i) -> list_position(a.ids, id) = i)),
-                'eventTime': ${isoSql('m.eventtime')}, 'eventName': m.eventname, 'actor': m.actor, 'accessKeyId': m.access_key_id,
-                'sourceIp': m.sourceipaddress, 'account': m.account, 'region': m.region, 'resource': m.resource, 'summary': m.summary,
-                'count': a.n::integer, 'firstTime': ${isoSql('m.eventtime')}, 'lastTime': ${isoSql('a.last_time')}
-              })::varchar as alert
-       from a join nums on nums.alert = a.alert join ${MATCHES} m on m.rowid = a.alert
-       left join labels l on l.detection = m.detection and l.outcome = m.outcome
-       order by nums.n`,
-      { ...params, ranks: listValue([...SEVERITIES]) },
+      `create or replace temp table ${LABELS} as
+       select detection, outcome, any_value(title) as title, coalesce(any_value(tactics), []) as tactics, coalesce(any_value(techniques), []) as techniques
+       from ${relation} group by all`,
+      params,
     );
+    await store.run(`create or replace temp table ${table} (n bigint, alert varchar)`);
+    // As many alerts at a time as the memory limit holds: over all of them at once, the lists of
+    // event ids did not fit a small limit (300,317 matches in 183,863 alerts ran DuckDB out of
+    // 220 MiB), and each slice costs a pass over the matches (four took 0.3 s more than one).
+    const perSlice = slice ?? (await alertsPerSlice(store));
+    const slices = await store.all<{ lo: bigint; hi: bigint }>(
+      `select min(alert) as lo, max(alert) as hi from ${NUMS} group by n // ${perSlice} order by 1`,
+    );
+    for (const { lo, hi } of slices) {
+      await store.run(
+        `insert into ${table}
+         with a as (
+           -- ids in match order: sorting each alert's list is far cheaper than an ordered aggregate over them all
+           select s.alert, count(*) as n, max(m.eventtime) as last_time, max(list_position($ranks, m.severity)) as rank,
+                  flatten(list_transform(list_sort(list({s: s.seq, ids: m.event_ids})), x -> x.ids)) as ids
+           from ${STARTS} s join ${MATCHES} m on m.rowid = s.seq
+           -- an alert's matches come at or after its first: the scan of the matches starts there
+           where s.alert between $lo and $hi and m.rowid >= $lo
+           group by s.alert
+         )
+         select nums.n,
+                to_json({
+                  'detection': m.detection, 'title': coalesce(l.title, m.detection), 'severity': list_extract($ranks, a.rank), 'outcome': m.outcome,
+                  'tactics': coalesce(l.tactics, []), 'techniques': coalesce(l.techniques, []),
+                  -- an event cited by two matches of one alert is listed once, where it first appears
+                  'eventIds': if(len(a.ids) = len(list_distinct(a.ids)), a.ids, list_filter(a.ids, (id, i) -> list_position(a.ids, id) = i)),
+                  'eventTime': ${isoSql('m.eventtime')}, 'eventName': m.eventname, 'actor': m.actor, 'accessKeyId': m.access_key_id,
+                  'sourceIp': m.sourceipaddress, 'account': m.account, 'region': m.region, 'resource': m.resource, 'summary': m.summary,
+                  'count': a.n::integer, 'firstTime': ${isoSql('m.eventtime')}, 'lastTime': ${isoSql('a.last_time')}
+                })::varchar as alert
+         from a join ${NUMS} nums on nums.alert = a.alert join ${MATCHES} m on m.rowid = a.alert
+         left join ${LABELS} l on l.detection = m.detection and l.outcome = m.outcome
+         where m.rowid between $lo and $hi and nums.alert between $lo and $hi
+         order by nums.n`,
+        { lo, hi, ranks: listValue([...SEVERITIES]) },
+      );
+    }
   } finally {
-    for (const step of [MATCHES, GROUPS, STARTS]) await store.run(`drop table if exists ${step}`);
+    for (const step of [MATCHES, GROUPS, STARTS, NUMS, LABELS]) await store.run(`drop table if exists ${step}`);
   }
   const counted = await store.one<{ n: number }>(`select count(*)::integer as n from ${table}`);
   const rows = (from: number, to: number) => `from ${table} where n >= ${from} and n < ${to}`;
@@ -296,10 +311,30 @@ export async function groupAlertsInto(store: Store, table: string, relation: str
   );
 }
 
-/** The steps of `groupAlertsInto`: the matches in order, the groups, each match's alert. */
+/** The steps of `groupAlertsInto`: the matches in order, the groups, each match's alert, each alert's place. */
 const MATCHES = 'temp.alert_matches';
 const GROUPS = 'temp.alert_groups';
 const STARTS = 'temp.alert_starts';
+const NUMS = 'temp.alert_nums';
+const LABELS = 'temp.alert_labels';
+
+/**
+ * Alerts written per statement (see `groupAlertsInto`): one per 4 KiB of DuckDB's memory
+ * limit, at least 10,000. At 220 MiB, 50,000 alerts a statement fit where 183,863 did not.
+ */
+async function alertsPerSlice(store: Store): Promise<number> {
+  const setting = await store.one<{ v: string }>(`select current_setting('memory_limit') as v`);
+  const bytes = memorySettingBytes(setting?.v ?? '');
+  return Math.max(10_000, Math.floor((bytes ?? 256 * 2 ** 20) / 4096));
+}
+
+/** DuckDB's memory_limit as it reads it back ('988.0 MiB', '1.5 GiB'), in bytes; undefined if it is not a size. */
+export function memorySettingBytes(text: string): number | undefined {
+  const match = /^([\d.]+)\s*(bytes|B|KiB|MiB|GiB|TiB|KB|MB|GB|TB)$/i.exec(text.trim());
+  if (!match) return undefined;
+  const units: Record<string, number> = { b: 1, bytes: 1, kib: 2 ** 10, mib: 2 ** 20, gib: 2 ** 30, tib: 2 ** 40, kb: 1e3, mb: 1e6, gb: 1e9, tb: 1e12 };
+  return Number(match[1]) * units[match[2]!.toLowerCase()]!;
+}
 
 /**
  * The alerts of the latest stored detect run (or `filter.runId`), filtered as asked; empty when

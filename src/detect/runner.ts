@@ -166,7 +166,7 @@ async function detectRun(store: Store, detections: readonly Detection[], options
         await insertMatches(store, detection, options);
         if (process.env['TRAILHOUND_DEBUG_SQL']) process.stderr.write(`[detection ${(performance.now() - started).toFixed(0)} ms] ${detection.id}\n`);
       } catch (error) {
-        failures.push({ detection: detection.id, reason: ((error as Error).message ?? String(error)).split('\n')[0]! });
+        failures.push({ detection: detection.id, reason: failureReason(error) });
       }
     };
     const catalog = options.catalog ?? detections;
@@ -201,6 +201,12 @@ async function detectRun(store: Store, detections: readonly Detection[], options
   } finally {
     await store.run(`drop table if exists ${RUN_MATCHES}`);
   }
+}
+
+/** Why a detection failed, in one line; when DuckDB ran out of memory, what to do about it. */
+export function failureReason(error: unknown): string {
+  const line = (error instanceof Error ? error.message : String(error)).split('\n')[0] ?? '';
+  return /^Out of Memory Error\b/.test(line) ? `${line}: the other detections ran; run this one again with a larger --memory-limit` : line;
 }
 
 /** The latest run's alerts, each as its JSON text numbered in order (see `groupAlertsInto`). */

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { LIST, VARCHAR, listValue } from '@duckdb/node-api';
-import { alertArray, fromStored, groupAlerts, groupAlertsInto, loadAlerts, loadMatches, type Alert, type StoredFinding } from '../../src/detect/alerts.js';
+import { alertArray, fromStored, groupAlerts, groupAlertsInto, loadAlerts, loadMatches, memorySettingBytes, type Alert, type StoredFinding } from '../../src/detect/alerts.js';
 import { loadCatalog, loadSensitiveEvents } from '../../src/detect/catalog.js';
 import { runDetections } from '../../src/detect/runner.js';
 import type { Finding } from '../../src/detect/finding.js';
@@ -153,6 +153,9 @@ describe('alert grouping inside the store', () => {
       expect(got.map((a) => a.count).reduce((x, y) => x + y, 0)).toBe(130_000);
       // compared as text: a deep comparison of 100,000 objects takes the test's time
       expect(JSON.stringify(plain(got))).toBe(JSON.stringify(plain(expected)));
+      // Written a slice of alerts at a time (bounded memory), the alerts are the same, slice edges included.
+      const sliced = await (await groupAlertsInto(store, 'temp.sliced', 'temp.m', {}, 7_777)).all();
+      expect(JSON.stringify(plain(sliced))).toBe(JSON.stringify(plain(expected)));
     } finally {
       store.close();
     }
@@ -199,5 +202,14 @@ describe('stored detect runs', () => {
     } finally {
       store.close();
     }
+  });
+});
+
+describe('memorySettingBytes', () => {
+  it('reads DuckDB memory_limit back as bytes', () => {
+    expect(memorySettingBytes('988.0 MiB')).toBe(988 * 2 ** 20);
+    expect(memorySettingBytes('1.5 GiB')).toBe(1.5 * 2 ** 30);
+    expect(memorySettingBytes('512 bytes')).toBe(512);
+    expect(memorySettingBytes('-1')).toBeUndefined();
   });
 });

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CONTRACT_COLUMNS, loadCatalog, loadSensitiveEvents, SEVERITIES } from '../../src/detect/catalog.js';
-import { evaluate, eventNamesOf, prepareReference, runDetections } from '../../src/detect/runner.js';
+import { evaluate, eventNamesOf, failureReason, prepareReference, runDetections } from '../../src/detect/runner.js';
 import { Store } from '../../src/store/store.js';
 import { SNAPSHOT_FORMAT, type SnapshotDocument, type SnapshotResource } from '../../src/snapshot/types.js';
 import { isEventName, makeCall, makeRecord } from '../../synth/records.js';
@@ -219,5 +219,29 @@ describe('records as CloudTrail writes them', () => {
       store.close();
       ws.dispose();
     }
+  });
+});
+
+describe('a detection that does not fit in memory', () => {
+  it('fails alone, with what to do; the others run', async () => {
+    const store = await Store.open(':memory:', { threads: 1 });
+    const ws = new Workspace();
+    try {
+      await ingest(store, [ws.write('one.json', JSON.stringify({ Records: [makeRecord('StopLogging', {}, new Random('oom'))] }))]);
+      await store.run(`set memory_limit = '32MiB'`);
+      const base = catalog.find((d) => d.id === 'cloudtrail_logging_stopped')!;
+      // A string aggregate cannot spill to disk: 128 MiB of text in 32 MiB.
+      const heavy = { ...base, id: 'needs_memory', sql: `select * from (${base.sql}) where (select length(string_agg(md5(i::varchar) || md5((i + 1)::varchar), '')) from range(2000000) t(i)) > 0` };
+      const result = await runDetections(store, [base, heavy], { sensitive });
+      expect(result.failures).toEqual([{ detection: 'needs_memory', reason: expect.stringMatching(/^Out of Memory Error: .*: the other detections ran; run this one again with a larger --memory-limit$/) }]);
+      expect(result.findings.map((f) => f.detection)).toEqual(['cloudtrail_logging_stopped']);
+    } finally {
+      store.close();
+      ws.dispose();
+    }
+  });
+
+  it('other errors are reported as DuckDB gives them, in one line', () => {
+    expect(failureReason(new Error('Binder Error: no such column\nLINE 1: ...'))).toBe('Binder Error: no such column');
   });
 });
