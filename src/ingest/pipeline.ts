@@ -15,7 +15,7 @@ import { toolVersion } from '../core/version.js';
 import { discoverFiles } from './discover.js';
 import { probeFile, type ProbedFile } from './probe.js';
 import { parseTrailPath, type Scope } from './trail-layout.js';
-import { catchUpKeyGroups, catchUpRecordsDigests, loadBatch, PENDING_DIGEST, type Batch, type BatchFile, type FileCounts } from '../store/bulk-load.js';
+import { catchUpKeyGroups, catchUpRecordsDigests, loadBatch, PENDING_DIGEST, withinDepth, type Batch, type BatchFile, type FileCounts } from '../store/bulk-load.js';
 import { createSegment, olderSegmentIds, segmentIds, segmentTable } from '../store/segments.js';
 import { Store } from '../store/store.js';
 
@@ -304,7 +304,7 @@ async function loadEventFiles(store: Store, runId: string, eventFiles: readonly 
       const ids = await allocateInputIds(store, files.length);
       const batchFiles: BatchFile[] = files.map((_, i) => ({ inputId: ids[i]!, readPath: readPaths[i]!, ...(badLines[i] ? { badLines: badLines[i] } : {}) }));
       // A file read line by line is loaded from its plain copy, alone in its batch.
-      const batch: Batch = { container: first.sniffed.container, embedded: first.sniffed.embedded, gzip: first.gzip && !byLine.has(first), files: batchFiles };
+      const batch: Batch = { container: first.sniffed.container, embedded: first.sniffed.embedded, gzip: first.gzip && !byLine.has(first), shallow: files.every(shallow), files: batchFiles };
       try {
         const counts = await store.transaction(async () => {
           const segment = await targetSegment(store, runId, files, settings.newSegmentBytes ?? NEW_SEGMENT_BYTES);
@@ -419,9 +419,14 @@ async function knownHashes(store: Store, probed: ReadonlyArray<ProbedFile | { pa
   return new Set(rows.map((r) => r.sha256));
 }
 
-/** Groups files into batches of one shape (container, embedded, gzip), bounded in bytes and count. */
+/** Whether a file is known to hold no record nested too deep (see `withinDepth`). */
+function shallow(file: ProbedFile): boolean {
+  return file.sniffed.kind === 'events' && withinDepth(file.depth, file.sniffed.container, file.sniffed.embedded);
+}
+
+/** Groups files into batches of one shape (container, embedded, gzip, shallow), bounded in bytes and count. */
 function planBatches(files: readonly ProbedFile[], batchBytes: number): ProbedFile[][] {
-  const key = (f: ProbedFile) => (f.sniffed.kind === 'events' ? `${f.sniffed.container}|${f.sniffed.embedded}|${f.gzip}` : 'other');
+  const key = (f: ProbedFile) => (f.sniffed.kind === 'events' ? `${f.sniffed.container}|${f.sniffed.embedded}|${f.gzip}|${shallow(f)}` : 'other');
   const groups = new Map<string, ProbedFile[]>();
   for (const file of files) {
     const k = key(file);

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { constants, createGunzip, gunzipSync } from 'node:zlib';
+import { JsonDepthMeter } from '../core/json.js';
 import { sniff, type Sniffed } from './sniff.js';
 
 /** What trailhound learned about a local file before loading it. */
@@ -12,6 +13,8 @@ export interface ProbedFile {
   readonly gzip: boolean;
   /** Decompressed size (of every gzip member, counted while inflating). */
   readonly estimatedBytes: number;
+  /** How deeply the whole file's JSON nests (brackets in strings do not count), measured as it was read; absent for a plain file too large to hold. */
+  readonly depth?: number;
   readonly sniffed: Sniffed;
 }
 
@@ -62,7 +65,9 @@ export async function probeFile(path: string, limits: ProbeLimits): Promise<Prob
     const sha256 = hash.digest('hex');
     const gzip = head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b;
     if (!gzip) {
-      return { path, size, sha256, gzip, estimatedBytes: size, sniffed: size > limits.maxFileBytes ? tooLarge(size, limits, `${size} bytes`) : sniff(head.toString('utf8')) };
+      if (size > limits.maxFileBytes) return { path, size, sha256, gzip, estimatedBytes: size, sniffed: tooLarge(size, limits, `${size} bytes`) };
+      const depth = whole ? measureDepth(whole) : undefined;
+      return { path, size, sha256, gzip, estimatedBytes: size, ...(depth === undefined ? {} : { depth }), sniffed: sniff(head.toString('utf8')) };
     }
     let text: string;
     try {
@@ -74,7 +79,8 @@ export async function probeFile(path: string, limits: ProbeLimits): Promise<Prob
     // The gzip trailer's ISIZE cannot be trusted: it is the length modulo 2^32, and of the last
     // member only, so a file of two members (a bomb, then a small member) would pass under the
     // limit. The file is inflated once, counting bytes, and the count stops at the limit.
-    const measured = await measureGzip(whole ?? path, limits.maxFileBytes);
+    const meter = new JsonDepthMeter();
+    const measured = await measureGzip(whole ?? path, limits.maxFileBytes, meter);
     if (measured.error) {
       const reason = `truncated or corrupt gzip (${measured.error}); re-download the file`;
       return { path, size, sha256, gzip, estimatedBytes: size, sniffed: { kind: 'skip', reason } };
@@ -86,7 +92,7 @@ export async function probeFile(path: string, limits: ProbeLimits): Promise<Prob
       return { path, size, sha256, gzip, estimatedBytes: measured.bytes, sniffed: tooLarge(measured.bytes, limits, `more than ${limits.maxFileBytes} bytes${bomb}`) };
     }
     const estimatedBytes = measured.bytes;
-    return { path, size, sha256, gzip, estimatedBytes, sniffed: sniff(text) };
+    return { path, size, sha256, gzip, estimatedBytes, depth: meter.max, sniffed: sniff(text) };
   } finally {
     await handle.close();
   }
@@ -99,8 +105,14 @@ function tooLarge(_bytes: number, limits: ProbeLimits, what: string): Sniffed {
   };
 }
 
-/** Inflates gzip bytes (in memory, or a file's) without keeping them, stopping once past `cap` bytes. */
-async function measureGzip(source: Buffer | string, cap: number): Promise<{ bytes: number; error?: string }> {
+function measureDepth(bytes: Buffer): number {
+  const meter = new JsonDepthMeter();
+  meter.push(bytes);
+  return meter.max;
+}
+
+/** Inflates gzip bytes (in memory, or a file's) without keeping them, stopping once past `cap` bytes; `meter` reads the text on the way. */
+async function measureGzip(source: Buffer | string, cap: number, meter: JsonDepthMeter): Promise<{ bytes: number; error?: string }> {
   return new Promise((resolve) => {
     let bytes = 0;
     let done = false;
@@ -116,6 +128,7 @@ async function measureGzip(source: Buffer | string, cap: number): Promise<{ byte
     inflate.on('data', (chunk: Buffer) => {
       bytes += chunk.length;
       if (bytes > cap) finish({ bytes });
+      else meter.push(chunk);
     });
     inflate.on('end', () => finish({ bytes }));
     inflate.on('error', (error) => finish({ bytes, error: error.message }));

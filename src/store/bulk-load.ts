@@ -20,6 +20,8 @@ export interface Batch {
   readonly container: Container;
   readonly embedded: boolean;
   readonly gzip: boolean;
+  /** No record of these files nests deeper than MAX_RECORD_DEPTH, as measured when each was read (see `withinDepth`): the load looks for none. */
+  readonly shallow?: boolean;
   readonly files: readonly BatchFile[];
 }
 
@@ -83,7 +85,7 @@ x as (select filename, record_index, r, json_transform(r, '${RECORD_SHAPE}') as 
 y as (select filename, record_index, r as record,
        ${columns}
       from x)
-select ${STORED.map((c) => (c === 'input_id' ? 'b.input_id' : c === 'run_id' ? '$run' : c === 'record_index' ? MARKED_INDEX : `y.${c}`)).join(', ')}
+select ${STORED.map((c) => (c === 'input_id' ? 'b.input_id' : c === 'run_id' ? '$run' : c === 'record_index' ? (batch.shallow ? 'y.record_index' : MARKED_INDEX) : `y.${c}`)).join(', ')}
 from y
 join batch_files b on y.filename = b.filename
 where not (${VALID}) or (${IN_SCOPE})`;
@@ -103,6 +105,20 @@ export const MAX_RECORD_DEPTH = 64;
  */
 const DEPTH_CANDIDATE = `regexp_matches(y.record, '^(?:[^\\[{]*[\\[{]){${MAX_RECORD_DEPTH + 1}}')`;
 const NO_INDEX_MARK = -2147483648;
+
+/** The levels a container puts around each record: `{"Records":[…]}` two, a top-level array one. */
+const CONTAINER_DEPTH: Readonly<Record<Container, number>> = { records: 2, events: 2, array: 1, object: 0, jsonl: 0 };
+
+/**
+ * Whether no record of a file can nest deeper than MAX_RECORD_DEPTH, given how deeply the
+ * file's whole text nests (`depth`, measured as the file was read; the bytes loaded are those
+ * bytes, by their sha256). Such a file's batch skips the search for deep records, a regular
+ * expression over every record's text (3.5 CPU-s per million events). Records held as strings
+ * (Event History's CloudTrailEvent) are not measured by the file's depth.
+ */
+export function withinDepth(depth: number | undefined, container: Container, embedded: boolean): boolean {
+  return !embedded && depth !== undefined && depth <= MAX_RECORD_DEPTH + CONTAINER_DEPTH[container];
+}
 const MARKED_INDEX = `if(${DEPTH_CANDIDATE}, coalesce(-1 - y.record_index, ${NO_INDEX_MARK}), y.record_index)`;
 
 /** Binds the scope as parameters: a null bound means "no limit". */

@@ -1,6 +1,8 @@
 import { writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { formatVerify } from '../../src/cli/verify-command.js';
+import { probeFile } from '../../src/ingest/probe.js';
+import { withinDepth } from '../../src/store/bulk-load.js';
 import { storeStats } from '../../src/store/stats.js';
 import { verifyEvidence } from '../../src/verify/verify.js';
 import type { Store } from '../../src/store/store.js';
@@ -186,6 +188,32 @@ describe('ingest integrity: times and nesting', () => {
     const summary = await ingest(store, [ws.write('depth.jsonl', text)]);
     expect(summary.eventsLoaded).toBe(1);
     expect(summary.rejectedRecords).toBe(1);
+  });
+
+  it('files measured shallow as they are read skip the search for deep records; the limit holds in each container', async () => {
+    const nested = (n: number) => `${'{"a":'.repeat(n)}1${'}'.repeat(n)}`;
+    const record = (id: string, levels: number) => `{"eventTime":"2026-03-02T10:00:00Z","eventName":"N","eventID":"${id}","requestParameters":${nested(levels)}}`;
+    // 64 levels in a gzip Records file (66 with the container), in a plain array (65), alone (64): all load.
+    const atLimit = [
+      ws.write('limit.json.gz', `{"Records":[${record('gz-64', 63)}]}`),
+      ws.write('limit-array.json', `[${record('array-64', 63)}]`),
+      ws.write('limit-one.json', record('one-64', 63)),
+      // Brackets inside a string are no depth: this file is shallow, and its record loads.
+      ws.write('brackets.json.gz', `{"Records":[{"eventTime":"2026-03-02T10:00:00Z","eventName":"N","eventID":"str","requestParameters":{"s":"${'['.repeat(500)}\\\"${'{'.repeat(500)}"}}]}`),
+    ];
+    // One level more in each: rejected, by the exact walk the deeper files still get.
+    const over = [ws.write('over.json.gz', `{"Records":[${record('gz-65', 64)}]}`), ws.write('over-array.json', `[${record('array-65', 64)}]`), ws.write('over-one.json', record('one-65', 64))];
+    const depths = await Promise.all([...atLimit, ...over].map(async (path) => (await probeFile(path, { maxFileBytes: 2 ** 30 })).depth));
+    expect(depths).toEqual([66, 65, 64, 4, 67, 66, 65]);
+    expect([withinDepth(66, 'records', false), withinDepth(65, 'array', false), withinDepth(64, 'object', false)]).toEqual([true, true, true]);
+    expect([withinDepth(67, 'records', false), withinDepth(66, 'array', false), withinDepth(65, 'object', false), withinDepth(3, 'records', true), withinDepth(undefined, 'jsonl', false)]).toEqual([false, false, false, false, false]);
+    const summary = await ingest(store, [...atLimit, ...over]);
+    expect(summary.eventsLoaded).toBe(4);
+    expect(summary.rejectedRecords).toBe(3);
+    const ids = await store.all<{ eventid: string }>(`select eventid from events order by eventid`);
+    expect(ids.map((r) => r.eventid)).toEqual(['array-64', 'gz-64', 'one-64', 'str']);
+    const reasons = await store.all<{ detail: string }>(`select distinct detail from record_issues where kind = 'rejected'`);
+    expect(reasons).toEqual([{ detail: 'nested deeper than 64 levels' }]);
   });
 
   it('a shallow record with many brackets keeps its position (the load marks it for the exact walk and the mark is undone)', async () => {

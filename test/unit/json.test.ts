@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { jsonDepth, parseJsonFirstWins } from '../../src/core/json.js';
+import { JsonDepthMeter, jsonDepth, parseJsonFirstWins } from '../../src/core/json.js';
 import { stringsUnder } from '../../src/report/evidence.js';
 import { Random } from '../../synth/random.js';
 
@@ -62,6 +62,41 @@ describe('jsonDepth', () => {
     expect(jsonDepth('1')).toBe(0);
     expect(jsonDepth('{"a":"[[[{{{\\"[[["}')).toBe(1);
     expect(jsonDepth('[[],[[{}]]]')).toBe(4);
+  });
+});
+
+describe('JsonDepthMeter', () => {
+  const measure = (bytes: Uint8Array, cuts: readonly number[]) => {
+    const meter = new JsonDepthMeter();
+    let from = 0;
+    for (const cut of [...cuts, bytes.length]) {
+      meter.push(bytes.subarray(from, cut));
+      from = cut;
+    }
+    return meter.max;
+  };
+
+  it('measures what jsonDepth measures, however the bytes are cut (strings, escapes and brackets in strings across the cuts)', () => {
+    const rng = new Random('depth-meter');
+    for (let n = 0; n < 400; n++) {
+      const text = JSON.stringify(randomValue(rng, 0)) ?? 'null';
+      // Escaped quotes and runs of backslashes next to brackets, the hard cases for a cut.
+      const awkward = String.raw`{"a":"\\\\","b":"\\\"[[[","c":[${text},"]]]\\"],"d":{"e":"\\"}}`;
+      expect(() => JSON.parse(awkward)).not.toThrow();
+      for (const sample of [text, awkward]) {
+        const bytes = Buffer.from(sample, 'utf8');
+        const cuts = Array.from({ length: rng.int(0, 6) }, () => rng.int(0, bytes.length)).sort((x, y) => x - y);
+        expect(measure(bytes, cuts)).toBe(jsonDepth(sample));
+        // Every single cut point, on the short ones.
+        if (bytes.length < 80) for (let cut = 0; cut <= bytes.length; cut++) expect(measure(bytes, [cut])).toBe(jsonDepth(sample));
+      }
+    }
+  });
+
+  it('counts 100,000 levels without recursion, and no bracket inside a string', () => {
+    const deep = Buffer.from(`${'['.repeat(100_000)}${']'.repeat(100_000)}`);
+    expect(measure(deep, [50_000])).toBe(100_000);
+    expect(measure(Buffer.from(`{"s":"${'['.repeat(500)}"}`), [3])).toBe(1);
   });
 });
 
