@@ -105,6 +105,7 @@ export const MAX_RECORD_DEPTH = 64;
  */
 const DEPTH_CANDIDATE = `regexp_matches(y.record, '^(?:[^\\[{]*[\\[{]){${MAX_RECORD_DEPTH + 1}}')`;
 const NO_INDEX_MARK = -2147483648;
+const MARKED_INDEX = `if(${DEPTH_CANDIDATE}, coalesce(-1 - y.record_index, ${NO_INDEX_MARK}), y.record_index)`;
 
 /** The levels a container puts around each record: `{"Records":[…]}` two, a top-level array one. */
 const CONTAINER_DEPTH: Readonly<Record<Container, number>> = { records: 2, events: 2, array: 1, object: 0, jsonl: 0 };
@@ -119,7 +120,6 @@ const CONTAINER_DEPTH: Readonly<Record<Container, number>> = { records: 2, event
 export function withinDepth(depth: number | undefined, container: Container, embedded: boolean): boolean {
   return !embedded && depth !== undefined && depth <= MAX_RECORD_DEPTH + CONTAINER_DEPTH[container];
 }
-const MARKED_INDEX = `if(${DEPTH_CANDIDATE}, coalesce(-1 - y.record_index, ${NO_INDEX_MARK}), y.record_index)`;
 
 /** Binds the scope as parameters: a null bound means "no limit". */
 function scopeParams(scope: Scope): Record<string, DuckDBValue> {
