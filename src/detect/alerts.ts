@@ -1,4 +1,5 @@
 import { listValue, type DuckDBValue } from '@duckdb/node-api';
+import { sizeBytes } from '../core/size.js';
 import type { Store } from '../store/store.js';
 import { SEVERITIES, type Severity } from './catalog.js';
 import { sortFindings, type Finding } from './finding.js';
@@ -277,8 +278,7 @@ export async function groupAlertsInto(store: Store, table: string, relation: str
            select s.alert, count(*) as n, max(m.eventtime) as last_time, max(list_position($ranks, m.severity)) as rank,
                   flatten(list_transform(list_sort(list({s: s.seq, ids: m.event_ids})), x -> x.ids)) as ids
            from ${STARTS} s join ${MATCHES} m on m.rowid = s.seq
-           -- an alert's matches come at or after its first: the scan of the matches starts there
-           where s.alert between $lo and $hi and m.rowid >= $lo
+           where s.alert between $lo and $hi
            group by s.alert
          )
          select nums.n,
@@ -293,7 +293,6 @@ export async function groupAlertsInto(store: Store, table: string, relation: str
                 })::varchar as alert
          from a join ${NUMS} nums on nums.alert = a.alert join ${MATCHES} m on m.rowid = a.alert
          left join ${LABELS} l on l.detection = m.detection and l.outcome = m.outcome
-         where m.rowid between $lo and $hi and nums.alert between $lo and $hi
          order by nums.n`,
         { lo, hi, ranks: listValue([...SEVERITIES]) },
       );
@@ -324,17 +323,11 @@ const LABELS = 'temp.alert_labels';
  */
 async function alertsPerSlice(store: Store): Promise<number> {
   const setting = await store.one<{ v: string }>(`select current_setting('memory_limit') as v`);
-  const bytes = memorySettingBytes(setting?.v ?? '');
+  // DuckDB gives it back as a size ('988.0 MiB', '1.5 GiB').
+  const bytes = sizeBytes(setting?.v ?? '');
   return Math.max(10_000, Math.floor((bytes ?? 256 * 2 ** 20) / 4096));
 }
 
-/** DuckDB's memory_limit as it reads it back ('988.0 MiB', '1.5 GiB'), in bytes; undefined if it is not a size. */
-export function memorySettingBytes(text: string): number | undefined {
-  const match = /^([\d.]+)\s*(bytes|B|KiB|MiB|GiB|TiB|KB|MB|GB|TB)$/i.exec(text.trim());
-  if (!match) return undefined;
-  const units: Record<string, number> = { b: 1, bytes: 1, kib: 2 ** 10, mib: 2 ** 20, gib: 2 ** 30, tib: 2 ** 40, kb: 1e3, mb: 1e6, gb: 1e9, tb: 1e12 };
-  return Number(match[1]) * units[match[2]!.toLowerCase()]!;
-}
 
 /**
  * The alerts of the latest stored detect run (or `filter.runId`), filtered as asked; empty when

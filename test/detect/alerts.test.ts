@@ -1,7 +1,8 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { LIST, VARCHAR, listValue } from '@duckdb/node-api';
-import { alertArray, fromStored, groupAlerts, groupAlertsInto, loadAlerts, loadMatches, memorySettingBytes, type Alert, type StoredFinding } from '../../src/detect/alerts.js';
+import { sizeBytes } from '../../src/core/size.js';
+import { alertArray, fromStored, groupAlerts, groupAlertsInto, loadAlerts, loadMatches, type Alert, type StoredFinding } from '../../src/detect/alerts.js';
 import { loadCatalog, loadSensitiveEvents } from '../../src/detect/catalog.js';
 import { runDetections } from '../../src/detect/runner.js';
 import type { Finding } from '../../src/detect/finding.js';
@@ -205,11 +206,11 @@ describe('stored detect runs', () => {
   });
 });
 
-describe('memorySettingBytes', () => {
-  it('reads DuckDB memory_limit back as bytes', () => {
-    expect(memorySettingBytes('988.0 MiB')).toBe(988 * 2 ** 20);
-    expect(memorySettingBytes('1.5 GiB')).toBe(1.5 * 2 ** 30);
-    expect(memorySettingBytes('512 bytes')).toBe(512);
-    expect(memorySettingBytes('-1')).toBeUndefined();
+describe('the memory limit as DuckDB reads it back', () => {
+  it('is a size sizeBytes reads, which sizes the slices of alerts', () => {
+    expect(sizeBytes('988.0 MiB')).toBe(988 * 2 ** 20);
+    expect(sizeBytes('1.5 GiB')).toBe(1.5 * 2 ** 30);
+    expect(sizeBytes('512 bytes')).toBeNull();
+    expect(sizeBytes('-1')).toBeNull();
   });
 });
