@@ -35,7 +35,6 @@ export async function verifyCommand(opts: VerifyCliOptions): Promise<void> {
   process.exitCode = report.intact ? ExitCode.ok : ExitCode.partial;
 }
 
-/** The first line: never "intact" for what could not be checked. */
 /** The loaded files whose stored events have no digest to compare with, and why. */
 function notComparable(s: VerifyReport['storedRecords']): string {
   const parts = [
@@ -45,6 +44,7 @@ function notComparable(s: VerifyReport['storedRecords']): string {
   return parts.length > 0 ? ` (${parts.join('; ')}: not comparable)` : '';
 }
 
+/** The first line: never "intact" for what could not be checked. */
 function headline(r: VerifyReport): string {
   const files = `${r.unchecked.files.toLocaleString('en-US')} loaded file${r.unchecked.files === 1 ? '' : 's'}`;
   switch (r.verdict) {

@@ -63,8 +63,11 @@ export interface VerifyReport {
   readonly logFiles: { readonly listed: number; readonly verified: number; readonly modified: number; readonly missing: number; readonly notInDigest: number; readonly unreadable: number };
   /** Loaded inputs that no digest in the evidence lists: their content could not be checked against CloudTrail's hashes. */
   readonly unchecked: { readonly files: number; readonly reasons: readonly string[] };
-  /** Loaded inputs whose stored records were compared with the digest of the records recorded at load, and how many differ. */
-  /** notRecorded: loaded by a release that took no digest; pending: the load was cut off before its digest was taken (the next ingest takes it). */
+  /**
+   * Loaded inputs whose stored records were compared with the digest of the records recorded at
+   * load, and how many differ; notRecorded: loaded by a release that took no digest; pending: the
+   * load was cut off before its digest was taken (the next ingest takes it).
+   */
   readonly storedRecords: { readonly inputs: number; readonly modified: number; readonly notRecorded: number; readonly pending: number };
   /** Objects of stored events that repeat a JSON key (each listed in record_issues, kind repeated-key). */
   readonly repeatedKeys: number;
